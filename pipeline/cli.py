@@ -1,0 +1,98 @@
+"""Command line: `python -m pipeline run|detect|models` (the contract in DESIGN.md and the README)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _language_model(value: str) -> tuple[str, str]:
+    lang, sep, model = value.partition("=")
+    if not sep or not lang or not model:
+        raise argparse.ArgumentTypeError(f"expected LANG=MODEL_ID_OR_DIR, got {value!r}")
+    return lang.strip().lower(), model.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="process documents into aligned bilingual Parquet datasets")
+    run.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                     help="files, directories or glob patterns (.txt .md .html .jsonl)")
+    run.add_argument("--output", required=True, type=Path, metavar="DIR")
+    run.add_argument("--run-id", help="identifier of this run (default: derived from the time)")
+    run.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR",
+                     help="local model store (default: ./models)")
+    run.add_argument("--translator", choices=("marian", "ctranslate2"), default="marian")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument("--force", action="store_true",
+                     help="reprocess documents already in the output and replace their rows")
+    run.add_argument("--model", dest="models", action="append", type=_language_model, default=[],
+                     metavar="LANG=MODEL_ID_OR_DIR", help="override the model registry for a language")
+    run.add_argument("--include-lang", dest="include_langs", action="append", default=[], metavar="LANG",
+                     help="translate only these source languages (repeatable)")
+    run.add_argument("--skip-lang", dest="skip_langs", action="append", default=[], metavar="LANG",
+                     help="leave these source languages untranslated (repeatable)")
+    run.add_argument("--num-beams", type=int, default=1, help="1 is greedy decoding")
+    run.add_argument("--max-input-mb", type=float, default=50.0,
+                     help="inputs larger than this are rejected as too_large")
+    run.add_argument("--shard-size", type=int, default=64, help="documents written per Parquet file")
+
+    detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
+    detect.add_argument("file", type=Path, metavar="FILE")
+
+    models = commands.add_parser("models", help="the translation model registry and local store")
+    models.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_commands.add_parser("list", help="each language, its model, and whether it is available")
+    fetch = model_commands.add_parser("fetch", help="download a language's model into the local store")
+    fetch.add_argument("lang", metavar="LANG")
+    build = model_commands.add_parser("build-test-model",
+                                      help="build a tiny random-weight MarianMT model (for tests only)")
+    build.add_argument("directory", type=Path, metavar="DIR")
+    build.add_argument("--max-positions", type=int, default=64)
+    build.add_argument("--langs", nargs="+", default=None, metavar="LANG",
+                       help="languages whose sample text trains the SentencePiece vocabulary")
+    convert = model_commands.add_parser("convert", help="convert a local Marian directory to CTranslate2")
+    convert.add_argument("directory", type=Path, metavar="DIR")
+    convert.add_argument("--quantization", default="int8",
+                         choices=("int8", "int8_float32", "int8_float16", "float16", "float32"))
+    return parser
+
+
+def _detect(file: Path) -> int:
+    from pipeline.clean import clean
+    from pipeline.detect import detect_document
+    from pipeline.ingest import read_documents
+    from pipeline.records import Reject
+
+    status = 0
+    for item in read_documents([file]):
+        if isinstance(item, Reject):
+            print(f"error: {item.source_path}: {item.reason}: {item.detail}", file=sys.stderr)
+            status = 1
+            continue
+        cleaned = clean(item.text)
+        languages = detect_document(cleaned.paragraphs)
+        for index, (text, guess) in enumerate(zip(cleaned.paragraphs, languages.paragraphs)):
+            line = {"index": index, "lang": guess.lang, "score": round(guess.score, 4), "text": text}
+            if item.source_record is not None:
+                line["record"] = item.source_record
+            print(json.dumps(line, ensure_ascii=False))
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from pipeline.runner import run_from_cli
+
+        return run_from_cli(args)
+    if args.command == "detect":
+        return _detect(args.file)
+    from pipeline.models import models_cli
+
+    return models_cli(args)

@@ -1,0 +1,101 @@
+"""Typed records passed between stages.
+
+Every stage consumes and yields these small immutable records, so a stage can be used alone from a
+notebook and the runner can stream documents through all of them without holding a batch in memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Mapping
+
+
+class RejectReason(StrEnum):
+    """Why an input could not become a document; stored in the `reason` column of `rejects/`."""
+
+    UNREADABLE = "unreadable"              # the path cannot be opened or read
+    NOT_FOUND = "not_found"                # an input path or glob matched nothing
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    EMPTY = "empty"                        # zero bytes, or only whitespace
+    TOO_LARGE = "too_large"                # over the configured byte limit
+    BINARY = "binary"                      # not text in any supported encoding
+    UNDECODABLE = "undecodable"            # text-like but no encoding decodes it cleanly
+    MALFORMED_JSONL = "malformed_jsonl"    # a JSONL line that is not a JSON object with a `text` string
+    NO_TEXT = "no_text"                    # decoded, but nothing left after extraction/cleaning
+    DUPLICATE = "duplicate"                # same content as a document already seen in this run
+    PROCESSING_ERROR = "processing_error"  # an unexpected failure in a later stage, with its message
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """One input document after ingest: decoded text plus provenance."""
+
+    doc_id: str                 # stable content hash of `text` (see ingest.content_id)
+    source_path: str            # the input file, as given (absolute)
+    source_format: str          # "txt" | "md" | "html" | "jsonl"
+    text: str                   # decoded text, NFC; for HTML the extracted main text
+    encoding: str               # detected encoding of the bytes, e.g. "utf-8", "cp1256"
+    n_bytes: int                # size of the source bytes of this document
+    source_record: str | None = None          # JSONL: "line:<n>" or the record's own id
+    metadata: Mapping[str, str] = field(default_factory=dict)  # title/url/date found by ingest
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input that could not be processed, with a specific reason and a human-readable detail."""
+
+    source_path: str
+    reason: RejectReason
+    detail: str
+    source_record: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedLine:
+    """A line that cleaning removed or moved to metadata, and the rule that matched it."""
+
+    text: str
+    rule: str                   # e.g. "navigation", "copyright", "comment_prompt", "byline"
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedDocument:
+    """The body of a document as faithful paragraphs, with its metadata set apart."""
+
+    paragraphs: tuple[str, ...]
+    title: str | None = None
+    byline: str | None = None
+    published: str | None = None
+    attribution: str | None = None
+    removed: tuple[RemovedLine, ...] = ()
+
+    @property
+    def n_boilerplate_removed(self) -> int:
+        return len(self.removed)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """A language decision with its evidence, kept apart from any threshold applied later."""
+
+    lang: str                   # ISO 639-1 code ("zh" for Chinese), or "und" when undetermined
+    score: float                # confidence in [0, 1]
+    method: str                 # "detected" | "inherited" (too short; took the document's) | "undetermined"
+
+
+class TranslationStatus(StrEnum):
+    """The `status` column of `paragraphs/` and `sentences/`."""
+
+    TRANSLATED = "translated"
+    SOURCE_IS_ENGLISH = "source_is_english"   # en_text equals src_text, model null
+    UNTRANSLATED = "untranslated"             # en_text null, reason in status_detail
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """The English of one source sentence, or why there is none. Never invented, never a copy."""
+
+    en_text: str | None
+    status: TranslationStatus
+    model: str | None = None    # "<model id or directory>@<revision>" that produced en_text
+    detail: str | None = None   # for untranslated: a reason code such as "no_model_for_language"

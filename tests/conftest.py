@@ -1,0 +1,52 @@
+"""Shared fixtures. Airflow reads its configuration at import, so its environment is set here first."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("MLP_SHARED_DIR", REPO_ROOT.parent / "shared"))
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="mlp-airflow-home-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The user's own sample documents (real scraped pages, Arabic and English)."""
+    path = SHARED_DIR / "corpus" / "seeds"
+    if not path.is_dir():
+        pytest.fail(f"seed documents not found at {path}; set MLP_SHARED_DIR to the shared folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def arabic_seed(seeds_dir: Path) -> Path:
+    return seeds_dir / "000_03845748b57dba8f.txt"
+
+
+@pytest.fixture(scope="session")
+def benchmarks_dir() -> Path:
+    return SHARED_DIR / "benchmarks"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A MarianMT model with random weights and 32 positions, built once for the whole session.
+
+    Its few positions make any unsplit long input fail loudly, so tests that translate through it also
+    prove that inputs are chunked under the model's limit.
+    """
+    from pipeline.tiny_model import build_test_model
+
+    target = tmp_path_factory.mktemp("tiny-marian") / "tiny-ar-en"
+    build_test_model(target, max_positions=32)
+    return target
