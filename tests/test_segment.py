@@ -1,0 +1,130 @@
+"""Paragraph and sentence segmentation."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.segment import sentence_spans, split_paragraphs, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I live in the U.S. and work for Dr. Smith. He is kind.",
+         ["I live in the U.S. and work for Dr. Smith.", "He is kind."]),
+        ("See No. 3 on the list. It is short.", ["See No. 3 on the list.", "It is short."]),
+        ("Trade surpassed 1.1 trillion yuan ($155.39 billion) last year. It grew.",
+         ["Trade surpassed 1.1 trillion yuan ($155.39 billion) last year.", "It grew."]),
+        ("The fund raised US$9.9 billion. Investors were pleased.",
+         ["The fund raised US$9.9 billion.", "Investors were pleased."]),
+        ("Starting today (Jan. 12), the series runs. It ends in March.",
+         ["Starting today (Jan. 12), the series runs.", "It ends in March."]),
+        ("J. R. R. Tolkien wrote it. It sold well.", ["J. R. R. Tolkien wrote it.", "It sold well."]),
+        ('He said, "It is over." Then he left.', ['He said, "It is over."', "Then he left."]),
+        ("She asked: “Why?” Nobody knew.", ["She asked: “Why?”", "Nobody knew."]),
+        ("(The end came soon.) Next came the rest.", ["(The end came soon.)", "Next came the rest."]),
+        ("Mix it, and -- voila! -- you have cake.", ["Mix it, and -- voila! -- you have cake."]),
+        ("1. The first item. 2. The second item.", ["1. The first item.", "2. The second item."]),
+    ],
+)
+def test_latin_abbreviations_numbers_quotes(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "en") == expected
+
+
+def test_arabic_splits_at_full_stop_and_question_mark_not_at_comma_or_semicolon() -> None:
+    text = "هذه جملة أولى، مع فاصلة؛ ومع فاصلة منقوطة. هل هذه جملة ثانية؟ نعم"
+    assert split_sentences(text, "ar") == [
+        "هذه جملة أولى، مع فاصلة؛ ومع فاصلة منقوطة.", "هل هذه جملة ثانية؟", "نعم"]
+
+
+def test_arabic_seed_paragraphs_split_at_full_stops(arabic_seed: Path) -> None:
+    paragraphs = split_paragraphs(arabic_seed.read_text(encoding="utf-8"))
+    paragraph = next(p for p in paragraphs if p.count(".") >= 3)
+    sentences = split_sentences(paragraph, "ar")
+    assert len(sentences) == paragraph.count(".")
+    assert all(sentence.endswith(".") for sentence in sentences)
+    assert any("،" in sentence[:-1] for sentence in sentences)
+    assert not any(sentence.endswith("،") for sentence in sentences)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("zh", "北京是首都。上海很大！你去过吗？“是的。”好", ["北京是首都。", "上海很大！", "你去过吗？", "“是的。”", "好"]),
+        ("ja", "これは一文です。これは二文です！", ["これは一文です。", "これは二文です！"]),
+        ("hi", "यह पहला वाक्य है। यह दूसरा वाक्य है।", ["यह पहला वाक्य है।", "यह दूसरा वाक्य है।"]),
+        ("ur", "یہ ایک جملہ ہے۔ یہ دوسرا جملہ ہے۔", ["یہ ایک جملہ ہے۔", "یہ دوسرا جملہ ہے۔"]),
+        ("zh-Hant", "這是第一句。這是第二句。", ["這是第一句。", "這是第二句。"]),
+        ("xx", "Unknown codes use the default. It still splits!",
+         ["Unknown codes use the default.", "It still splits!"]),
+    ],
+)
+def test_other_scripts_and_unknown_codes(lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "  Leading and trailing space.   Two  spaces inside.  ",
+    "Line one\ncontinues here. Sentence two.\n\nA new block. End",
+    "Dr. Who? Yes! No.",
+])
+def test_spans_are_offsets_of_the_stripped_sentences(text: str) -> None:
+    spans = sentence_spans(text, "en")
+    assert split_sentences(text, "en") == [text[start:end] for start, end in spans]
+    assert all(text[start:end] == text[start:end].strip() and end > start for start, end in spans)
+    assert spans == sorted(spans) and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+
+
+def test_blank_line_blocks_are_never_joined_into_one_sentence() -> None:
+    assert split_sentences("First block without stop\n\nSecond block", "en") == [
+        "First block without stop", "Second block"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n"])
+def test_empty_text_has_no_sentences(text: str) -> None:
+    assert split_sentences(text, "en") == []
+    assert sentence_spans(text, "en") == []
+
+
+def test_seed_with_one_paragraph_per_line(seeds_dir: Path) -> None:
+    text = (seeds_dir / "001_ceece1dd1d5bb97f.txt").read_text(encoding="utf-8")
+    paragraphs = split_paragraphs(text)
+    assert len(paragraphs) == 12
+    assert paragraphs[0].startswith("On the morning of October 9, 2020")
+
+
+def test_seed_with_blank_line_blocks(seeds_dir: Path) -> None:
+    paragraphs = split_paragraphs((seeds_dir / "002_a4cd0184137e6532.txt").read_text(encoding="utf-8"))
+    assert "Beijing is advancing its opening-up in both foreign trade and the service sector to achieve "\
+           "high-quality development." in paragraphs
+    assert all("\n" not in paragraph and "  " not in paragraph for paragraph in paragraphs)
+
+
+def test_hard_wrapped_prose_is_rejoined_and_lists_are_not() -> None:
+    text = ("This paragraph was wrapped by an editor at a fixed\nwidth, so its lines stop in the middle\n"
+            "of the sentence and belong together.\n\nShopping:\n- apples\n- pears\n")
+    assert split_paragraphs(text) == [
+        "This paragraph was wrapped by an editor at a fixed width, so its lines stop in the middle "
+        "of the sentence and belong together.",
+        "Shopping:", "- apples", "- pears"]
+
+
+def _golden_sample(benchmarks_dir: Path, name: str) -> list[dict]:
+    cases = json.loads((benchmarks_dir / "sentences" / name).read_text(encoding="utf-8"))
+    usable = [case for case in cases if case.get("variant", "default") == "default" and not case.get("xfail")]
+    return usable[:: max(1, len(usable) // 20)][:20]
+
+
+def _normalised(sentences: list[str]) -> list[str]:
+    return [" ".join(sentence.split()) for sentence in sentences if sentence.strip()]
+
+
+@pytest.mark.parametrize("name", ["pysbd_golden.json", "sentencex_tests.json"])
+def test_golden_sample_regression(benchmarks_dir: Path, name: str) -> None:
+    sample = _golden_sample(benchmarks_dir, name)
+    failures = [case["text"] for case in sample
+                if _normalised(split_sentences(case["text"], case["lang"])) != _normalised(case["sentences"])]
+    assert len(sample) == 20
+    assert len(failures) <= 1, failures
