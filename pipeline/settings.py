@@ -1,0 +1,166 @@
+"""Settings of one run, shared by the command line and the Airflow DAG (JSON-safe for XCom)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.translate import TranslationSettings
+
+TRANSLATORS = ("marian", "ctranslate2")
+DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_MAX_BATCH_TOKENS = 4096
+_UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the setting."""
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id such as "20261122T073000Z-3f2a"."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def sanitize_run_id(run_id: str) -> str:
+    """`run_id` reduced to [A-Za-z0-9._-] (it names a file); raises SettingsError when nothing is left."""
+    cleaned = _UNSAFE_RUN_ID.sub("-", run_id.strip()).strip("-.")
+    if not cleaned:
+        raise SettingsError(f"run_id {run_id!r} has no usable character (allowed: A-Z a-z 0-9 . _ -)")
+    return cleaned
+
+
+def _languages(name: str, values: Any) -> frozenset[str]:
+    if isinstance(values, str):
+        values = [part for part in re.split(r"[\s,]+", values) if part]
+    if not isinstance(values, (list, tuple, set, frozenset)):
+        raise SettingsError(f"{name} must be a list of language codes, got {values!r}")
+    languages = set()
+    for value in values:
+        code = str(value).strip().lower()
+        if not _LANGUAGE.match(code):
+            raise SettingsError(f"{name}: {value!r} is not a language code such as 'ar' or 'zh'")
+        languages.add(code)
+    return frozenset(languages)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides what a run writes; validated on creation."""
+
+    output: Path
+    run_id: str
+    models_dir: Path = Path("models")
+    model_overrides: Mapping[str, str] = field(default_factory=dict)
+    translator: str = "marian"
+    device: str = "auto"
+    num_beams: int = 1
+    force: bool = False
+    include_langs: frozenset[str] = frozenset()
+    skip_langs: frozenset[str] = frozenset()
+    max_input_bytes: int = 50 * 2**20
+    shard_size: int = 64
+    cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise in place once, at creation
+        if not str(self.output).strip():
+            raise SettingsError("output must be a directory path")
+        set_(self, "output", Path(self.output))
+        set_(self, "run_id", sanitize_run_id(str(self.run_id)))
+        set_(self, "models_dir", Path(self.models_dir))
+        if self.cache_path is not None:
+            set_(self, "cache_path", Path(self.cache_path))
+        if not isinstance(self.model_overrides, Mapping):
+            raise SettingsError(
+                f"model_overrides must map a language to a model, got {self.model_overrides!r}")
+        overrides = {}
+        for lang, model in self.model_overrides.items():
+            (code,) = _languages("model_overrides", [lang])
+            if not isinstance(model, str) or not model.strip():
+                raise SettingsError(f"model_overrides[{lang!r}] must be a model id or directory")
+            overrides[code] = model.strip()
+        set_(self, "model_overrides", dict(sorted(overrides.items())))
+        if self.translator not in TRANSLATORS:
+            raise SettingsError(
+                f"translator must be one of {', '.join(TRANSLATORS)}, got {self.translator!r}")
+        if self.device not in DEVICES:
+            raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if not isinstance(self.force, bool):
+            raise SettingsError(f"force must be true or false, got {self.force!r}")
+        _positive_int("num_beams", self.num_beams)
+        _positive_int("max_input_bytes", self.max_input_bytes)
+        _positive_int("shard_size", self.shard_size)
+        _positive_int("max_batch_tokens", self.max_batch_tokens)
+        set_(self, "include_langs", _languages("include_langs", self.include_langs))
+        set_(self, "skip_langs", _languages("skip_langs", self.skip_langs))
+
+    @property
+    def translation_cache(self) -> Path:
+        return self.cache_path or self.output / ".cache" / "translations.sqlite3"
+
+    def untranslated_reason(self, lang: str) -> str | None:
+        """Why `lang` is left untranslated by these settings, or None when it is translated."""
+        if lang in self.skip_langs:
+            return "language_skipped"
+        if self.include_langs and lang not in self.include_langs:
+            return "language_not_included"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, the inverse of from_dict."""
+        data: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, frozenset):
+                value = sorted(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            data[item.name] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSettings:
+        """Settings from a mapping such as to_dict() or an Airflow conf; unknown keys are errors."""
+        if not isinstance(data, Mapping):
+            raise SettingsError(f"settings must be a mapping, got {type(data).__name__}")
+        known = {item.name for item in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        missing = [name for name in ("output", "run_id") if data.get(name) in (None, "")]
+        if missing:
+            raise SettingsError(f"missing setting(s): {', '.join(missing)}")
+        return cls(**data)
+
+    def translation_settings(self) -> TranslationSettings:
+        """The translator's share of these settings."""
+        from pipeline.translate import TranslationSettings
+
+        return TranslationSettings(
+            models_dir=self.models_dir,
+            model_overrides=dict(self.model_overrides),
+            backend=self.translator,
+            device=self.device,
+            num_beams=self.num_beams,
+            max_batch_tokens=self.max_batch_tokens,
+            cache_path=self.translation_cache,
+        )

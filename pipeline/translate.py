@@ -1,0 +1,361 @@
+"""Translate stage: source sentences -> English, one MarianMT model per source language.
+
+A :class:`Translator` resolves each language's model through :mod:`pipeline.models`, splits sentences
+longer than the model's position table at clause punctuation (then by token windows) so nothing is
+truncated, batches pieces by length under a token budget, and joins the pieces back into one English
+string per sentence, in input order. Results can be cached on disk (:mod:`pipeline.translation_cache`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import regex
+
+from pipeline.models import (
+    ModelChoice,
+    ModelLocation,
+    ModelNotFound,
+    ModelUnavailableError,
+    Registry,
+    convert_to_ctranslate2,
+    fetch_hint,
+    is_offline,
+    locate,
+)
+from pipeline.records import Translation, TranslationStatus
+from pipeline.translate_backends import (
+    CT2_CONVERT_DEFAULT,
+    Decoding,
+    Engine,
+    find_ct2_directory,
+    load_engine,
+    resolve_device,
+)
+
+log = logging.getLogger(__name__)
+
+# A clause ends after one of these (Latin, Arabic and CJK forms); the mark stays with its clause.
+_CLAUSE_END = regex.compile(r"(?<=[,;:،؛，；：、])\s*")
+_WORD_END = regex.compile(r"(?<=\S)(?=\s)")
+_MIN_OUTPUT_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    models_dir: Path = Path("models")
+    model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
+    backend: str = "marian"  # "marian" (transformers) | "ctranslate2"
+    device: str = "auto"  # "auto" | "cpu" | "cuda"; fp16 on CUDA
+    num_beams: int = 1  # 1 = greedy
+    max_batch_tokens: int = 4096  # padded source tokens per batch
+    cache_path: Path | None = None  # persistent translation cache (sqlite); None disables it
+    threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
+    # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
+    fixed_output_tokens: int | None = None
+
+
+@dataclass
+class TranslationStats:
+    sentences: int = 0  # sentences passed to translate()
+    model_calls: int = 0  # generate / translate_batch calls
+    cache_hits: int = 0  # sentences answered from the cache
+    chunks_split: int = 0  # sentences split into more than one piece to fit the model
+    seconds: float = 0.0  # time spent in translate()
+
+
+def split_for_model(text: str, count_tokens: Callable[[Sequence[str]], list[int]], limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` tokens each, in order, covering all of it.
+
+    Splits at clause punctuation first (merging neighbouring clauses while they fit), then between
+    words, then between characters (for scripts without spaces). Joining the pieces with the
+    whitespace between them gives back the text.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    if count_tokens([text])[0] <= limit:
+        return [text]
+    pieces: list[str] = []
+    for clause in _parts(text, _CLAUSE_END):
+        if count_tokens([clause])[0] <= limit:
+            pieces.append(clause)
+        else:
+            pieces.extend(_pack(_split_words(clause, count_tokens, limit), count_tokens, limit))
+    return _pack(pieces, count_tokens, limit)
+
+
+def _parts(text: str, boundary: regex.Pattern) -> list[str]:
+    return [part.strip() for part in boundary.split(text) if part.strip()]
+
+
+def _split_words(clause: str, count_tokens, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for word in _parts(clause, _WORD_END):
+        if count_tokens([word])[0] <= limit:
+            pieces.append(word)
+            continue
+        rest = word
+        while rest:
+            cut = _longest_fitting_prefix(rest, count_tokens, limit)
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+    return pieces
+
+
+def _longest_fitting_prefix(text: str, count_tokens, limit: int) -> int:
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens([text[:middle]])[0] <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _pack(parts: list[str], count_tokens, limit: int) -> list[str]:
+    """Merge neighbouring parts while the merged text still fits, so pieces are not needlessly small."""
+    packed: list[str] = []
+    for part in parts:
+        if packed:
+            candidate = f"{packed[-1]} {part}"
+            if count_tokens([candidate])[0] <= limit:
+                packed[-1] = candidate
+                continue
+        packed.append(part)
+    return packed
+
+
+def make_batches(lengths: Sequence[int], max_batch_tokens: int) -> list[list[int]]:
+    """Group indices, sorted by length, so that each batch's padded size (count x longest) fits the
+    budget. A single item longer than the budget still forms its own batch."""
+    order = sorted(range(len(lengths)), key=lambda index: lengths[index])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        if current and (len(current) + 1) * lengths[index] > max_batch_tokens:
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def output_budget(source_tokens: int, max_target_tokens: int) -> int:
+    """Most tokens to generate for a source of that length: generous, but never unbounded."""
+    return min(max_target_tokens, max(_MIN_OUTPUT_TOKENS, 2 * source_tokens + 10))
+
+
+def _untranslated(detail: str) -> Translation:
+    return Translation(en_text=None, status=TranslationStatus.UNTRANSLATED, detail=detail)
+
+
+@dataclass
+class _Model:
+    location: ModelLocation
+    engine: Engine
+
+
+class Translator:
+    """Translates sentences of any configured language to English; models load on first use."""
+
+    def __init__(self, settings: TranslationSettings, progress: Callable[[int, int], None] | None = None):
+        if settings.backend not in ("marian", "ctranslate2"):
+            raise ValueError(f"backend must be marian or ctranslate2, got {settings.backend!r}")
+        if settings.num_beams < 1 or settings.max_batch_tokens < 1:
+            raise ValueError("num_beams and max_batch_tokens must be positive")
+        self.settings = settings
+        self.registry = Registry(settings.models_dir, settings.model_overrides)
+        self.progress = progress
+        self._decoding = Decoding(settings.num_beams, settings.fixed_output_tokens)
+        self._models: dict[str, _Model | None] = {}
+        self._missing: dict[str, str] = {}
+        self._stats = TranslationStats()
+        self._cache = None
+        if settings.cache_path is not None:
+            from pipeline.translation_cache import TranslationCache
+
+            self._cache = TranslationCache(settings.cache_path)
+
+    @property
+    def stats(self) -> TranslationStats:
+        return self._stats
+
+    def missing_models(self) -> Mapping[str, str]:
+        """Default models that were needed but not available: lang -> "model id: how to get it"."""
+        return dict(self._missing)
+
+    def model_for(self, lang: str) -> str | None:
+        """The identity of the model that would translate ``lang``, without loading it.
+
+        ``id@revision`` when it is available locally, the bare hub id when it would be downloaded, None
+        when there is none (no model, or a default model that is unavailable offline). Raises
+        ModelUnavailableError for an explicitly configured model that cannot be found.
+        """
+        if lang in self._models:
+            loaded = self._models[lang]
+            return loaded.location.identity if loaded else None
+        choice = self.registry.choice(lang)
+        if choice is None:
+            return None
+        try:
+            return locate(choice.spec, self.settings.models_dir, download=False).identity
+        except ModelNotFound as missing:
+            if choice.hub_id and not is_offline():
+                return choice.hub_id
+            if choice.explicit:
+                raise self._unavailable(choice, str(missing)) from missing
+            return None
+
+    def translate(self, lang: str, sentences: Sequence[str]) -> list[Translation]:
+        """English for each sentence, same length and order. Explicit models that fail raise
+        ModelUnavailableError; everything else comes back as UNTRANSLATED with a reason."""
+        started = time.perf_counter()
+        try:
+            return self._translate(lang.lower(), list(sentences))
+        finally:
+            self._stats.sentences += len(sentences)
+            self._stats.seconds += time.perf_counter() - started
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> Translator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _unavailable(self, choice: ModelChoice, reason: str) -> ModelUnavailableError:
+        return ModelUnavailableError(
+            f"the {choice.origin} model {choice.spec!r} for language '{choice.lang}' "
+            f"cannot be loaded: {reason}; "
+            + fetch_hint(choice.lang, self.settings.models_dir, choice.hub_id)
+        )
+
+    def _model(self, lang: str) -> _Model | str:
+        """The loaded model, or a reason code when there is none to use."""
+        if lang in self._models:
+            return self._models[lang] or "model_not_available"
+        choice = self.registry.choice(lang)
+        if choice is None:
+            return "no_model_for_language"
+        try:
+            location = locate(choice.spec, self.settings.models_dir)
+            engine = self._load(location)
+        except ModelNotFound as missing:
+            if choice.explicit:
+                raise self._unavailable(choice, str(missing)) from missing
+            log.warning(
+                "no translation for '%s': default model %s unavailable (%s)", lang, choice.spec, missing
+            )
+            self._missing[lang] = (
+                f"{choice.spec}: {fetch_hint(lang, self.settings.models_dir, choice.hub_id)}"
+            )
+            self._models[lang] = None
+            return "model_not_available"
+        self._models[lang] = _Model(location, engine)
+        return self._models[lang]
+
+    def _load(self, location: ModelLocation) -> Engine:
+        device = resolve_device(self.settings.device)
+        if self.settings.backend == "marian":
+            return load_engine("marian", location.path, device, self.settings.threads)
+        converted = find_ct2_directory(location.path, device)
+        if converted is None:
+            store = self.settings.models_dir.resolve()
+            if not location.path.resolve().is_relative_to(store):
+                raise ModelNotFound(
+                    f"no CTranslate2 conversion beside {location.path}; run "
+                    f"`python -m pipeline models convert {location.path}`"
+                )
+            log.warning(
+                "converting %s to CTranslate2 (%s) inside the local store",
+                location.path,
+                CT2_CONVERT_DEFAULT[device],
+            )
+            converted = convert_to_ctranslate2(location.path, CT2_CONVERT_DEFAULT[device])
+        return load_engine("ctranslate2", converted, device, self.settings.threads)
+
+    def _translate(self, lang: str, sentences: list[str]) -> list[Translation]:
+        model = self._model(lang)
+        if isinstance(model, str):
+            return [_untranslated(model) for _ in sentences]
+        results: list[Translation | None] = [None] * len(sentences)
+        todo: dict[str, list[int]] = {}
+        for index, sentence in enumerate(sentences):
+            if sentence.strip():
+                todo.setdefault(sentence.strip(), []).append(index)
+            else:
+                results[index] = _untranslated("empty_source")
+        identity = model.location.identity
+        key = (model.location.name, model.location.revision, self._decoding_key(model.engine))
+        english: dict[str, str] = {}
+        if self._cache is not None and todo:
+            english = self._cache.get_many(*key, list(todo))
+            self._stats.cache_hits += sum(len(todo[text]) for text in english)
+        fresh = self._run_model(model.engine, [text for text in todo if text not in english])
+        if self._cache is not None and fresh:
+            self._cache.put_many(*key, {src: en for src, en in fresh.items() if en})
+        english.update(fresh)
+        for text, indices in todo.items():
+            en_text = english.get(text)
+            result = (
+                Translation(en_text, TranslationStatus.TRANSLATED, model=identity)
+                if en_text
+                else Translation(None, TranslationStatus.UNTRANSLATED, model=identity, detail="empty_output")
+            )
+            for index in indices:
+                results[index] = result
+        return results  # type: ignore[return-value]
+
+    def _decoding_key(self, engine: Engine) -> str:
+        key = f"{engine.decoding_key};beams={self._decoding.num_beams}"
+        if self._decoding.fixed_output_tokens:
+            key += f";fixed={self._decoding.fixed_output_tokens}"
+        return key
+
+    def _run_model(self, engine: Engine, texts: list[str]) -> dict[str, str]:
+        if not texts:
+            return {}
+        pieces: list[str] = []
+        owners: list[int] = []
+        for owner, text in enumerate(texts):
+            split = split_for_model(text, engine.count_tokens, engine.max_source_tokens)
+            if len(split) > 1:
+                self._stats.chunks_split += 1
+            pieces.extend(split)
+            owners.extend([owner] * len(split))
+        lengths = [count + 1 for count in engine.count_tokens(pieces)]  # + end-of-sentence token
+        outputs: list[str] = [""] * len(pieces)
+        done = 0
+        for batch in make_batches(lengths, self.settings.max_batch_tokens):
+            budgets = [
+                min(
+                    self._decoding.fixed_output_tokens
+                    or output_budget(lengths[index], engine.max_target_tokens),
+                    engine.max_target_tokens,
+                )
+                for index in batch
+            ]
+            translated = engine.translate_batch([pieces[index] for index in batch], budgets, self._decoding)
+            self._stats.model_calls += 1
+            for index, text in zip(batch, translated):
+                outputs[index] = " ".join(text.split())
+            done += len(batch)
+            if self.progress is not None:
+                self.progress(done, len(pieces))
+        joined: list[list[str]] = [[] for _ in texts]
+        for owner, text in zip(owners, outputs):
+            joined[owner].append(text)
+        # A piece with no output would leave part of the sentence silently untranslated.
+        return {text: " ".join(parts) if all(parts) else "" for text, parts in zip(texts, joined)}

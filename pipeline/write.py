@@ -1,0 +1,293 @@
+"""Write stage: Parquet parts written atomically and idempotently, and recovery after a crash.
+
+Layout: `DIR/<dataset>/src_lang=<lang>/part-<key>.parquet` (rejects: `DIR/rejects/part-<key>.parquet`).
+`<key>` is a hash of the shard's content (its doc_ids and reject keys), so a retried shard rewrites
+its own files instead of adding new ones. Every file is written under a hidden temporary name
+(`.part-<key>.parquet.<random>.tmp`, ignored by pyarrow, pandas, DuckDB and Polars) and then renamed
+over its final name with `os.replace`.
+
+A shard is committed by its `documents` part, written last: paragraph and sentence rows whose document
+is not in `documents/` are leftovers of a crash, and `recover()` removes them before a run.
+
+Test hook: when the environment variable `PIPELINE_TEST_PAUSE_BEFORE_COMMIT` holds a number of
+seconds, `commit_shard` sleeps that long between the paragraph/sentence parts and the documents part,
+so a test can kill a run while a shard is half written. Unset (the default), it does nothing.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
+
+PART_PREFIX = "part-"
+PART_SUFFIX = ".parquet"
+TEMP_SUFFIX = ".tmp"
+COMPRESSION = "zstd"
+PAUSE_BEFORE_COMMIT_ENV = "PIPELINE_TEST_PAUSE_BEFORE_COMMIT"
+_DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record"]
+
+
+class OutputError(Exception):
+    """The output directory cannot be used (missing permissions, not a directory, ...)."""
+
+
+def part_key(doc_ids: Iterable[str], reject_keys: Iterable[tuple[str, str | None, str]] = ()) -> str:
+    """Name of a shard's parts, derived from what it holds so a retry lands on the same files."""
+    digest = hashlib.sha256()
+    for doc_id in sorted(doc_ids):
+        digest.update(b"d\0" + doc_id.encode() + b"\n")
+    for path, record, reason in sorted(reject_keys, key=lambda key: (key[0], key[1] or "", key[2])):
+        digest.update(f"r\0{path}\0{record or ''}\0{reason}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def key_of(path: Path) -> str:
+    """The shard key in a part file name."""
+    return path.name[len(PART_PREFIX):-len(PART_SUFFIX)]
+
+
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write `table` to `path` through a hidden temporary file in the same directory, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_name(path)
+    try:
+        pq.write_table(table, temporary, compression=COMPRESSION)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write `text` to `path` through a hidden temporary file in the same directory, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_name(path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _read_file(path: Path, columns: list[str] | None = None) -> pa.Table | None:
+    """One part file on its own (no partition discovery); None if another writer just removed it."""
+    try:
+        return pq.ParquetFile(path).read(columns=columns)
+    except FileNotFoundError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedDocument:
+    """A document present in `documents/`, and which part holds it."""
+
+    doc_id: str
+    key: str
+    run_id: str
+    models_fingerprint: str
+    source_path: str
+    source_record: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What `recover()` cleaned up."""
+
+    temporary_files: int = 0
+    orphan_parts: int = 0
+    orphan_rows: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"temporary_files": self.temporary_files, "orphan_parts": self.orphan_parts,
+                "orphan_rows": self.orphan_rows}
+
+
+class OutputStore:
+    """The four datasets under one output directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def dataset_dir(self, dataset: str) -> Path:
+        return self.root / dataset
+
+    def prepare(self) -> None:
+        """Create the dataset directories and prove the output is writable, or raise OutputError."""
+        try:
+            for dataset in DATASETS:
+                self.dataset_dir(dataset).mkdir(parents=True, exist_ok=True)
+            (self.root / "runs").mkdir(exist_ok=True)
+            probe = _temporary_name(self.root / "probe")
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise OutputError(f"cannot write to output directory {self.root}: {reason}") from error
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock on the output while parts are rewritten (shards may run in parallel)."""
+        with open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def part_files(self, dataset: str, key: str | None = None) -> list[Path]:
+        name = f"{PART_PREFIX}{key}{PART_SUFFIX}" if key else f"{PART_PREFIX}*{PART_SUFFIX}"
+        directory = self.dataset_dir(dataset)
+        if not directory.is_dir():
+            return []
+        pattern = f"*/{name}" if PARTITION_COLUMNS[dataset] else name
+        return sorted(directory.glob(pattern))
+
+    def committed_documents(self) -> dict[str, CommittedDocument]:
+        """Every document in `documents/`, by doc_id."""
+        committed: dict[str, CommittedDocument] = {}
+        for path in self.part_files("documents"):
+            table = _read_file(path, _DOCUMENT_INDEX_COLUMNS)
+            if table is None:
+                continue
+            for row in table.to_pylist():
+                committed[row["doc_id"]] = CommittedDocument(key=key_of(path), **row)
+        return committed
+
+    def write_part(self, dataset: str, table: pa.Table, key: str) -> list[Path]:
+        """Write the rows of `table` (full dataset schema) as part `key`, one file per partition."""
+        table = table.cast(SCHEMAS[dataset])
+        partition_columns = PARTITION_COLUMNS[dataset]
+        written: list[Path] = []
+        if not partition_columns:
+            if table.num_rows:
+                path = self.dataset_dir(dataset) / f"{PART_PREFIX}{key}{PART_SUFFIX}"
+                write_parquet_atomic(table.cast(file_schema(dataset)), path)
+                written.append(path)
+            return written
+        (column,) = partition_columns
+        for value in sorted(set(table.column(column).to_pylist())):
+            rows = table.filter(pc.equal(table.column(column), value)).drop_columns([column])
+            partition = self.dataset_dir(dataset) / f"{column}={quote(value, safe='')}"
+            path = partition / f"{PART_PREFIX}{key}{PART_SUFFIX}"
+            write_parquet_atomic(rows.cast(file_schema(dataset)), path)
+            written.append(path)
+        # A part of the same key in another partition can only hold an earlier attempt's rows.
+        for stale in set(self.part_files(dataset, key)) - set(written):
+            stale.unlink(missing_ok=True)
+        return written
+
+    def _drop_rows(self, path: Path, keep: pa.Array) -> int:
+        """Rewrite `path` keeping the rows where `keep` is true; remove it when none is left."""
+        table = _read_file(path)
+        if table is None:
+            return 0
+        kept = table.filter(keep)
+        dropped = table.num_rows - kept.num_rows
+        if dropped and kept.num_rows:
+            write_parquet_atomic(kept, path)
+        elif dropped:
+            path.unlink(missing_ok=True)
+        return dropped
+
+    def remove_documents(self, doc_ids_by_key: Mapping[str, set[str]]) -> int:
+        """Remove every row of these documents, documents first so they are uncommitted before the rest."""
+        removed = 0
+        for dataset in ("documents", "paragraphs", "sentences"):
+            for key, doc_ids in doc_ids_by_key.items():
+                for path in self.part_files(dataset, key):
+                    ids = _read_file(path, ["doc_id"])
+                    if ids is None:
+                        continue
+                    keep = pc.invert(pc.is_in(ids.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
+                    removed += self._drop_rows(path, keep)
+        return removed
+
+    def upsert_rejects(self, table: pa.Table, key: str,
+                       accepted: Iterable[tuple[str, str | None]]) -> list[Path]:
+        """Write this shard's rejects, first removing rows of the same (source_path, source_record,
+        reason) from older parts, and rejects of sources that are now accepted documents."""
+        new_keys = {(row["source_path"], row["source_record"], row["reason"])
+                    for row in table.select(["source_path", "source_record", "reason"]).to_pylist()}
+        accepted_sources = set(accepted)
+        own_name = f"{PART_PREFIX}{key}{PART_SUFFIX}"
+        for path in self.part_files("rejects"):
+            if path.name == own_name:
+                continue
+            existing = _read_file(path, ["source_path", "source_record", "reason"])
+            if existing is None:
+                continue
+            keep = [
+                (row["source_path"], row["source_record"], row["reason"]) not in new_keys
+                and (row["source_path"], row["source_record"]) not in accepted_sources
+                for row in existing.to_pylist()
+            ]
+            if not all(keep):
+                self._drop_rows(path, pa.array(keep, pa.bool_()))
+        if table.num_rows == 0:
+            (self.dataset_dir("rejects") / own_name).unlink(missing_ok=True)
+        return self.write_part("rejects", table, key)
+
+    def commit_shard(self, key: str, tables: Mapping[str, pa.Table], replaced: Mapping[str, set[str]],
+                     accepted: Iterable[tuple[str, str | None]]) -> list[Path]:
+        """Replace the rows of `replaced` documents and write one shard; documents last, as the commit."""
+        self.remove_documents(replaced)
+        written = self.upsert_rejects(tables["rejects"], key, accepted)
+        written += self.write_part("paragraphs", tables["paragraphs"], key)
+        written += self.write_part("sentences", tables["sentences"], key)
+        pause = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
+        if pause:
+            time.sleep(float(pause))
+        written += self.write_part("documents", tables["documents"], key)
+        return written
+
+    def recover(self) -> Recovery:
+        """Remove what a crashed run left: temporary files, parts and rows of uncommitted documents."""
+        temporary = 0
+        for dataset in DATASETS:
+            for path in self.dataset_dir(dataset).rglob(f".*{TEMP_SUFFIX}"):
+                path.unlink(missing_ok=True)
+                temporary += 1
+        committed_by_key: dict[str, set[str]] = {}
+        for document in self.committed_documents().values():
+            committed_by_key.setdefault(document.key, set()).add(document.doc_id)
+        orphan_parts = orphan_rows = 0
+        for dataset in ("paragraphs", "sentences"):
+            for path in self.part_files(dataset):
+                committed = committed_by_key.get(key_of(path))
+                if committed is None:
+                    path.unlink(missing_ok=True)
+                    orphan_parts += 1
+                    continue
+                ids = _read_file(path, ["doc_id"])
+                if ids is not None:
+                    keep = pc.is_in(ids.column("doc_id"), pa.array(sorted(committed), pa.string()))
+                    orphan_rows += self._drop_rows(path, keep)
+        for dataset in DATASETS:
+            for directory in self.dataset_dir(dataset).glob("*=*"):
+                if directory.is_dir() and not any(directory.iterdir()):
+                    directory.rmdir()
+        return Recovery(temporary, orphan_parts, orphan_rows)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows in each dataset, from the Parquet footers."""
+        return {dataset: sum(pq.ParquetFile(path).metadata.num_rows for path in self.part_files(dataset))
+                for dataset in DATASETS}

@@ -1,0 +1,189 @@
+"""Parquet writing: schemas stored in the files, atomic and idempotent parts, crash leftovers removed."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.schemas import DATASETS, SCHEMAS, describe, file_schema
+from pipeline.write import OutputError, OutputStore, part_key, write_parquet_atomic
+
+NOW = datetime(2026, 11, 22, 7, 30, tzinfo=timezone.utc)
+
+
+def document(doc_id: str, lang: str, run_id: str = "r1", fingerprint: str = "f1",
+             source_path: str | None = None) -> dict:
+    return {
+        "doc_id": doc_id, "source_path": source_path or f"/in/{doc_id}.txt", "source_record": None,
+        "source_format": "txt", "encoding": "utf-8", "n_bytes": 10, "url": None, "lang_score": 0.9,
+        "lang_method": "detected", "paragraph_langs": [lang], "title": None, "byline": None,
+        "published": None, "attribution": None, "n_paragraphs": 1, "n_sentences": 2,
+        "n_sentences_translated": 0, "n_sentences_untranslated": 0, "n_boilerplate_removed": 0,
+        "models": [], "models_fingerprint": fingerprint, "run_id": run_id, "processed_at": NOW,
+        "src_lang": lang,
+    }
+
+
+def paragraph(doc_id: str, lang: str, run_id: str = "r1") -> dict:
+    return {
+        "doc_id": doc_id, "para_id": 0, "lang_score": 0.9, "lang_method": "detected", "src_text": "A. B.",
+        "en_text": "A. B.", "status": "source_is_english", "status_detail": None, "model": None,
+        "n_sentences": 2, "n_sentences_translated": 0, "len_ratio": None, "numbers_match": None,
+        "urls_match": None, "quality_flags": None, "run_id": run_id, "src_lang": lang,
+    }
+
+
+def sentence(doc_id: str, lang: str, sent_id: int, run_id: str = "r1") -> dict:
+    return {
+        "doc_id": doc_id, "para_id": 0, "sent_id": sent_id, "char_start": 3 * sent_id,
+        "char_end": 3 * sent_id + 2, "src_text": "A.", "en_text": "A.", "status": "source_is_english",
+        "status_detail": None, "model": None,
+        "len_ratio": None, "numbers_match": None, "urls_match": None, "quality_flags": None,
+        "run_id": run_id, "src_lang": lang,
+    }
+
+
+def reject(path: str, reason: str, run_id: str = "r1") -> dict:
+    return {"source_path": path, "source_record": None, "reason": reason, "detail": "d", "run_id": run_id,
+            "rejected_at": NOW}
+
+
+def shard_tables(docs: list[tuple[str, str]], rejects: list[dict] = (),
+                 run_id: str = "r1") -> dict[str, pa.Table]:
+    rows = {
+        "documents": [document(doc_id, lang, run_id) for doc_id, lang in docs],
+        "paragraphs": [paragraph(doc_id, lang, run_id) for doc_id, lang in docs],
+        "sentences": [sentence(doc_id, lang, i, run_id) for doc_id, lang in docs for i in range(2)],
+        "rejects": list(rejects),
+    }
+    return {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
+
+
+def commit(store: OutputStore, docs: list[tuple[str, str]], rejects: list[dict] = (), run_id: str = "r1",
+           replaced: dict | None = None) -> str:
+    key = part_key([doc_id for doc_id, _ in docs], [(r["source_path"], None, r["reason"]) for r in rejects])
+    store.commit_shard(key, shard_tables(docs, rejects, run_id), replaced or {},
+                       [(f"/in/{doc_id}.txt", None) for doc_id, _ in docs])
+    return key
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> OutputStore:
+    output = OutputStore(tmp_path / "out")
+    output.prepare()
+    return output
+
+
+def test_every_field_has_a_description():
+    for dataset in DATASETS:
+        descriptions = describe(dataset)
+        assert set(descriptions) == set(SCHEMAS[dataset].names)
+        assert all(len(text) > 5 for text in descriptions.values())
+
+
+def test_files_hold_the_declared_schema_with_descriptions(store: OutputStore):
+    commit(store, [("d1", "ar"), ("d2", "en")], [reject("/in/x.bin", "binary")])
+    for dataset in DATASETS:
+        files = store.part_files(dataset)
+        assert files, dataset
+        for path in files:
+            stored = pq.read_schema(path)
+            assert stored.equals(file_schema(dataset), check_metadata=True), (dataset, path)
+            assert "src_lang" not in stored.names
+            meta = pq.ParquetFile(path).metadata
+            assert meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_partitions_by_language_with_content_named_parts(store: OutputStore):
+    key = commit(store, [("d1", "ar"), ("d2", "en")])
+    root = store.root
+    assert sorted(p.relative_to(root).as_posix() for p in store.part_files("sentences")) == [
+        f"sentences/src_lang=ar/part-{key}.parquet", f"sentences/src_lang=en/part-{key}.parquet"]
+    assert part_key(["d2", "d1"]) == part_key(["d1", "d2"]) != part_key(["d1"])
+    assert part_key([], [("/a", None, "empty")]) != part_key([], [("/b", None, "empty")])
+
+
+def test_retried_shard_overwrites_its_own_files(store: OutputStore):
+    commit(store, [("d1", "ar"), ("d2", "en")])
+    first = sorted(store.part_files("sentences"))
+    commit(store, [("d1", "ar"), ("d2", "en")], replaced={})
+    assert sorted(store.part_files("sentences")) == first
+    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
+
+
+def test_replacing_documents_removes_their_rows_from_older_parts(store: OutputStore):
+    old_key = commit(store, [("d1", "ar"), ("d2", "en")], run_id="r1")
+    # A later run reprocesses only d1: its rows move to a new part, d2 stays where it was.
+    commit(store, [("d1", "ar")], run_id="r2", replaced={old_key: {"d1"}})
+    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
+    documents = pd.read_parquet(store.root / "documents").set_index("doc_id")
+    assert documents.loc["d1", "run_id"] == "r2" and documents.loc["d2", "run_id"] == "r1"
+    # The ar part of the old key held only d1, so it is gone rather than left empty.
+    assert not list((store.root / "sentences" / "src_lang=ar").glob(f"part-{old_key}.parquet"))
+
+
+def test_rejects_are_keyed_by_source_and_reason(store: OutputStore):
+    commit(store, [], [reject("/in/a.txt", "empty"), reject("/in/b.bin", "binary")], run_id="r1")
+    commit(store, [], [reject("/in/a.txt", "empty", run_id="r2")], run_id="r2")
+    rejects = pd.read_parquet(store.root / "rejects").sort_values("source_path")
+    assert rejects[["source_path", "run_id"]].values.tolist() == [["/in/a.txt", "r2"], ["/in/b.bin", "r1"]]
+    # A source that later becomes a document is no longer a reject.
+    store.commit_shard(part_key(["b"]), shard_tables([("b", "en")], run_id="r3"), {}, [("/in/b.bin", None)])
+    assert pd.read_parquet(store.root / "rejects")["source_path"].tolist() == ["/in/a.txt"]
+
+
+def test_readers_ignore_temporary_files(store: OutputStore):
+    commit(store, [("d1", "ar"), ("d2", "en")])
+    # What a write in progress looks like: a hidden temporary file beside the parts.
+    partial = store.root / "sentences" / "src_lang=ar" / ".part-abc.parquet.1234abcd.tmp"
+    partial.write_bytes(b"PAR1 not finished")
+    sentences = store.root / "sentences"
+    assert len(pd.read_parquet(sentences)) == 4
+    assert ds.dataset(sentences, partitioning="hive").count_rows() == 4
+    assert duckdb.sql(f"select count(*) from read_parquet('{sentences}/**/*.parquet', hive_partitioning=true)"
+                      ).fetchall() == [(4,)]
+    # Polars lists every file of a directory, so it is given the same glob as DuckDB.
+    by_polars = pl.scan_parquet(f"{sentences}/**/*.parquet", hive_partitioning=True)
+    assert by_polars.select(pl.len()).collect().item() == 4
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
+    path = tmp_path / "part-x.parquet"
+    write_parquet_atomic(pa.table({"a": [1]}), path)
+    with pytest.raises(Exception):
+        write_parquet_atomic(pa.table({"a": [object()]}), path)  # cannot be converted
+    assert pq.read_table(path).column("a").to_pylist() == [1]
+    assert [p.name for p in tmp_path.iterdir()] == ["part-x.parquet"]
+
+
+def test_recover_removes_uncommitted_parts_rows_and_temporary_files(store: OutputStore):
+    committed_key = commit(store, [("d1", "ar")])
+    # A crash after the sentences of a shard, before its documents part (the commit marker):
+    orphan_key = part_key(["d9"])
+    tables = shard_tables([("d9", "en")])
+    store.write_part("paragraphs", tables["paragraphs"], orphan_key)
+    store.write_part("sentences", tables["sentences"], orphan_key)
+    # ... rows of an uncommitted document inside a committed key (partitions committed one by one):
+    mixed = shard_tables([("d1", "ar"), ("d8", "ar")])
+    store.write_part("sentences", mixed["sentences"], committed_key)
+    (store.root / "documents" / "src_lang=ar" / ".part-zz.parquet.0000.tmp").write_bytes(b"x")
+    recovery = store.recover()
+    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "orphan_rows": 2}
+    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
+    assert set(pd.read_parquet(store.root / "sentences")["doc_id"]) == {"d1"}
+    assert not (store.root / "sentences" / "src_lang=en").exists()
+    assert store.recover().to_dict() == {"temporary_files": 0, "orphan_parts": 0, "orphan_rows": 0}
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OutputError, match="cannot write to output directory"):
+        OutputStore(blocker / "out").prepare()
