@@ -240,8 +240,9 @@ class _ShardProcessor:
     def _translation_plan(self, lang: str) -> str:
         """What happens to sentences of `lang`: a model identity or the reason there is none."""
         if lang not in self._plans:
+            # model_for is None both for a language without a model and for an unavailable default.
             self._plans[lang] = (self._excluded(lang) or self.translator.model_for(lang)
-                                 or "no_model_for_language")
+                                 or "no_usable_model")
         return self._plans[lang]
 
     def _fingerprint(self, languages: Sequence[LanguageGuess]) -> str:
