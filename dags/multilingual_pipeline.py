@@ -1,0 +1,273 @@
+"""Airflow DAGs of the multilingual pipeline.
+
+`multilingual_pipeline` runs when triggered, with its settings in validated Params (the trigger form);
+`multilingual_pipeline_inbox` runs on a schedule over the documents that arrived in the inbox since its
+last successful run. They are two DAGs because a manual run over arbitrary inputs must not move the
+inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.runner`
+functions as `python -m pipeline run`. Nothing heavy is imported here: each task imports the pipeline
+when it runs, so parsing this file stays fast.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
+
+from pipeline import airflow_config as config
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "multilingual-pipeline",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    # Airflow 3 takes a multiplier here (True reads as 2.0): waits of 30 s, 60 s, ... capped below.
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+TAGS = ["multilingual-pipeline", "translation", "parquet"]
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+OUTPUT_ALIASES = [AssetAlias(config.ASSET_ALIAS_PREFIX + dataset) for dataset in config.DATASETS]
+
+_LANGUAGE_LIST = {
+    "type": "array",
+    "items": {"type": "string", "pattern": config.LANGUAGE_CODE_PATTERN},
+    "uniqueItems": True,
+}
+MANUAL_PARAMS = {
+    "input": Param(
+        [str(config.default_inbox_dir())],
+        type="array",
+        items={"type": "string", "minLength": 1},
+        minItems=1,
+        title="Input",
+        description="Files, directories or glob patterns (.txt .md .html .jsonl), one per line. "
+        "Relative paths are taken from the project directory.",
+    ),
+    "output": Param(
+        str(config.default_output_dir()),
+        type="string",
+        minLength=1,
+        title="Output directory",
+        description="Where the Parquet datasets and the run manifest are written.",
+    ),
+    "models": Param(
+        {},
+        type="object",
+        propertyNames={"pattern": config.LANGUAGE_CODE_PATTERN},
+        additionalProperties={"type": "string", "minLength": 1},
+        title="Models",
+        description="Model per source language, overriding the registry: "
+        '{"ar": "Helsinki-NLP/opus-mt-ar-en"} or a local directory.',
+    ),
+    "include_langs": Param(
+        [],
+        **_LANGUAGE_LIST,
+        title="Translate only",
+        description="Translate only these source languages (ISO 639 codes such as fr, zh). Empty: all.",
+    ),
+    "skip_langs": Param(
+        [],
+        **_LANGUAGE_LIST,
+        title="Skip languages",
+        description="Leave these source languages untranslated.",
+    ),
+    "translator": Param(
+        "marian",
+        enum=["marian", "ctranslate2"],
+        title="Translator",
+        description="MarianMT through transformers, or the same models converted to CTranslate2.",
+    ),
+    "device": Param("auto", enum=["auto", "cpu", "cuda"], title="Device",
+                    description="auto uses CUDA when present."),
+    "num_beams": Param(1, type="integer", minimum=1, maximum=8, title="Beams",
+                       description="1 is greedy decoding."),
+    "force": Param(
+        False,
+        type="boolean",
+        title="Force",
+        description="Reprocess documents already in the output and replace their rows.",
+    ),
+    "run_id": Param(
+        None,
+        type=["null", "string"],
+        pattern=config.RUN_ID_PATTERN,
+        title="Run id",
+        description="Name of this run's manifest (letters, digits, . _ -). "
+        "Empty: derived from the Airflow run id.",
+    ),
+}
+
+
+@contextmanager
+def _configuration_errors_fail_at_once() -> Iterator[None]:
+    """A wrong setting stays wrong on a retry: turn it into a failure that skips the retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except ValueError as error:
+        raise AirflowFailException(str(error)) from error
+
+
+@task(multiple_outputs=True)
+def configure_manual_run() -> dict[str, Any]:
+    """Settings from the trigger's validated params, and the input patterns."""
+    context = get_current_context()
+    with _configuration_errors_fail_at_once():
+        # context["params"] has the conf merged in, unknown keys included: compare with the declared ones.
+        declared = set(context["dag"].params)
+        unknown = sorted(set(context["dag_run"].conf or {}) - declared)
+        if unknown:
+            raise ValueError(f"unknown key(s) in the run configuration: {', '.join(unknown)}; "
+                             f"expected some of: {', '.join(sorted(declared))}")
+        settings = config.manual_settings(context["params"], context["run_id"])
+    return {"settings": settings.to_dict(), "inputs": config.input_patterns(context["params"]["input"])}
+
+
+@task.short_circuit
+def find_new_documents() -> list[str]:
+    """Inbox files that arrived since the last successful run; none skips the rest of the run."""
+    context = get_current_context()
+    previous_start = context.get("prev_start_date_success")
+    inbox = config.inbox_dir()
+    arrivals = config.new_arrivals(inbox, previous_start if previous_start else None)
+    print(f"{len(arrivals)} new file(s) in {inbox} since {previous_start or 'the beginning'}")
+    return arrivals
+
+
+@task(multiple_outputs=True)
+def configure_inbox_run(files: list[str]) -> dict[str, Any]:
+    """Settings from the Airflow Variables / environment, and the new inbox files."""
+    with _configuration_errors_fail_at_once():
+        settings = config.inbox_settings(get_current_context()["run_id"])
+    return {"settings": settings.to_dict(), "inputs": list(files)}
+
+
+@task
+def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+    """The inputs expanded and cut into shards (batches of files), one mapped task each."""
+    from pipeline.runner import plan_shards
+    from pipeline.settings import RunSettings
+
+    with _configuration_errors_fail_at_once():
+        shards = plan_shards(inputs, RunSettings.from_dict(settings),
+                             files_per_shard=config.files_per_shard())
+    print(f"{sum(len(shard.inputs) for shard in shards)} file(s) in {len(shards)} shard(s)")
+    return [shard.to_dict() for shard in shards]
+
+
+@task(
+    pool=config.translation_pool(),
+    queue=config.translation_queue(),
+    map_index_template="{{ shard_label }}",
+    execution_timeout=timedelta(hours=6),
+)
+def translate_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Ingest, clean, detect, translate and write one shard; rerunning it rewrites the same rows."""
+    from pipeline.runner import Shard, process_shard
+    from pipeline.settings import RunSettings
+
+    planned = Shard.from_dict(shard)
+    get_current_context()["shard_label"] = f"shard {planned.index} ({len(planned.inputs)} files)"
+    return process_shard(planned, RunSettings.from_dict(settings)).to_dict()
+
+
+@task
+def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Write the run manifest and log the summary; returns the counts the assets are published with."""
+    from pipeline.runner import ShardResult, finalize_run
+    from pipeline.settings import RunSettings
+
+    started_at = get_current_context()["dag_run"].start_date
+    shard_results = [ShardResult.from_dict(result) for result in results]
+    summary = finalize_run(RunSettings.from_dict(settings), shard_results, inputs, started_at)
+    print(summary.format())
+    return config.summary_record(summary)
+
+
+@task(outlets=OUTPUT_ALIASES)
+def publish_assets(settings: dict[str, Any], summary: dict[str, Any], *, outlet_events: Any = None) -> None:
+    """One asset event per dataset of this run's output directory, with the run's counts in its extra.
+
+    The output directory is a run-time parameter, so each dataset is published through an AssetAlias
+    that resolves to `file:///<output>/<dataset>`.
+    """
+    from airflow.sdk import Asset
+
+    for dataset, extra in config.asset_extras(summary).items():
+        uri = config.dataset_uri(settings["output"], dataset)
+        outlet_events[AssetAlias(config.ASSET_ALIAS_PREFIX + dataset)].add(Asset(uri), extra=extra)
+        print(f"asset event {uri}: {extra}")
+
+
+def _process(run: Any) -> None:
+    """The tasks both DAGs share, after the one that resolves the run's settings and inputs."""
+    settings, inputs = run["settings"], run["inputs"]
+    results = translate_shard.partial(settings=settings).expand(shard=plan(settings, inputs))
+    publish_assets(settings, finalize(settings, inputs, results))
+
+
+@dag(
+    dag_id="multilingual_pipeline",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=TAGS,
+    params=MANUAL_PARAMS,
+)
+def multilingual_pipeline() -> None:
+    """
+    ### Multilingual pipeline (manual run)
+
+    Detects the language of every document and paragraph, segments sentences, translates non-English
+    sentences to English with MarianMT, and writes aligned bilingual Parquet datasets
+    (`documents/`, `paragraphs/`, `sentences/`, `rejects/`) plus a manifest `runs/<run id>.json`.
+
+    **Trigger** with the form, or `airflow dags trigger multilingual_pipeline -c '{"input": ["samples"]}'`.
+    The settings are those of `python -m pipeline run`; unknown keys are refused.
+
+    **Tasks**: `configure_manual_run` (settings from the params) -> `plan` (inputs cut into shards,
+    batches of files) -> `translate_shard` (one mapped task per shard, in the translation pool and
+    queue) -> `finalize` (manifest, summary in its log) -> `publish_assets` (an asset event per
+    dataset, counts in `extra`).
+
+    Rerunning or clearing any task is safe: documents are keyed by a content hash and a shard rewrites
+    its own rows, so no row is ever duplicated.
+    """
+    _process(configure_manual_run())
+
+
+@dag(
+    dag_id="multilingual_pipeline_inbox",
+    schedule=config.schedule(),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "inbox"],
+)
+def multilingual_pipeline_inbox() -> None:
+    """
+    ### Multilingual pipeline (scheduled inbox run)
+
+    Processes the documents that arrived in the inbox since the start of the last successful run of
+    this DAG (all of them on the first run), with the same tasks and datasets as `multilingual_pipeline`.
+    An empty inbox ends the run at once, successfully, with the other tasks skipped.
+
+    **Configuration** (Airflow Variable, else environment variable): `mlp_inbox` / `MLP_INBOX`,
+    `mlp_output` / `MLP_OUTPUT`, `mlp_models_dir` / `MLP_MODELS_DIR`, `mlp_translator` / `MLP_TRANSLATOR`,
+    `mlp_device` / `MLP_DEVICE`. The schedule comes from `MLP_SCHEDULE` (default `@daily`).
+
+    A file counts as arrived by the later of its mtime and ctime. Files around the previous run's
+    start may be read twice; that is harmless, because processing is idempotent.
+    """
+    _process(configure_inbox_run(find_new_documents()))
+
+
+multilingual_pipeline()
+multilingual_pipeline_inbox()

@@ -1,0 +1,193 @@
+"""Configuration of the Airflow DAGs, and the small translations between Airflow and `RunSettings`.
+
+Settings read when the DAG file is parsed (schedule, pool, queue, default output) come from the
+environment only: reading an Airflow Variable at parse time costs a metadata round trip on every parse.
+Settings read when a task runs look at an Airflow Variable first, then the environment, then a default.
+This module imports nothing heavy, so the DAG file that imports it parses fast.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from pipeline.runner import RunSummary
+    from pipeline.settings import RunSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DATASETS = ("documents", "paragraphs", "sentences", "rejects")
+ASSET_ALIAS_PREFIX = "multilingual_pipeline."
+LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}$"
+RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _variable_or_env(variable: str, env_name: str, default: str) -> str:
+    """The Airflow Variable `variable`, else the environment variable `env_name`, else `default`."""
+    from airflow.sdk import Variable
+
+    value = Variable.get(variable, default=None)
+    if value is not None and str(value).strip():
+        return str(value).strip()
+    return _env(env_name, default)
+
+
+def resolve_path(value: str | Path) -> Path:
+    """An absolute path; a relative one is taken relative to the project directory, not the worker's cwd."""
+    path = Path(os.path.expanduser(str(value)))
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+# Parse-time settings -------------------------------------------------------------------------------
+
+def schedule() -> str:
+    """Cron expression or preset of the inbox DAG (`MLP_SCHEDULE`, default `@daily`)."""
+    return _env("MLP_SCHEDULE", "@daily")
+
+
+def translation_pool() -> str:
+    """Pool of the shard tasks, which hold a translation model in memory (`MLP_TRANSLATION_POOL`)."""
+    return _env("MLP_TRANSLATION_POOL", "mlp_translation")
+
+
+def translation_queue() -> str:
+    """Executor queue of the shard tasks, e.g. `gpu` for Celery GPU workers (`MLP_TRANSLATION_QUEUE`)."""
+    return _env("MLP_TRANSLATION_QUEUE", "default")
+
+
+def default_output_dir() -> Path:
+    """Output directory shown as the trigger form's default (`MLP_OUTPUT`, default `<project>/output`)."""
+    return resolve_path(_env("MLP_OUTPUT", str(REPO_ROOT / "output")))
+
+
+def default_inbox_dir() -> Path:
+    """Inbox shown as the trigger form's default input (`MLP_INBOX`, default `<project>/inbox`)."""
+    return resolve_path(_env("MLP_INBOX", str(REPO_ROOT / "inbox")))
+
+
+# Run-time settings ---------------------------------------------------------------------------------
+
+def inbox_dir() -> Path:
+    """Directory the scheduled run reads: Variable `mlp_inbox`, env `MLP_INBOX`, `<project>/inbox`."""
+    return resolve_path(_variable_or_env("mlp_inbox", "MLP_INBOX", str(default_inbox_dir())))
+
+
+def models_dir() -> Path:
+    """Local model store: Variable `mlp_models_dir`, env `MLP_MODELS_DIR`, `<project>/models`."""
+    return resolve_path(_variable_or_env("mlp_models_dir", "MLP_MODELS_DIR", str(REPO_ROOT / "models")))
+
+
+def files_per_shard() -> int | None:
+    """Files per shard task: Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else the
+    runner's default (the settings' shard size). Smaller shards spread a run over more workers."""
+    value = _variable_or_env("mlp_files_per_shard", "MLP_FILES_PER_SHARD", "")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"files per shard must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettings:
+    """Settings of a manually triggered run, from its validated params.
+
+    Without a `run_id` param the Airflow run id names the run (RunSettings sanitises it), so every
+    retry of a task of one Airflow run writes under the same run id.
+    """
+    from pipeline.settings import RunSettings
+
+    return RunSettings(
+        output=resolve_path(params["output"]),
+        run_id=params.get("run_id") or airflow_run_id,
+        models_dir=models_dir(),
+        model_overrides=dict(params.get("models") or {}),
+        translator=params["translator"],
+        device=params["device"],
+        num_beams=int(params["num_beams"]),
+        force=bool(params["force"]),
+        include_langs=frozenset(params.get("include_langs") or ()),
+        skip_langs=frozenset(params.get("skip_langs") or ()),
+    )
+
+
+def inbox_settings(airflow_run_id: str) -> RunSettings:
+    """Settings of a scheduled inbox run: Variables `mlp_output`, `mlp_translator`, `mlp_device`."""
+    from pipeline.settings import RunSettings
+
+    return RunSettings(
+        output=resolve_path(_variable_or_env("mlp_output", "MLP_OUTPUT", str(REPO_ROOT / "output"))),
+        run_id=airflow_run_id,
+        models_dir=models_dir(),
+        translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", "marian"),
+        device=_variable_or_env("mlp_device", "MLP_DEVICE", "auto"),
+    )
+
+
+def input_patterns(values: list[str]) -> list[str]:
+    """Input paths or globs as absolute strings, relative ones taken from the project directory."""
+    return [str(resolve_path(value)) for value in values]
+
+
+def arrival_time(path: Path) -> float:
+    """When a file arrived: the later of its mtime and ctime, because `mv` and `cp -p` keep an old mtime
+    while a rename or copy into the inbox always sets the ctime."""
+    status = path.stat()
+    return max(status.st_mtime, status.st_ctime)
+
+
+def new_arrivals(inbox: Path, since: datetime | None) -> list[str]:
+    """Files under `inbox` that arrived after `since` (all of them when `since` is None), sorted.
+
+    Hidden files and folders are left out: uploaders write there and rename when a file is complete.
+    """
+    if not inbox.is_dir():
+        return []
+    threshold = since.timestamp() if since is not None else float("-inf")
+    arrived = []
+    for path in inbox.rglob("*"):
+        relative_parts = path.relative_to(inbox).parts
+        if any(part.startswith(".") for part in relative_parts) or not path.is_file():
+            continue
+        if arrival_time(path) > threshold:
+            arrived.append(str(path.resolve()))
+    return sorted(arrived)
+
+
+def dataset_uri(output: str | Path, dataset: str) -> str:
+    """URI of the Airflow Asset for one dataset of an output directory: `file:///abs/output/<dataset>`."""
+    return (resolve_path(output).resolve() / dataset).as_uri()
+
+
+def summary_record(summary: RunSummary) -> dict[str, Any]:
+    """The run summary as plain JSON (counts, paths, ids), small enough for XCom."""
+    return dataclasses.asdict(summary)
+
+
+def asset_extras(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `extra` of each dataset's asset event, for the datasets this run wrote rows to.
+
+    A dataset the run left unchanged (every document already in the output) gets no event, so a DAG
+    scheduled on it runs only when it has new rows.
+    """
+    common = {"run_id": summary["run_id"], "manifest": summary["manifest_path"]}
+    extras = {
+        "documents": {
+            "rows": summary["documents"], "skipped": summary["skipped"], "replaced": summary["replaced"],
+        },
+        "paragraphs": {"rows": summary["paragraphs"]},
+        "sentences": {
+            "rows": summary["sentences"],
+            "translated": summary["translated"],
+            "source_is_english": summary["source_is_english"],
+            "untranslated": summary["untranslated"],
+        },
+        "rejects": {"rows": sum(summary["rejects"].values()), "reasons": dict(summary["rejects"])},
+    }
+    return {dataset: {**common, **extra} for dataset, extra in extras.items() if extra["rows"]}
