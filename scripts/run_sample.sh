@@ -17,20 +17,7 @@ started=$SECONDS
 
 step() { printf '==> %s\n' "$*"; }
 
-if [ ! -x "$PY" ]; then
-    step "creating $VENV"
-    "${PYTHON:-python3.11}" -m venv "$VENV"
-fi
-# torch first and pinned: an unpinned resolve pulls the newest torch with gigabytes of CUDA packages.
-if ! "$PY" -c 'import importlib.metadata as m, sys; sys.exit(m.version("torch").split("+")[0] != "2.13.0")' 2>/dev/null; then
-    step "installing torch 2.13.0"
-    "$PY" -m pip install --quiet "torch==2.13.0"
-fi
-# Checked from / so that the checkout itself (on sys.path as the cwd) does not count as installed.
-if ! (cd / && "$PY" -c 'import pipeline' 2>/dev/null); then
-    step "installing the project and its dependencies (pip install -e .)"
-    "$PY" -m pip install --quiet -e .
-fi
+source scripts/install.sh
 
 export AIRFLOW_HOME="$REPO/.airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
