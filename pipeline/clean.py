@@ -45,6 +45,7 @@ _SHORT_LINE = 120          # prompts, headers, menus and stamps are short
 _LONG_LINE = 300           # no line rule but copyright and cookie banners applies to longer lines
 _HEADLINE_MAX_CHARS = 200
 _HEADLINE_MAX_WORDS = 30
+_TITLE_MAX_WORDS_SKIPPED = 3
 
 # --- vocabularies (casefolded) ---------------------------------------------------------------------
 
@@ -55,32 +56,46 @@ opinions politics society education video videos photo photos pictures multimedi
 weather regions local national international global edition editions latest more menu search login
 register subscribe contact about services features blogs specials top trending newsletters
 english français francais español deutsch italiano português русский 日本語 한국어 türkçe العربية عربي
-accueil actualités actualites monde économie politique société vidéos connexion rechercher
-inicio noticias mundo economía política sociedad cultura deportes opinión buscar portada
-startseite nachrichten politik wirtschaft welt kultur panorama meinung suche anmelden
-الرئيسية أخبار الأخبار سياسة اقتصاد رياضة ثقافة العالم فيديو منوعات صحة تكنولوجيا
+accueil actualités actualites monde économie politique société vidéos connexion rechercher régions
+inicio noticias mundo economía política sociedad cultura deportes opinión buscar portada nacional
+internacional regional tecnología ciencia salud contacto
+startseite nachrichten politik wirtschaft welt kultur panorama meinung suche anmelden region regional
+lokales kontakt
+главная новости город транспорт спорт афиша политика экономика общество культура происшествия мир
+россия регионы наука технологии здоровье авто недвижимость видео фото поиск войти контакты
+ホーム ニュース スポーツ エンタメ トップ ライフ
+الرئيسية أخبار الأخبار سياسة اقتصاد رياضة ثقافة العالم فيديو منوعات صحة تكنولوجيا اتصل بنا محليات
+دولي مجتمع رأي مقالات
 """.split())
 _HAN_NAV_WORDS = frozenset("""
 首页 新闻 国际 国内 财经 体育 娱乐 科技 军事 社会 评论 图片 视频 登录 注册 搜索 专题 滚动 要闻 时政 文化 健康
 教育 旅游 汽车 房产 时尚 地方 网站地图 联系我们 关于我们 中文 双语 英文 简体 繁体 繁體 经济 政治 生活 直播 更多
-频道 导航 手机版 客户端 订阅 中文版 英文版 日本語
+频道 导航 手机版 客户端 订阅 中文版 英文版 日本語 経済 地域 国際 政治 社会 天気 動画 写真 国内 文化 科学
 """.split())
 _UI_LINES = regex.compile(
     r"(?i)^(?:home|menu|search|log ?in|sign ?in|sign ?up|register|skip to (?:main )?content|"
     r"toggle navigation|back to top|top of page|main menu|close menu|open menu|"
     r"首页|登录|注册|搜索|返回顶部|返回首页|accueil|connexion|retour en haut|inicio|volver arriba|"
-    r"startseite|nach oben|الرئيسية|بحث|العودة إلى الأعلى)$")
+    r"startseite|nach oben|الرئيسية|بحث|العودة إلى الأعلى|contact(?: us)?|contacto|kontakt|главная|"
+    r"контакты|ホーム|お問い合わせ|联系我们|اتصل بنا)$")
 
 _SHARE_WORDS = frozenset("""
 share shares this article story page post on via by email e mail print facebook twitter x linkedin
 whatsapp telegram pinterest reddit tumblr weibo wechat vk copy link tweet follow us
-partager cet sur imprimer compartir en este artículo imprimir teilen teile diesen artikel drucken auf
-分享 分享到 微信 微博 朋友圈 qq qq空间 空间 转发 打印 شارك مشاركة هذا المقال الخبر على فيسبوك تويتر واتساب طباعة
+partager cet sur imprimer compartir comparte compártelo en este esta artículo noticia tus redes sociales
+imprimir teilen teile diesen artikel drucken auf поделиться поделитесь в с этой статьей статьёй новостью
+соцсетях друзьями вконтакте вк одноклассники ok 分享 分享到 微信 微博 朋友圈 qq qq空间 空间 转发 打印 シェア ツイート
+line شارك مشاركة هذا المقال الخبر على فيسبوك تويتر واتساب طباعة
 """.split())
 _SHARE_CORE = frozenset("""
 share shares tweet facebook twitter whatsapp linkedin telegram pinterest reddit weibo wechat partager
-compartir teilen teile 分享 分享到 转发 微信 微博 朋友圈 شارك مشاركة فيسبوك تويتر واتساب
+compartir comparte compártelo teilen teile поделиться поделитесь вконтакте одноклассники 分享 分享到 转发
+微信 微博 朋友圈 シェア ツイート شارك مشاركة فيسبوك تويتر واتساب
 """.split())
+# Scripts written without spaces put a whole prompt in one word: "この記事をシェアする", "分享到微信".
+_UNSPACED_SHARE = regex.compile(
+    r"(?i)^(?:この(?:記事|ページ|ニュース)を)?(?:シェア|ツイート|共有|分享到?|转发到?)(?:する|しよう)?"
+    r"(?:微信|微博|朋友圈|qq空间|qq|facebook|twitter|line)*[!！]?$")
 
 _SECTION_HEADERS = frozenset(h.casefold() for h in """
 Most Viewed|Most Read|Most Popular|Most Shared|Most Commented|Popular Articles|Popular Posts|Popular News|
@@ -94,7 +109,9 @@ Lee también|Noticias relacionadas|Artículos relacionados|Lo más leído|Te pue
 Weitere Artikel|Meistgelesen|Das könnte Sie auch interessieren|Auch interessant|Weiterlesen|相关新闻|
 相关文章|相关阅读|相关报道|热门文章|热门新闻|热点推荐|推荐阅读|延伸阅读|阅读更多|阅读全文|猜你喜欢|
 精彩推荐|排行榜|点击排行|اقرأ أيضا|اقرأ أيضاً|إقرأ أيضا|اقرأ المزيد|مقالات ذات صلة|أخبار ذات صلة|
-الأكثر قراءة|الأكثر مشاهدة|مواضيع ذات صلة|قد يعجبك أيضا
+الأكثر قراءة|الأكثر مشاهدة|مواضيع ذات صلة|قد يعجبك أيضا|Читайте также|Смотрите также|Похожие новости|
+Новости по теме|По теме|Популярное|Самое читаемое|Другие новости|Похожие статьи|関連記事|関連ニュース|おすすめ記事|
+人気記事|あわせて読みたい|こちらもおすすめ|Artículos similares|Te recomendamos
 """.replace("\n", "").split("|"))
 _HEADER_TRIM = regex.compile(r"[\s:：»>›→…+|\-–—.]+$")
 _INLINE_RELATED = regex.compile(
@@ -120,17 +137,31 @@ _LONG_NUMBER = regex.compile(r"\d{4,}")
 _BROWSER_NOTE = regex.compile(
     r"(?i)(?:\bbrowsers?\b|\bresolution\b|best viewed).{0,80}\d{3,4}\s*[*x×]\s*\d{3,4}"
     r"|\d{3,4}\s*[*x×]\s*\d{3,4}.{0,80}(?:\bbrowsers?\b|\bresolution\b)|分辨率|浏览器")
-_COOKIE_WORD = regex.compile(r"(?i)cookie|الكوكيز|ملفات تعريف الارتباط")
+_COOKIE_WORD = regex.compile(r"(?i)cookie|куки|クッキー|الكوكيز|ملفات تعريف الارتباط")
 _COOKIES = regex.compile(
-    r"(?i)\b(?:we|this (?:web)?site|our (?:web)?site|site|website) uses? cookies\b|\bcookies? "
+    r"(?i)\b(?:we|this (?:web)?site|our (?:web)?site|site|website) uses? cookies\b|"
+    r"\bwe (?:and our (?:\w+ )?partners |and \w+ partners )?(?:use|set|store) cookies\b|\bcookies? "
     r"(?:policy|settings|preferences|consent|notice)\b|\baccept (?:all )?cookies\b|"
     r"\b(?:by (?:continuing|using)|if you continue).{0,80}\bcookies\b|nous utilisons des cookies|"
     r"ce site utilise des cookies|accepter les cookies|utilizamos cookies|"
     r"este sitio (?:web )?utiliza cookies|"
     r"aceptar (?:las |todas las )?cookies|wir verwenden cookies|diese website verwendet cookies|"
-    r"cookies akzeptieren|使用\s*cookies?|cookie\s*(?:政策|设置)|ملفات تعريف الارتباط|الكوكيز")
-_COMMENT_PROMPT = regex.compile(
-    r"(?i)^(?:(?:please\s+)?(?:enter|leave|post|write|add|submit|type)\s+(?:your|a)\s+"
+    r"cookies akzeptieren|(?:seite|website) (?:verwendet|nutzt) cookies|cookie-einstellungen|"
+    r"usamos cookies|(?:sitio|página) (?:web )?(?:usa|utiliza) cookies|política de cookies|"
+    r"(?:gérer|paramétrer) les cookies|utilizziamo (?:i )?cookie|"
+    r"(?:мы|сайт) использу(?:ем|ет) (?:файлы )?(?:cookie|куки)|(?:cookie|куки)-файл|"
+    r"соглашаетесь на использование|使用\s*cookies?|cookie\s*(?:政策|设置|ポリシー|の設定)|"
+    r"(?:当|本)(?:サイト|ウェブサイト)[^。]{0,20}(?:cookie|クッキー)|クッキー(?:ポリシー|の設定)|"
+    r"ملفات تعريف الارتباط|الكوكيز")
+# "Was this article helpful?": alone or before a comment prompt on the same line.
+_FEEDBACK_QUESTION = (
+    r"(?:was this (?:article|page|story) (?:helpful|useful)|did you (?:find|like) this (?:article|story)|"
+    r"¿?te ha (?:resultado útil|gustado) (?:este|esta) (?:artículo|noticia)|"
+    r"cet article vous a-t-il (?:été utile|plu)|war dieser artikel hilfreich|"
+    r"была ли (?:эта )?статья полезной|この記事は(?:役に立ちましたか|参考になりましたか))\s*[?？]"
+)
+_COMMENT_PROMPTS = (
+    r"(?:(?:please\s+)?(?:enter|leave|post|write|add|submit|type)\s+(?:your|a)\s+"
     r"(?:comment|reply|name|e-?mail(?: address)?|message|response|website)s?(?:\s+here)?|"
     r"\d+\s+(?:comments?|replies)|comments?(?:\s*\(\d+\))?|"
     r"(?:view|show|load|read|hide)\s+(?:all\s+)?(?:\d+\s+)?"
@@ -142,13 +173,19 @@ _COMMENT_PROMPT = regex.compile(
     r"join the (?:conversation|discussion)|(?:laisser|laissez|ajouter|écrire) un commentaire|"
     r"\d+\s+commentaires?|"
     r"votre adresse (?:e-?mail|de messagerie) ne sera pas publiée.*|"
-    r"(?:deja|dejar|escribe|añade) (?:un|tu) comentario|"
+    r"(?:deja|dejar|déjanos|dejanos|escribe|añade) (?:un|tu) comentario|оставьте комментарий|"
+    r"коммента(?:рии|рий)|コメント(?:する|を書く)?|"
     r"\d+\s+comentarios?|kommentar (?:schreiben|verfassen|abschicken|hinterlassen)|\d+\s+kommentare?|"
     r"发表评论|我要评论|网友评论|评论|请输入(?:评论|您的评论|验证码|昵称).*|查看(?:全部)?评论|"
-    r"اترك تعليقا|اترك تعليقاً|أضف تعليق[اًك]*|التعليقات|اكتب تعليقك|تعليقات)[\s!.:：]*$")
+    r"اترك تعليقا|اترك تعليقاً|أضف تعليق[اًك]*|التعليقات|اكتب تعليقك|تعليقات)"
+)
+_COMMENT_PROMPT = regex.compile(
+    rf"(?i)^(?:{_FEEDBACK_QUESTION}\s*(?:{_COMMENT_PROMPTS})?|{_COMMENT_PROMPTS})[\s!.:：]*$")
 _CAPTCHA = regex.compile(r"(?i)captcha|i'?m not a robot|are you a robot|验证码|رمز التحقق")
 _NEWSLETTER = regex.compile(
-    r"(?i)\b(?:subscribe|sign up|signup)\b.{0,30}\bnewsletters?\b|^(?:newsletters?|subscribe(?: now)?)$|"
+    r"(?i)\b(?:subscribe|sign up|signup)\b.{0,30}\bnewsletters?\b|"
+    r"^(?:newsletters?|subscribe(?: now)?|suscríbete|suscríbase|abonnez-vous|s'abonner|abonnieren|"
+    r"подписаться|подпишитесь|订阅)$|"
     r"\b(?:abonnez-vous|inscrivez-vous)\b.{0,30}\b(?:newsletter|lettre d'information)|"
     r"\b(?:suscríbete|suscribirse|suscribete)\b.{0,30}\b(?:boletín|newsletter)|"
     r"newsletter (?:abonnieren|bestellen)|zum newsletter anmelden|订阅(?:我们的)?(?:新闻|邮件|简报|电子报)|"
@@ -160,15 +197,24 @@ _MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
     r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
-    r"noviembre|diciembre|januar|februar|märz|juni|juli|oktober|dezember"
+    r"noviembre|diciembre|januar|februar|märz|juni|juli|oktober|dezember|января|февраля|марта|апреля|мая|"
+    r"июня|июля|августа|сентября|октября|ноября|декабря|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|"
+    r"أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|كانون الثاني|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|"
+    r"تشرين الأول|تشرين الثاني|كانون الأول"
+)
+_WEEKDAYS = (
+    r"[a-z]+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|"
+    r"sábado|domingo|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|понедельник|вторник|среда|"
+    r"четверг|пятница|суббота|воскресенье|الأحد|الاثنين|الإثنين|الثلاثاء|الأربعاء|الخميس|الجمعة|السبت"
 )
 _DATE = (
     rf"(?:\d{{4}}\s*[-/.]\s*\d{{1,2}}(?:\s*[-/.]\s*\d{{1,2}})?|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}|"
     rf"\d{{4}}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?|"
     rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
     rf"\d{{1,2}}(?:er)?\.?\s+(?:de\s+)?(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{4}})"
-    r"(?:[\sT,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.))?(?:\s*(?:[A-Z]{2,4}))?"
-    r"(?:\s*[+-]\d{1,2}(?::?\d{2})?)?)?"
+    r"(?:(?:[\sT,]+|,?\s+(?:à|a las|um|at|в)\s+)"
+    r"\d{1,2}(?:[:h]\d{2}(?::\d{2})?|\s*時(?:\s*\d{1,2}\s*分)?)"
+    r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr))?(?:\s*(?:[A-Z]{2,4}))?(?:\s*[+-]\d{1,2}(?::?\d{2})?)?)?"
 )
 _DATE_LABEL = (
     r"updated|last updated|published|posted|date|publié le|publié|mis à jour(?: le)?|publicado(?: el)?|"
@@ -176,19 +222,40 @@ _DATE_LABEL = (
     r"تاريخ النشر|نشر في|آخر تحديث|تحديث"
 )
 _DATE_IN_TEXT = regex.compile(rf"(?i){_DATE}")
-_DATE_LINE = regex.compile(
-    rf"(?i)^(?:(?:{_DATE_LABEL})\s*[:：]?\s*)?(?:[a-z]+day,?\s+)?{_DATE}\s*$")
+# "Publié le 14 mars 2026 à 08h12, mis à jour à 10h45": a later update on the same line.
+_UPDATE_TAIL = (
+    rf"[,|]?\s*(?:updated|mis à jour|actualizado|aktualisiert|обновлено)(?:\s+(?:le|el|am|on|à|at|a las))*"
+    rf"\s*[:：]?\s*(?:{_DATE}|\d{{1,2}}[:h]\d{{2}})"
+)
+# A dateline may name the place first: "Murcia, 3 de abril de 2026".
+_DATE_LINE_BODY = (
+    rf"(?:(?:{_DATE_LABEL})\s*[:：]?\s*|\p{{Lu}}[\p{{L}}'’. -]{{1,30}},\s+)?(?:(?:{_WEEKDAYS}),?\s+)?"
+    rf"{_DATE}(?:\s*{_UPDATE_TAIL})?"
+)
+_DATE_LINE = regex.compile(rf"(?i)^{_DATE_LINE_BODY}\s*$")
 
 _BY_PREFIX = regex.compile(r"(?i)^(?:by|par|por|von|di|door)\s+(?P<rest>.+)$")
 _ROLE = regex.compile(
     r"(?i)^(?P<role>(?:(?:written|reported|compiled|edited|photos?|text|translated) by)|reporters?|"
     r"correspondents?|photographers?|photos?|writers?|editors?|authors?|journalists?|text|translators?|"
     r"contributors?|journaliste|rédacteur|rédactrice|correspondant|correspondante|texte|redactor|redactora|"
-    r"corresponsal|periodista|texto|foto|autor|autorin|redakteur|redakteurin|korrespondent|"
+    r"corresponsal|periodista|texto|foto|autor|autorin|redakteur|redakteurin|korrespondent|автор|"
+    r"корреспондент|обозреватель|редактор|текст|фото|"
     r"本报记者|记者|通讯员|责任编辑|责编|编辑|作者|撰文|摄影|翻译|文|图)"
     r"(?:\s*[:：/]\s*|\s+)(?P<names>.+)$")
-_ARABIC_ROLE = regex.compile(r"^(?P<role>بقلم|مراسل|المراسل|تصوير|تحرير|ترجمة|إعداد)\s*[:：]\s*(?P<names>.+)$")
+_ARABIC_ROLE = regex.compile(
+    r"^(?P<role>كتب|كتبت|بقلم|مراسل|المراسل|تصوير|تحرير|ترجمة|إعداد)\s*[:：]\s*(?P<names>.+)$")
 _CREDIT_SEPARATOR = regex.compile(r"[;；]")
+# "By Claire Morel, correspondante régionale": the job title after the name is not part of the byline.
+_JOB_TITLE = regex.compile(
+    r"(?i),\s*[^,]{0,40}\b(?:correspondent|reporter|editor|writer|journalist|columnist|"
+    r"correspondante?|journaliste|rédact(?:eur|rice)|envoyée? spéciale?|corresponsal|redactora?|periodista|"
+    r"enviad[oa] especial|korrespondent(?:in)?|redakteur(?:in)?|корреспондент|обозреватель)\b[^,]{0,40}$")
+# Newsroom and agency credits without a personal name: "Redacción / Agencias", "Staff and agencies".
+_DESK_CREDIT = regex.compile(
+    r"(?i)^(?:staff|newsroom|agencies|wires|redacción|agencias|rédaction|agences|redaktion|agenturen|"
+    r"редакция|агентства)(?:\s*(?:/|,|&|\||and|y|et|und|и)\s*(?:staff|newsroom|agencies|wires|redacción|"
+    r"agencias|rédaction|agences|redaktion|agenturen|редакция|агентства|afp|ap|reuters|efe|dpa|ansa|тасс))*$")
 _NAME_SEPARATORS = regex.compile(r"\s*(?:,|、|，|&|\band\b|\bet\b|\by\b|\bund\b|\bو)\s*")
 _NAME_PARTICLES = frozenset("de da di del der van von la le al el bin ibn du dos das y e".split())
 _SOURCE_LABEL = (
@@ -196,8 +263,21 @@ _SOURCE_LABEL = (
 )
 _ATTRIBUTION_IN_PARENS = regex.compile(rf"(?i)^[(（]\s*(?:{_SOURCE_LABEL})\s*[:：]\s*.{{1,250}}[)）]$")
 _ATTRIBUTION_LINE = regex.compile(rf"(?i)^(?:{_SOURCE_LABEL})\s*[:：]\s*[^.!?。！？]{{1,120}}$")
+# "2026年6月18日 10:05 来源：江城日报": the date and the source on one line.
+_DATED_SOURCE_LINE = regex.compile(
+    rf"(?i)^{_DATE_LINE_BODY}\s+(?:{_SOURCE_LABEL})\s*[:：]\s*(?P<source>[^.!?。！？:：]{{1,40}})$")
 _PARENTHESIZED_NAME = regex.compile(r"^[(（](?P<name>[^()（）]{1,50})[)）]$")
 
+# Menu items are separated by a bar, or by a spaced slash, dot, bullet, guillemet or arrow; a bare "·"
+# also joins the parts of a transliterated name ("让·雅克·卢梭") and a bare "/" joins words ("and/or").
+_MENU_SEPARATOR = regex.compile(r"\s*\|\s*|\s+[/·•»›>→]\s+")
+_SPACE_RUN = regex.compile(r"[\t\p{Zs}]{2,}")
+_MENU_ITEM_MAX_CHARS = 30
+_MENU_ITEM_MAX_WORDS = 3
+_DIGIT = regex.compile(r"\d")
+# Scripts written without spaces between words, where one "word" can be a whole headline.
+_UNSPACED_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_UNSPACED_HEADLINE_MIN_CHARS = 6
 _WORD_SPLIT = regex.compile(r"[\s|/·•»›>,;:：，、\-–—_]+")
 _GLUE = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Han})(?=[^\p{Han}])|(?<=[^\p{Han}])(?=\p{Han})")
 _LOWER_UPPER = regex.compile(r"\p{Ll}\p{Lu}")
@@ -264,10 +344,34 @@ def _is_navigation(line: str) -> bool:
     return glued >= 3 and glued > line.count(" ")
 
 
+def _is_menu(items: list[str]) -> bool:
+    """Whether the parts of a line are menu items: three or more short labels without digits."""
+    if len(items) < 3:
+        return False
+    for item in items:
+        item = item.strip()
+        if (not item or len(item) > _MENU_ITEM_MAX_CHARS or len(item.split()) > _MENU_ITEM_MAX_WORDS
+                or _DIGIT.search(item) or _ends_sentence(item)):
+            return False
+    return True
+
+
+def _is_menu_line(line: str) -> bool:
+    return len(line) <= _SHORT_LINE and _is_menu(_MENU_SEPARATOR.split(line))
+
+
+def _is_single_word(line: str) -> bool:
+    return " " not in line and not (
+        len(line) >= _UNSPACED_HEADLINE_MIN_CHARS and _UNSPACED_SCRIPT.search(line))
+
+
 def _is_share_prompt(line: str) -> bool:
     if len(line) > 80:
         return False
-    words = [word.casefold() for word in _words(line)]
+    # Split at separators only: brand names keep their inner capitals ("LinkedIn", "WhatsApp").
+    words = [word.casefold() for word in _WORD_SPLIT.split(line) if word]
+    if len(words) == 1 and _UNSPACED_SHARE.match(words[0]):
+        return True
     return bool(words) and all(word in _SHARE_WORDS for word in words) and any(
         word in _SHARE_CORE for word in words)
 
@@ -351,6 +455,7 @@ def _byline(line: str, found: _Metadata) -> bool:
     by = _BY_PREFIX.match(line)
     if by:
         names, _, rest = by.group("rest").partition("|")
+        names = _JOB_TITLE.sub("", names)
         if not _names_like(names):
             return False
         found.offer("byline", names.strip())
@@ -359,6 +464,9 @@ def _byline(line: str, found: _Metadata) -> bool:
                 found.offer("published", _date_of(part))
             else:
                 found.offer("attribution", part)
+        return True
+    if _DESK_CREDIT.match(line):
+        found.offer("byline", line)
         return True
     credit = _strip_parentheses(line)
     segments = [segment.strip() for segment in _CREDIT_SEPARATOR.split(credit) if segment.strip()]
@@ -385,10 +493,17 @@ def _attribution(line: str, found: _Metadata) -> bool:
 
 
 def _published(line: str, found: _Metadata) -> bool:
-    if len(line) > 60 or not _DATE_LINE.match(line):
+    if len(line) > 100:
         return False
-    found.offer("published", _date_of(line))
-    return True
+    if len(line) <= 60 and _DATE_LINE.match(line):
+        found.offer("published", _date_of(line))
+        return True
+    dated_source = _DATED_SOURCE_LINE.match(line)
+    if dated_source:
+        found.offer("published", _date_of(line))
+        found.offer("attribution", dated_source.group("source").strip())
+        return True
+    return False
 
 
 def _headline_text(line: str) -> str:
@@ -404,9 +519,11 @@ def _headline_key(line: str) -> str:
 
 
 def _is_headline(line: str) -> bool:
+    """Headline-shaped: short, more than one word, not a sentence, not a list item or a menu."""
     text = _headline_text(line)
     return (bool(text) and len(text) <= _HEADLINE_MAX_CHARS and len(text.split()) <= _HEADLINE_MAX_WORDS
-            and not _ends_sentence(text) and not _LIST_MARKER.match(line))
+            and not _ends_sentence(text) and not _is_single_word(text) and not _LIST_MARKER.match(line)
+            and not _is_menu_line(line))
 
 
 _LineRule = Callable[[str, _Metadata], bool]
@@ -434,6 +551,8 @@ _LINE_RULES: tuple[tuple[str, _LineRule], ...] = (
     ("byline", _byline),
     ("attribution", _attribution),
     ("published", _published),
+    # Last, so that credit lines such as "By X | Paper | Updated: date" are read as metadata first.
+    ("navigation", _rule(_is_menu_line)),
 )
 
 
@@ -449,14 +568,23 @@ def _classify(line: str, found: _Metadata) -> str | None:
     return None
 
 
-def _repair(text: str) -> list[str]:
-    """NFC, mojibake and control characters repaired; lines with whitespace collapsed."""
+def _repair(text: str) -> tuple[list[str], set[int]]:
+    """NFC, mojibake and control characters repaired; lines with whitespace collapsed.
+
+    Also returns the indexes of lines laid out as menus with runs of spaces ("Home  News  Sport"),
+    since collapsing the whitespace erases that layout.
+    """
     lines = _LINE_BREAKS.sub("\n", text).split("\n")
     repaired = "\n".join(
         ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) else line for line in lines)
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", repaired))
+    raw_lines = _CONTROL.sub("", unicodedata.normalize("NFC", repaired)).split("\n")
+    spaced_menus = {
+        index for index, line in enumerate(raw_lines)
+        if ("  " in line or "\t" in line) and len(line) <= _SHORT_LINE
+        and _is_menu(_SPACE_RUN.split(line.strip()))
+    }
     # str.split() splits on every Unicode space (\p{Zs}) and tab: whitespace collapses to one space.
-    return [" ".join(line.split()) for line in text.split("\n")]
+    return [" ".join(line.split()) for line in raw_lines], spaced_menus
 
 
 def _mark_links_under_headers(lines: list[str], rules: list[str | None]) -> None:
@@ -474,10 +602,42 @@ def _mark_links_under_headers(lines: list[str], rules: list[str | None]) -> None
                 in_block = False
 
 
+def _mark_menu_words_at_top(lines: list[str], rules: list[str | None]) -> None:
+    """Menu items one per line at the top of a page ("Inicio", "Nacional", "Economía") are navigation.
+
+    A run of single words before the first other line is a menu when one of them is a known menu word
+    or the run sits next to a recognised navigation line.
+    """
+    run: list[int] = []
+    known = 0
+    for index, line in enumerate(lines):
+        if not line:
+            continue
+        rule = rules[index]
+        if rule == "navigation":
+            known += 1
+        elif rule is None:
+            if not _is_single_word(line) or _ends_sentence(line) or _DIGIT.search(line):
+                break
+            run.append(index)
+            known += line.casefold() in _NAV_WORDS or bool(
+                _HAN.match(line) and _segment_han(line, _HAN_NAV_WORDS))
+        elif rule in ("title", "repeated_title"):
+            break
+    if known and len(run) + known >= 2:
+        for index in run:
+            rules[index] = "navigation"
+
+
 def _mark_title(lines: list[str], rules: list[str | None], given_title: str | None) -> str | None:
-    """Find the headline at the top, and its repeats (often one with a breadcrumb glued on)."""
+    """Find the headline at the top, and its repeats (often one with a breadcrumb glued on).
+
+    Without a given title, the first headline-shaped line is taken, looking past a few single words
+    (a kicker or an unrecognised menu item) but never past a sentence.
+    """
     title_key = _headline_key(given_title) if given_title else None
     title: str | None = None
+    words_skipped = 0
     content = [index for index, line in enumerate(lines) if line and rules[index] is None]
     for position, index in enumerate(content):
         line = lines[index]
@@ -485,6 +645,10 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
         if key == title_key:
             rules[index] = "repeated_title" if title else "title"
             title = title or _headline_text(line)
+            continue
+        if (title_key is None and words_skipped < _TITLE_MAX_WORDS_SKIPPED and _is_single_word(line)
+                and not _ends_sentence(line)):
+            words_skipped += 1
             continue
         if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
             return title
@@ -512,9 +676,13 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None) -> CleanedDoc
     values found in the text. Every line removed from the body is listed in `removed` with its rule.
     """
     metadata = metadata or {}
-    lines = _repair(text)
+    lines, spaced_menus = _repair(text)
     found = _Metadata()
     rules = [_classify(line, found) if line else None for line in lines]
+    for index in spaced_menus:
+        if rules[index] is None:
+            rules[index] = "navigation"
+    _mark_menu_words_at_top(lines, rules)
     _mark_links_under_headers(lines, rules)
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title)

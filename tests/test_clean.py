@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.clean import clean, removed_by_rule
-from pipeline.records import RemovedLine
+from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
 CHINA_DAILY_COPYRIGHT = "Copyright 1995 - . All rights reserved."   # the start of a longer footer line
@@ -287,3 +287,327 @@ def test_removed_lines_can_be_counted_by_rule(seeds: list[Path]) -> None:
     counts = removed_by_rule(clean(seed.read_text(encoding="utf-8")) for seed in seeds)
     assert counts["title"] == 3 and counts["section_header"] == 3 and counts["byline"] == 3
     assert sum(counts.values()) == sum(len(lines) for lines in NOT_BODY.values())
+
+
+# --- the project's sample documents (samples/), read through ingest as the pipeline reads them ---------
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+EN_COOKIES = ("We value your privacy. We and our partners use cookies to personalise content and ads. "
+              "Accept all | Manage preferences")
+FR_COOKIES = ("Accepter les cookies ? Nous utilisons des cookies pour améliorer votre expérience. "
+              "Tout accepter | Paramétrer")
+RU_COOKIES = "Мы используем файлы cookie. Продолжая пользоваться сайтом, вы соглашаетесь с этим. Понятно"
+ZH_COOKIES = "本网站使用Cookie以改善您的浏览体验。继续浏览即表示您同意我们的隐私政策。"
+
+# For each sample document (file, JSONL record id): its lines that are not body text, with their rules.
+SAMPLE_NOT_BODY: dict[tuple[str, str | None], list[tuple[str, str]]] = {
+    ("en_harbour_ferry.txt", None): [
+        ("Home | News | Business | Opinion | Sport | Weather", "navigation"),
+        (EN_COOKIES, "cookie_banner"),
+        ("Electric ferry enters service on the Kingsport harbour route", "title"),
+        ("By Daniel Hughes, Transport Correspondent", "byline"),
+        ("Published 6 May 2026", "published"),
+        ("Share this article", "share_prompt"),
+        ("Related articles", "section_header"),
+        ("Harbour bridge repairs to begin in September", "related_link"),
+        ("Council backs plan for new cycle lanes along the waterfront", "related_link"),
+        ("© 2026 Kingsport Evening Post. All rights reserved.", "copyright"),
+    ],
+    ("fr_budget_participatif.txt", None): [
+        ("Accueil | Actualités | Régions | Économie | Culture | Sport", "navigation"),
+        (FR_COOKIES, "cookie_banner"),
+        ("Budget participatif : les habitants de Saint-Aubin-sur-Loire choisissent leurs projets", "title"),
+        ("Par Claire Morel, correspondante régionale", "byline"),
+        ("Publié le 14 mars 2026 à 08h12, mis à jour à 10h45", "published"),
+        ("Partager cet article : Facebook | X | LinkedIn | E-mail", "share_prompt"),
+        ("Articles similaires", "section_header"),
+        ("Saint-Aubin : la médiathèque prolonge ses horaires d'ouverture", "related_link"),
+        ("Loire : les crues de février ont coûté 3 millions d'euros aux communes riveraines", "related_link"),
+        ("© 2026 Le Courrier de la Loire. Tous droits réservés. Mentions légales | Contact", "copyright"),
+    ],
+    ("es_sequia_embalses.txt", None): [
+        ("Inicio", "navigation"),
+        ("Nacional", "navigation"),
+        ("Internacional", "navigation"),
+        ("Economía", "navigation"),
+        ("Suscríbete", "newsletter"),
+        ("La sequía deja los embalses del sureste por debajo del 20 % de su capacidad", "title"),
+        ("Redacción / Agencias", "byline"),
+        ("Murcia, 3 de abril de 2026", "published"),
+        ("Comparte esta noticia en tus redes sociales", "share_prompt"),
+        ("¿Te ha resultado útil este artículo? Déjanos tu comentario", "comment_prompt"),
+        ("Noticias relacionadas", "section_header"),
+        ("El Gobierno aprueba ayudas para los agricultores afectados por la sequía", "related_link"),
+        ("Así funciona una planta desaladora por dentro", "related_link"),
+        ("© 2026 Diario del Sureste. Todos los derechos reservados.", "copyright"),
+    ],
+    ("ru_metro_novaya_liniya.txt", None): [
+        ("Главная | Новости | Город | Транспорт | Спорт | Афиша", "navigation"),
+        (RU_COOKIES, "cookie_banner"),
+        ("В Северогорске открыли первый участок новой линии метро", "title"),
+        ("Автор: Ирина Соколова", "byline"),
+        ("12 сентября 2026, 09:40", "published"),
+        ("Поделиться: ВКонтакте | Telegram | Одноклассники", "share_prompt"),
+        ("Читайте также", "section_header"),
+        ("Стоимость проезда в общественном транспорте вырастет с января", "related_link"),
+        ("Какие улицы перекроют в выходные из-за ремонта", "related_link"),
+        ("© 2026 «Северогорские вести». Все права защищены. Перепечатка материалов запрещена.", "copyright"),
+    ],
+    ("ar_maarad_alkitab.txt", None): [
+        ("الرئيسية | أخبار | اقتصاد | ثقافة | رياضة | اتصل بنا", "navigation"),
+        ("يستخدم هذا الموقع ملفات تعريف الارتباط لتحسين تجربتك. موافق", "cookie_banner"),
+        ("انطلاق معرض المدينة الدولي للكتاب بمشاركة أكثر من ثلاثمئة دار نشر", "title"),
+        ("كتب: يوسف الحداد", "byline"),
+        ("الأربعاء 22 أبريل 2026", "published"),
+        ("شارك الخبر: فيسبوك | واتساب | تويتر", "share_prompt"),
+        ("أخبار ذات صلة", "section_header"),
+        ("ارتفاع أسعار الورق يهدد صناعة النشر المحلية", "related_link"),
+        ("جائزة الرواية العربية تعلن قائمتها الطويلة", "related_link"),
+        ("جميع الحقوق محفوظة © 2026 جريدة المدينة", "copyright"),
+    ],
+    ("zh_tushuguan_yejian_gb18030.txt", None): [
+        ("首页 | 新闻 | 财经 | 科技 | 体育 | 视频", "navigation"),
+        (ZH_COOKIES, "cookie_banner"),
+        ("江城图书馆夜间开放试点受到年轻读者欢迎", "title"),
+        ("记者 王晓雨", "byline"),
+        ("2026年6月18日 10:05 来源：江城日报", "published"),
+        ("分享到：微信 | 微博 | QQ空间", "share_prompt"),
+        ("相关阅读", "section_header"),
+        ("江城将新建三座社区书房", "related_link"),
+        ("暑期少儿阅读活动开始报名", "related_link"),
+        ("版权所有 © 2026 江城日报社 未经授权禁止转载", "copyright"),
+    ],
+    # Ingest extracts the article from the page, so only the headline is left to take out.
+    ("de_bahnstreik.html", None): [("Bahnstreik: Pendler müssen sich auf Ausfälle einstellen", "title")],
+    ("news_dump.jsonl", "wire-2026-0412-001"): [
+        ("Home | World | Business | Science", "navigation"),
+        ("Solar panels to cover roofs of forty schools", "title"),
+        ("By Priya Nair | 12 April 2026", "byline"),
+        ("Related articles", "section_header"),
+        ("Westvale budget puts new science labs first", "related_link"),
+        ("© 2026 Westvale Wire. All rights reserved.", "copyright"),
+    ],
+    ("news_dump.jsonl", "wire-2026-0412-002"): [
+        ("Volunteers pull two tonnes of rubbish from the Arden", "title"),
+        ("Share this story: Facebook | X | Email", "share_prompt"),
+        ("Sign up for our newsletter", "newsletter"),
+    ],
+    ("news_dump.jsonl", "wire-2026-0413-007"): [
+        ("ホーム | ニュース | 経済 | 地域 | スポーツ", "navigation"),
+        ("山あいの温泉街、外国人旅行者が過去最多に", "title"),
+        ("2026年4月13日 9時30分", "published"),
+        ("この記事をシェアする", "share_prompt"),
+        ("関連記事", "section_header"),
+        ("春の桜まつり、三年ぶりに夜間ライトアップ", "related_link"),
+        ("Copyright © 2026 信州地域新聞 All rights reserved.", "copyright"),
+    ],
+    ("news_dump.jsonl", "wire-2026-0414-003"): [
+        ("Early monsoon forecast brings relief to farmers", "title"),
+        ("By Arjun Mehta | 14 April 2026", "byline"),
+        ("Related articles", "section_header"),
+        ("Water tanker prices rise ahead of summer", "related_link"),
+        ("© 2026 Westvale Wire", "copyright"),
+    ],
+}
+
+# (title, byline, published, attribution); JSONL and HTML metadata given by ingest wins over the text.
+SAMPLE_METADATA: dict[tuple[str, str | None], tuple[str | None, ...]] = {
+    ("en_harbour_ferry.txt", None): (
+        "Electric ferry enters service on the Kingsport harbour route", "Daniel Hughes", "6 May 2026", None),
+    ("fr_budget_participatif.txt", None): (
+        "Budget participatif : les habitants de Saint-Aubin-sur-Loire choisissent leurs projets",
+        "Claire Morel", "14 mars 2026 à 08h12", None),
+    ("es_sequia_embalses.txt", None): (
+        "La sequía deja los embalses del sureste por debajo del 20 % de su capacidad", "Redacción / Agencias",
+        "3 de abril de 2026", None),
+    ("ru_metro_novaya_liniya.txt", None): (
+        "В Северогорске открыли первый участок новой линии метро", "Автор: Ирина Соколова",
+        "12 сентября 2026, 09:40", None),
+    ("ar_maarad_alkitab.txt", None): (
+        "انطلاق معرض المدينة الدولي للكتاب بمشاركة أكثر من ثلاثمئة دار نشر", "كتب: يوسف الحداد",
+        "22 أبريل 2026", None),
+    ("zh_tushuguan_yejian_gb18030.txt", None): (
+        "江城图书馆夜间开放试点受到年轻读者欢迎", "记者 王晓雨", "2026年6月18日 10:05", "江城日报"),
+    ("de_bahnstreik.html", None): (
+        "Bahnstreik: Pendler müssen sich auf Ausfälle einstellen", "Katrin Vogel", "2026-02-18", None),
+    ("news_dump.jsonl", "wire-2026-0412-001"): (
+        "Solar panels to cover roofs of forty schools", "Priya Nair", "2026-04-12", None),
+    ("news_dump.jsonl", "wire-2026-0412-002"): (
+        "Volunteers pull two tonnes of rubbish from the Arden", None, "2026-04-12", None),
+    ("news_dump.jsonl", "wire-2026-0413-007"): ("山あいの温泉街、外国人旅行者が過去最多に", None, "2026-04-13", None),
+    ("news_dump.jsonl", "wire-2026-0414-003"): (
+        "Early monsoon forecast brings relief to farmers", "Arjun Mehta", "2026-04-14", None),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_documents() -> dict[tuple[str, str | None], RawDocument]:
+    from pipeline.ingest import read_documents
+
+    paths = [path for path in sorted(SAMPLES_DIR.iterdir()) if path.name not in ("README.md", "empty.txt")]
+    documents = {(Path(document.source_path).name, document.source_record): document
+                 for document in read_documents(paths) if isinstance(document, RawDocument)}
+    assert sorted(documents, key=str) == sorted(SAMPLE_NOT_BODY, key=str)
+    return documents
+
+
+def _clean_sample(document: RawDocument) -> CleanedDocument:
+    return clean(document.text, metadata=document.metadata)
+
+
+def test_every_sample_loses_exactly_its_boilerplate_with_the_expected_rules(
+        sample_documents: dict[tuple[str, str | None], RawDocument]) -> None:
+    for key, document in sample_documents.items():
+        cleaned = _clean_sample(document)
+        assert [(line.text, line.rule) for line in cleaned.removed] == SAMPLE_NOT_BODY[key], key
+        listed = {text for text, _ in SAMPLE_NOT_BODY[key]}
+        assert not any(paragraph in listed for paragraph in cleaned.paragraphs), key
+
+
+def test_every_sample_keeps_every_body_paragraph(
+        sample_documents: dict[tuple[str, str | None], RawDocument]) -> None:
+    for key, document in sample_documents.items():
+        listed = {text for text, _ in SAMPLE_NOT_BODY[key]}
+        lines = [line.strip() for line in document.text.split("\n")]
+        body = [line for line in lines if line and line not in listed]
+        assert list(_clean_sample(document).paragraphs) == body, key
+        assert len(body) >= 3, key
+
+
+def test_sample_titles_bylines_and_dates(sample_documents: dict[tuple[str, str | None], RawDocument]) -> None:
+    for key, document in sample_documents.items():
+        cleaned = _clean_sample(document)
+        found = (cleaned.title, cleaned.byline, cleaned.published, cleaned.attribution)
+        assert found == SAMPLE_METADATA[key], key
+
+
+# --- synthetic cases for the multilingual rules ---------------------------------------------------------
+
+def test_share_prompts_in_several_languages() -> None:
+    prompts = [
+        "Partager", "Partager sur Facebook", "Compartir", "Compártelo en WhatsApp", "Поделиться",
+        "Поделитесь с друзьями", "シェア", "ツイート", "この記事をシェアする", "分享到", "分享到微信",
+        "شارك", "مشاركة على واتساب", "Teilen", "Artikel teilen: Facebook WhatsApp E-Mail",
+        "Share on LinkedIn",
+    ]
+    text = "\n".join(["The council approved the budget on Monday evening."] + prompts)
+    cleaned = clean(text)
+    assert cleaned.paragraphs == ("The council approved the budget on Monday evening.",)
+    assert _rules(text) == [(prompt, "share_prompt") for prompt in prompts]
+
+
+def test_cookie_banners_in_several_languages() -> None:
+    banners = [
+        "We and our partners use cookies to personalise content and ads.",
+        "Мы используем файлы cookie, чтобы сайт работал лучше.",
+        "Этот сайт использует куки. Продолжая, вы соглашаетесь на использование куки-файлов.",
+        "Nous utilisons des cookies pour mesurer l'audience.",
+        "Wir verwenden Cookies. Diese Seite nutzt Cookies für Statistiken.",
+        "当サイトではCookieを使用しています。",
+        "本サイトはクッキー（Cookie）を利用しています。",
+        "Este sitio web utiliza cookies propias y de terceros. Política de cookies",
+        "يستخدم موقعنا ملفات تعريف الارتباط (الكوكيز).",
+        "本网站使用Cookie以改善您的体验。",
+    ]
+    text = "\n".join(["El Ayuntamiento aprobó el presupuesto el lunes."] + banners)
+    assert clean(text).paragraphs == ("El Ayuntamiento aprobó el presupuesto el lunes.",)
+    assert _rules(text) == [(banner, "cookie_banner") for banner in banners]
+
+
+def test_navigation_lines_in_several_scripts_and_layouts() -> None:
+    menus = [
+        "Главная | Афиша | Город",              # known menu words
+        "Ressorts | Hallstadt | Neuberg | Leserbriefe",   # any short items between bars
+        "Politique · Culture · Sport",
+        "Inicio » Nacional » Madrid",
+        "Home / Sport / Football",
+        "ホーム",
+        "اتصل بنا",
+        "首页",
+        "Accueil",
+    ]
+    body = "The strike closed most regional lines on Thursday and Friday."
+    text = "\n".join(menus + ["", body, "", "Startseite   Politik   Region   Sport"])
+    cleaned = clean(text)
+    assert cleaned.paragraphs == (body,)
+    assert cleaned.title is None
+    assert [rule for _, rule in _rules(text)] == ["navigation"] * (len(menus) + 1)
+
+
+def test_section_words_alone_at_the_top_are_navigation_but_not_in_the_body() -> None:
+    text = "\n".join([
+        "Noticias", "Sociedad", "Madrid",
+        "El metro amplía su horario nocturno",
+        "El metro de Madrid abrirá hasta las dos de la madrugada los fines de semana.",
+        "Sociedad",
+        "Los vecinos celebraron la medida en una asamblea.",
+    ])
+    cleaned = clean(text)
+    assert cleaned.title == "El metro amplía su horario nocturno"
+    assert _rules(text)[:3] == [("Noticias", "navigation"), ("Sociedad", "navigation"),
+                                ("Madrid", "navigation")]
+    assert cleaned.paragraphs == (
+        "El metro de Madrid abrirá hasta las dos de la madrugada los fines de semana.", "Sociedad",
+        "Los vecinos celebraron la medida en una asamblea.")
+
+
+def test_title_is_never_a_boilerplate_line() -> None:
+    text = "\n".join([
+        "Мы используем файлы cookie. Понятно",
+        "Главная | Новости | Город",
+        "Поделиться",
+        "",
+        "Город откроет новый парк у реки",
+        "",
+        "Парк площадью двенадцать гектаров откроется летом.",
+    ])
+    cleaned = clean(text)
+    assert cleaned.title == "Город откроет новый парк у реки"
+    assert cleaned.paragraphs == ("Парк площадью двенадцать гектаров откроется летом.",)
+
+
+def test_title_is_headline_shaped_not_a_single_word_or_a_sentence() -> None:
+    kicker = clean("Exclusive\nHarbour ferry goes electric\n\nThe ferry started service on Tuesday.")
+    assert kicker.title == "Harbour ferry goes electric"
+    assert kicker.paragraphs == ("Exclusive", "The ferry started service on Tuesday.")
+    sentence = clean("The ferry started service on Tuesday.\n\nIt carries 240 passengers.")
+    assert sentence.title is None and len(sentence.paragraphs) == 2
+
+
+def test_datelines_and_credits_in_several_languages() -> None:
+    cases = [
+        ("Murcia, 3 de abril de 2026", "published", "3 de abril de 2026"),
+        ("Publié le 14 mars 2026 à 08h12, mis à jour à 10h45", "published", "14 mars 2026 à 08h12"),
+        ("12 сентября 2026, 09:40", "published", "12 сентября 2026, 09:40"),
+        ("الأربعاء 22 أبريل 2026", "published", "22 أبريل 2026"),
+        ("2026年4月13日 9時30分", "published", "2026年4月13日 9時30分"),
+    ]
+    for line, rule, value in cases:
+        cleaned = clean(f"{line}\n\nThe first paragraph of the article is here.")
+        assert cleaned.removed == (RemovedLine(line, rule),) and cleaned.published == value, line
+    credit = clean("Redacción / Agencias\n\nEl primer párrafo del artículo.")
+    assert credit.byline == "Redacción / Agencias"
+    job = clean("By Jane Doe, Senior Correspondent\n\nThe first paragraph of the article.")
+    assert job.byline == "Jane Doe"
+
+
+def test_prose_with_share_cookie_and_menu_words_is_kept() -> None:
+    body = (
+        "Partager les frais de transport entre les communes reste un sujet sensible.",
+        "Les élèves apprennent à partager leurs goûters et à ranger la classe.",
+        "The bakery sold more than 2,000 cookies during the festival weekend.",
+        "Regulators fined the company because its website set tracking cookies without consent.",
+        "Shares of the ferry operator rose after the announcement.",
+        "Жители поделились впечатлениями о новой линии метро.",
+        "Die Kinder teilen sich ein Zimmer, sagte die Mutter.",
+        "多くの利用者が駅の写真をシェアしている。",
+        "他在会上分享了自己的经验。",
+        "شارك أكثر من مئة طالب في المسابقة هذا العام.",
+        "Comparte su experiencia con otros agricultores de la comarca.",
+        "Home, work and school are all within walking distance, residents said.",
+        "Redaktion und Verlag sitzen seit 1950 in Hallstadt.",
+    )
+    cleaned = clean("\n\n".join(body))
+    assert cleaned.paragraphs == body
+    assert cleaned.removed == ()
+    assert cleaned.title is None
