@@ -29,7 +29,7 @@ def detect_language(text: str) -> tuple[str, float]:
 
 
 def read_output(directory: str | Path, level: str = "sentences", **filters: Any) -> pandas.DataFrame:
-    """One dataset of a pipeline output directory as a DataFrame, e.g. `read_output("output", src_lang="ar")`."""
+    """One dataset of an output directory as a DataFrame: `read_output("output", src_lang="ar")`."""
     from pipeline.reader import read_output as read
 
     return read(directory, level, **filters)

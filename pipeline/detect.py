@@ -216,8 +216,9 @@ def detect_document(
     confidence of at least `min_confidence` keep their guess ("detected") and vote for the document,
     weighted by their letters: the document's language covers most of those letters, and its score is
     its letter-weighted confidence over all reliable letters (its share times its mean confidence).
-    When no paragraph is reliable, the document is detected on all its text at once. The other paragraphs with letters take the
-    document's language and score ("inherited"); paragraphs without letters are "undetermined".
+    When no paragraph is reliable, the document is detected on all its text at once. The other
+    paragraphs with letters take the document's language and score ("inherited"); paragraphs without
+    letters are "undetermined".
     """
     languages = frozenset(languages)
     own: list[LanguageGuess] = []
