@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -75,7 +76,7 @@ def _detect(file: Path) -> int:
             print(f"error: {item.source_path}: {item.reason}: {item.detail}", file=sys.stderr)
             status = 1
             continue
-        cleaned = clean(item.text)
+        cleaned = clean(item.text, metadata=item.metadata)
         languages = detect_document(cleaned.paragraphs)
         for index, (text, guess) in enumerate(zip(cleaned.paragraphs, languages.paragraphs)):
             line = {"index": index, "lang": guess.lang, "score": round(guess.score, 4), "text": text}
@@ -87,6 +88,16 @@ def _detect(file: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted. Point stdout at /dev/null so that the flush at exit
+        # does not raise again (the recipe of Python's `signal` documentation).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from pipeline.runner import run_from_cli
 
