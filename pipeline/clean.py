@@ -526,33 +526,27 @@ def _is_headline(line: str) -> bool:
             and not _is_menu_line(line))
 
 
-_LineRule = Callable[[str, _Metadata], bool]
-
-
-def _rule(predicate: Callable[[str], bool]) -> _LineRule:
-    return lambda line, _found: predicate(line)
-
-
-# Order matters: specific footers and prompts first, metadata lines last.
-_LINE_RULES: tuple[tuple[str, _LineRule], ...] = (
-    ("copyright", _rule(_is_copyright)),
-    ("licence", _rule(_is_licence)),
-    ("browser_note", _rule(lambda line: len(line) <= 200 and bool(_BROWSER_NOTE.search(line)))),
-    ("cookie_banner", _rule(_is_cookie_banner)),
-    ("captcha", _rule(lambda line: len(line) <= _SHORT_LINE and bool(_CAPTCHA.search(line)))),
-    ("comment_prompt", _rule(lambda line: len(line) <= _SHORT_LINE and bool(_COMMENT_PROMPT.match(line)))),
-    ("share_prompt", _rule(_is_share_prompt)),
-    ("newsletter", _rule(lambda line: len(line) <= _SHORT_LINE and len(line.split()) <= 12
-                         and bool(_NEWSLETTER.search(line)))),
-    ("section_header", _rule(_is_section_header)),
-    ("related_link", _rule(lambda line: bool(_INLINE_RELATED.match(line)))),
-    ("page_stamp", _rule(_is_page_stamp)),
-    ("navigation", _rule(_is_navigation)),
-    ("byline", _byline),
-    ("attribution", _attribution),
-    ("published", _published),
+# Order matters: specific footers and prompts first, metadata lines last. Each rule is (name, predicate,
+# whether the predicate also takes the metadata found so far, which it fills in).
+_LINE_RULES: tuple[tuple[str, Callable[..., bool], bool], ...] = (
+    ("copyright", _is_copyright, False),
+    ("licence", _is_licence, False),
+    ("browser_note", lambda line: len(line) <= 200 and bool(_BROWSER_NOTE.search(line)), False),
+    ("cookie_banner", _is_cookie_banner, False),
+    ("captcha", lambda line: len(line) <= _SHORT_LINE and bool(_CAPTCHA.search(line)), False),
+    ("comment_prompt", lambda line: len(line) <= _SHORT_LINE and bool(_COMMENT_PROMPT.match(line)), False),
+    ("share_prompt", _is_share_prompt, False),
+    ("newsletter", lambda line: len(line) <= _SHORT_LINE and len(line.split()) <= 12
+     and bool(_NEWSLETTER.search(line)), False),
+    ("section_header", _is_section_header, False),
+    ("related_link", lambda line: bool(_INLINE_RELATED.match(line)), False),
+    ("page_stamp", _is_page_stamp, False),
+    ("navigation", _is_navigation, False),
+    ("byline", _byline, True),
+    ("attribution", _attribution, True),
+    ("published", _published, True),
     # Last, so that credit lines such as "By X | Paper | Updated: date" are read as metadata first.
-    ("navigation", _rule(_is_menu_line)),
+    ("navigation", _is_menu_line, False),
 )
 
 
@@ -562,8 +556,8 @@ def _classify(line: str, found: _Metadata) -> str | None:
         if _COPYRIGHT_START.match(line):
             return "copyright"
         return "cookie_banner" if _is_cookie_banner(line) else None
-    for name, matches in _LINE_RULES:
-        if matches(line, found):
+    for name, matches, takes_metadata in _LINE_RULES:
+        if matches(line, found) if takes_metadata else matches(line):
             return name
     return None
 
@@ -574,9 +568,13 @@ def _repair(text: str) -> tuple[list[str], set[int]]:
     Also returns the indexes of lines laid out as menus with runs of spaces ("Home  News  Sport"),
     since collapsing the whitespace erases that layout.
     """
-    lines = _LINE_BREAKS.sub("\n", text).split("\n")
-    repaired = "\n".join(
-        ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) else line for line in lines)
+    text = _LINE_BREAKS.sub("\n", text)
+    if _MOJIBAKE_HINT.search(text):
+        repaired = "\n".join(
+            ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) else line
+            for line in text.split("\n"))
+    else:
+        repaired = text
     raw_lines = _CONTROL.sub("", unicodedata.normalize("NFC", repaired)).split("\n")
     spaced_menus = {
         index for index, line in enumerate(raw_lines)

@@ -44,7 +44,8 @@ TIE_BREAK_MIN_LETTERS = 40
 MIN_PARAGRAPH_LETTERS = 15
 MIN_PARAGRAPH_CONFIDENCE = 0.50
 
-_LETTER = regex.compile(r"\p{L}")
+_NON_LETTERS = regex.compile(r"\P{L}+")
+_UPPERCASE_LETTER = regex.compile(r"\p{Lu}")
 _SCORE_DECIMALS = 6
 _FASTTEXT_CANDIDATES = 10
 # Codes that differ between detectors and ISO 639-1 as the pipeline uses it.
@@ -65,7 +66,8 @@ class DocumentLanguages:
 
 
 def count_letters(text: str) -> int:
-    return len(_LETTER.findall(text))
+    # Deleting the non-letters runs in C and builds one string, not a list of one-letter strings.
+    return len(_NON_LETTERS.sub("", text))
 
 
 def _code(label: str) -> str:
@@ -111,11 +113,13 @@ def _lingua_languages(languages: frozenset[str]) -> frozenset[str]:
     return frozenset(code for code in languages if code in known)
 
 
-def _fasttext_probabilities(text: str) -> dict[str, float]:
+def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, float]:
+    """fastText's candidates for `text`; `letters` is its count_letters, when the caller has it."""
+    if letters is None:
+        letters = count_letters(text)
     flat = " ".join(text.split())
-    letters = [char for char in flat if char.isalpha()]
     # lid.176 reads all-capital Latin text as unrelated languages; headlines are often capitals.
-    if letters and sum(char.isupper() for char in letters) > 0.8 * len(letters):
+    if len(_UPPERCASE_LETTER.findall(flat)) > 0.8 * letters:
         flat = flat.lower()
     guesses = _fasttext_model().detect(flat, model="lite", k=_FASTTEXT_CANDIDATES)
     probabilities: dict[str, float] = {}
@@ -162,11 +166,13 @@ def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAG
     The cascade described in the module docstring; the values sum to 1, except when fastText answers
     alone: then only its best language and probability are given.
     """
-    languages = frozenset(languages)
-    letters = count_letters(text)
+    return _language_probabilities(text, frozenset(languages), count_letters(text))
+
+
+def _language_probabilities(text: str, languages: frozenset[str], letters: int) -> dict[str, float]:
     if letters == 0:
         return {}
-    fasttext = _fasttext_probabilities(text)
+    fasttext = _fasttext_probabilities(text, letters)
     best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
     if best_probability >= FASTTEXT_ACCEPT_PROBABILITY and letters >= FASTTEXT_ACCEPT_MIN_LETTERS:
         return {best: best_probability}
@@ -196,7 +202,11 @@ def detect_language(text: str, languages: Iterable[str] = DEFAULT_LANGUAGES) -> 
 
     ("und", 0.0) for text without letters. Deterministic: the same text gives the same answer.
     """
-    probabilities = language_probabilities(text, languages)
+    return _detect_language(text, frozenset(languages), count_letters(text))
+
+
+def _detect_language(text: str, languages: frozenset[str], letters: int) -> tuple[str, float]:
+    probabilities = _language_probabilities(text, languages, letters)
     if not probabilities:
         return UNDETERMINED, 0.0
     code = _top(probabilities)
@@ -225,7 +235,7 @@ def detect_document(
     letter_counts: list[int] = []
     for paragraph in paragraphs:
         letters = count_letters(paragraph)
-        lang, score = detect_language(paragraph, languages) if letters else (UNDETERMINED, 0.0)
+        lang, score = _detect_language(paragraph, languages, letters) if letters else (UNDETERMINED, 0.0)
         own.append(LanguageGuess(lang, score, "detected" if letters else "undetermined"))
         letter_counts.append(letters)
 
@@ -235,9 +245,10 @@ def detect_document(
     ]
     document = _document_guess(paragraphs, own, letter_counts, reliable, languages)
 
+    reliable_indexes = set(reliable)
     decided = []
     for index, guess in enumerate(own):
-        if guess.method == "undetermined" or index in reliable:
+        if guess.method == "undetermined" or index in reliable_indexes:
             decided.append(guess)
         else:
             decided.append(LanguageGuess(document.lang, document.score, "inherited"))

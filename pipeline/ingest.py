@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import unicodedata
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Mapping
 
@@ -349,12 +350,24 @@ def _decode_html(data: bytes) -> tuple[str, str]:
     return decode_bytes(data)
 
 
+@cache
+def _html_extractor():
+    """trafilatura's options, built once: building them reads its configuration on every call.
+
+    `fast` skips the comparison with the fallback extractors (readability, jusText), which costs a
+    fifth of the extraction time and changes nothing on news pages, whose main text is marked up.
+    """
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        output_format="python", fast=True, comments=False, tables=True, dedup=False, with_metadata=True)
+
+
 def _extract_html(markup: str) -> tuple[str, dict[str, str]]:
     """Main text of an HTML page (paragraphs separated by blank lines) and its metadata."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(
-        markup, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False)
+    extracted = trafilatura.bare_extraction(markup, options=_html_extractor())
     if extracted is None:
         return "", {}
     blocks = [line.strip() for line in (extracted.text or "").split("\n")]

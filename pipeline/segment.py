@@ -39,8 +39,11 @@ def split_paragraphs(text: str) -> list[str]:
     Whitespace inside a paragraph is collapsed to single spaces; nothing else is changed.
     """
     paragraphs: list[str] = []
-    for block in _BLANK_LINE.split(_LINE_BREAKS.sub("\n", text)):
-        lines = [_SPACES.sub(" ", line).strip() for line in block.split("\n")]
+    # Spaces are collapsed in one pass over the text, not line by line: the runs never cross a newline,
+    # and a blank line stays blank.
+    text = _SPACES.sub(" ", _LINE_BREAKS.sub("\n", text))
+    for block in _BLANK_LINE.split(text):
+        lines = [line.strip() for line in block.split("\n")]
         lines = [line for line in lines if line]
         if not lines:
             continue
