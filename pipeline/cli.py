@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--num-beams", type=int, default=1, help="1 is greedy decoding")
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
-    run.add_argument("--shard-size", type=int, default=64, help="documents written per Parquet file")
+    run.add_argument("--shard-size", type=int, default=256, help="documents written per Parquet file")
 
     detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
     detect.add_argument("file", type=Path, metavar="FILE")

@@ -420,7 +420,6 @@ class _ShardProcessor:
         self.files.extend(str(path.relative_to(self.settings.output)) for path in written)
         self.replaced += sum(len(ids) for ids in replaced.values())
         self._count(rows)
-        self._committed = committed
 
     def _count(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
         for row in rows["documents"]:
@@ -537,15 +536,16 @@ def _stats(translator: Translator) -> dict[str, float]:
     return {name: getattr(stats, name, 0) for name in names}
 
 
-def process_shard(shard: Shard, settings: RunSettings, *,
-                  translator: Translator | None = None) -> ShardResult:
+def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator | None = None,
+                  store: OutputStore | None = None) -> ShardResult:
     """Process one shard and write its rows. Idempotent: a rerun, or a run after a crash, adds no rows.
 
     `translator` lets one process reuse loaded models across shards; by default one is opened and closed.
+    `store` (for `settings.output`) lets it reuse the index of committed documents across shards.
     """
     from pipeline.translate import Translator
 
-    store = OutputStore(settings.output)
+    store = store if store is not None else OutputStore(settings.output)
     store.prepare()
     own_translator = translator is None
     active = translator if translator is not None else Translator(settings.translation_settings())
@@ -658,10 +658,11 @@ def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
 
     started_at = datetime.now(timezone.utc)
     shards = plan_shards(inputs, settings)
+    store = OutputStore(settings.output)
     results = []
     with Translator(settings.translation_settings()) as translator:
         for shard in shards:
-            results.append(process_shard(shard, settings, translator=translator))
+            results.append(process_shard(shard, settings, translator=translator, store=store))
             log.info("shard %d/%d done", shard.index + 1, len(shards))
     return finalize_run(settings, results, [str(item) for item in inputs], started_at)
 

@@ -9,6 +9,11 @@ over its final name with `os.replace`.
 A shard is committed by its `documents` part, written last: paragraph and sentence rows whose document
 is not in `documents/` are leftovers of a crash, and `recover()` removes them before a run.
 
+An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few columns the decisions
+need). Its own writes update the index directly; every other change is found by listing the directories
+and comparing each part's (inode, mtime, size) with what was read, so only parts added, rewritten or
+removed by another process are read again. Work per shard therefore stays constant as the output grows.
+
 Test hook: when the environment variable `PIPELINE_TEST_PAUSE_BEFORE_COMMIT` holds a number of
 seconds, `commit_shard` sleeps that long between the paragraph/sentence parts and the documents part,
 so a test can kill a run while a shard is half written. Unset (the default), it does nothing.
@@ -38,6 +43,7 @@ TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
 PAUSE_BEFORE_COMMIT_ENV = "PIPELINE_TEST_PAUSE_BEFORE_COMMIT"
 _DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record"]
+_REJECT_INDEX_COLUMNS = ["source_path", "source_record", "reason"]
 
 
 class OutputError(Exception):
@@ -96,6 +102,67 @@ def _read_file(path: Path, columns: list[str] | None = None) -> pa.Table | None:
         return None
 
 
+_Signature = tuple[int, int, int]
+
+
+def _signature(stat: os.stat_result) -> _Signature:
+    # The inode changes on every atomic rewrite, even within one mtime tick and at the same size.
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+class _PartIndex:
+    """Some columns of every part of one dataset, as rows; a part is read again only when its file changed.
+
+    `refresh` reports the rows of parts that changed or disappeared (`dropped`) and of parts that
+    appeared or changed (`added`), so that the caller can keep its own lookups current.
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.rows: dict[Path, list[dict]] = {}
+        self._signatures: dict[Path, _Signature] = {}
+
+    def refresh(self, paths: Iterable[Path]) -> tuple[dict[Path, list[dict]], dict[Path, list[dict]]]:
+        dropped: dict[Path, list[dict]] = {}
+        added: dict[Path, list[dict]] = {}
+        on_disk: dict[Path, _Signature] = {}
+        for path in paths:
+            try:
+                on_disk[path] = _signature(path.stat())
+            except FileNotFoundError:
+                continue
+        for path in [path for path, known in self._signatures.items() if on_disk.get(path) != known]:
+            dropped[path] = self.forget(path)
+        for path in on_disk.keys() - self._signatures.keys():
+            rows = self._read(path)
+            if rows is not None:
+                added[path] = rows
+        return dropped, added
+
+    def _read(self, path: Path) -> list[dict] | None:
+        # The signature comes from the open file, so it always belongs to the content read.
+        try:
+            with open(path, "rb") as handle:
+                signature = _signature(os.fstat(handle.fileno()))
+                rows = pq.ParquetFile(handle).read(columns=self.columns).to_pylist()
+        except FileNotFoundError:
+            return None
+        self._signatures[path] = signature
+        self.rows[path] = rows
+        return rows
+
+    def record(self, path: Path, table: pa.Table) -> list[dict]:
+        """`table` was just written to `path` by this process (under the lock): index it without reading."""
+        rows = table.select(self.columns).to_pylist()
+        self._signatures[path] = _signature(path.stat())
+        self.rows[path] = rows
+        return rows
+
+    def forget(self, path: Path) -> list[dict]:
+        self._signatures.pop(path, None)
+        return self.rows.pop(path, [])
+
+
 @dataclass(frozen=True, slots=True)
 class CommittedDocument:
     """A document present in `documents/`, and which part holds it."""
@@ -106,6 +173,40 @@ class CommittedDocument:
     models_fingerprint: str
     source_path: str
     source_record: str | None
+
+
+class _CommittedDocuments(Mapping[str, CommittedDocument]):
+    """Read-only view of the committed documents by doc_id, kept current by its OutputStore.
+
+    A doc_id is tracked in every part that holds it (after a crash one may be in two partitions of a
+    key for a moment); the last part in path order answers, as a full scan in that order would.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, dict[Path, CommittedDocument]] = {}
+
+    def __getitem__(self, doc_id: str) -> CommittedDocument:
+        parts = self._parts[doc_id]
+        return parts[max(parts)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def add(self, path: Path, rows: Iterable[dict]) -> None:
+        key = key_of(path)
+        for row in rows:
+            self._parts.setdefault(row["doc_id"], {})[path] = CommittedDocument(key=key, **row)
+
+    def drop(self, path: Path, rows: Iterable[dict]) -> None:
+        for row in rows:
+            parts = self._parts.get(row["doc_id"])
+            if parts is not None:
+                parts.pop(path, None)
+                if not parts:
+                    del self._parts[row["doc_id"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +227,9 @@ class OutputStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._indexes = {"documents": _PartIndex(_DOCUMENT_INDEX_COLUMNS),
+                         "rejects": _PartIndex(_REJECT_INDEX_COLUMNS)}
+        self._committed = _CommittedDocuments()
 
     def dataset_dir(self, dataset: str) -> Path:
         return self.root / dataset
@@ -161,16 +265,39 @@ class OutputStore:
         pattern = f"*/{name}" if PARTITION_COLUMNS[dataset] else name
         return sorted(directory.glob(pattern))
 
-    def committed_documents(self) -> dict[str, CommittedDocument]:
-        """Every document in `documents/`, by doc_id."""
-        committed: dict[str, CommittedDocument] = {}
-        for path in self.part_files("documents"):
-            table = _read_file(path, _DOCUMENT_INDEX_COLUMNS)
-            if table is None:
-                continue
-            for row in table.to_pylist():
-                committed[row["doc_id"]] = CommittedDocument(key=key_of(path), **row)
-        return committed
+    def committed_documents(self) -> Mapping[str, CommittedDocument]:
+        """Every document in `documents/`, by doc_id, as the directory is now.
+
+        Reads only the parts that changed since the last call. The view returned stays the same
+        object and follows later calls and this store's own writes; hold the lock to decide against it.
+        """
+        dropped, added = self._indexes["documents"].refresh(self.part_files("documents"))
+        for path, rows in dropped.items():
+            self._committed.drop(path, rows)
+        for path, rows in added.items():
+            self._committed.add(path, rows)
+        return self._committed
+
+    def _store(self, dataset: str, table: pa.Table, path: Path) -> None:
+        """Write one part file and keep this store's index of `dataset` current."""
+        write_parquet_atomic(table, path)
+        index = self._indexes.get(dataset)
+        if index is not None:
+            self._forget(dataset, path)
+            rows = index.record(path, table)
+            if dataset == "documents":
+                self._committed.add(path, rows)
+
+    def _remove(self, dataset: str, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        self._forget(dataset, path)
+
+    def _forget(self, dataset: str, path: Path) -> None:
+        index = self._indexes.get(dataset)
+        if index is not None:
+            rows = index.forget(path)
+            if dataset == "documents":
+                self._committed.drop(path, rows)
 
     def write_part(self, dataset: str, table: pa.Table, key: str) -> list[Path]:
         """Write the rows of `table` (full dataset schema) as part `key`, one file per partition."""
@@ -180,7 +307,7 @@ class OutputStore:
         if not partition_columns:
             if table.num_rows:
                 path = self.dataset_dir(dataset) / f"{PART_PREFIX}{key}{PART_SUFFIX}"
-                write_parquet_atomic(table.cast(file_schema(dataset)), path)
+                self._store(dataset, table.cast(file_schema(dataset)), path)
                 written.append(path)
             return written
         (column,) = partition_columns
@@ -188,14 +315,14 @@ class OutputStore:
             rows = table.filter(pc.equal(table.column(column), value)).drop_columns([column])
             partition = self.dataset_dir(dataset) / f"{column}={quote(value, safe='')}"
             path = partition / f"{PART_PREFIX}{key}{PART_SUFFIX}"
-            write_parquet_atomic(rows.cast(file_schema(dataset)), path)
+            self._store(dataset, rows.cast(file_schema(dataset)), path)
             written.append(path)
         # A part of the same key in another partition can only hold an earlier attempt's rows.
         for stale in set(self.part_files(dataset, key)) - set(written):
-            stale.unlink(missing_ok=True)
+            self._remove(dataset, stale)
         return written
 
-    def _drop_rows(self, path: Path, keep: pa.Array) -> int:
+    def _drop_rows(self, dataset: str, path: Path, keep: pa.Array) -> int:
         """Rewrite `path` keeping the rows where `keep` is true; remove it when none is left."""
         table = _read_file(path)
         if table is None:
@@ -203,9 +330,9 @@ class OutputStore:
         kept = table.filter(keep)
         dropped = table.num_rows - kept.num_rows
         if dropped and kept.num_rows:
-            write_parquet_atomic(kept, path)
+            self._store(dataset, kept, path)
         elif dropped:
-            path.unlink(missing_ok=True)
+            self._remove(dataset, path)
         return dropped
 
     def remove_documents(self, doc_ids_by_key: Mapping[str, set[str]]) -> int:
@@ -218,7 +345,7 @@ class OutputStore:
                     if ids is None:
                         continue
                     keep = pc.invert(pc.is_in(ids.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
-                    removed += self._drop_rows(path, keep)
+                    removed += self._drop_rows(dataset, path, keep)
         return removed
 
     def upsert_rejects(self, table: pa.Table, key: str,
@@ -229,21 +356,20 @@ class OutputStore:
                     for row in table.select(["source_path", "source_record", "reason"]).to_pylist()}
         accepted_sources = set(accepted)
         own_name = f"{PART_PREFIX}{key}{PART_SUFFIX}"
-        for path in self.part_files("rejects"):
+        index = self._indexes["rejects"]
+        index.refresh(self.part_files("rejects"))
+        for path, existing in list(index.rows.items()):
             if path.name == own_name:
-                continue
-            existing = _read_file(path, ["source_path", "source_record", "reason"])
-            if existing is None:
                 continue
             keep = [
                 (row["source_path"], row["source_record"], row["reason"]) not in new_keys
                 and (row["source_path"], row["source_record"]) not in accepted_sources
-                for row in existing.to_pylist()
+                for row in existing
             ]
             if not all(keep):
-                self._drop_rows(path, pa.array(keep, pa.bool_()))
+                self._drop_rows("rejects", path, pa.array(keep, pa.bool_()))
         if table.num_rows == 0:
-            (self.dataset_dir("rejects") / own_name).unlink(missing_ok=True)
+            self._remove("rejects", self.dataset_dir("rejects") / own_name)
         return self.write_part("rejects", table, key)
 
     def commit_shard(self, key: str, tables: Mapping[str, pa.Table], replaced: Mapping[str, set[str]],
@@ -280,7 +406,7 @@ class OutputStore:
                 ids = _read_file(path, ["doc_id"])
                 if ids is not None:
                     keep = pc.is_in(ids.column("doc_id"), pa.array(sorted(committed), pa.string()))
-                    orphan_rows += self._drop_rows(path, keep)
+                    orphan_rows += self._drop_rows(dataset, path, keep)
         for dataset in DATASETS:
             for directory in self.dataset_dir(dataset).glob("*=*"):
                 if directory.is_dir() and not any(directory.iterdir()):

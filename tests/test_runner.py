@@ -299,3 +299,18 @@ def test_cli_parses_into_settings(tmp_path: Path):
     assert settings.skip_langs == frozenset({"fr"}) and settings.model_overrides == {"ar": "dir"}
     assert (settings.max_input_bytes, settings.shard_size) == (2**20, 8)
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", settings.run_id)
+
+
+def test_a_store_shared_by_shards_sees_what_another_run_replaced(tmp_path: Path, seeds_dir: Path):
+    first, second, third = (str(path) for path in sorted(seeds_dir.glob("00[234]_*.txt")))
+    store = OutputStore(tmp_path / "out")
+    process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r1"), store=store)
+    # Another run reprocesses the first file with a third: its document moves to another part.
+    process_shard(Shard(0, (first, third)), make_settings(tmp_path, "r2", force=True))
+    again = process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r3", force=True), store=store)
+    assert again.replaced == 2
+    documents = read_output(tmp_path / "out", "documents")
+    assert len(documents) == documents["doc_id"].nunique() == 3
+    assert sorted(documents["run_id"]) == ["r2", "r3", "r3"]
+    skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), store=store)
+    assert (skipped.skipped, skipped.documents) == (3, {})

@@ -187,3 +187,54 @@ def test_unwritable_output_is_a_clear_error(tmp_path: Path):
     blocker.write_text("not a directory")
     with pytest.raises(OutputError, match="cannot write to output directory"):
         OutputStore(blocker / "out").prepare()
+
+
+def test_index_sees_parts_another_store_rewrote_or_removed(store: OutputStore):
+    first_key = commit(store, [("d1", "en"), ("d2", "en")], run_id="r1")
+    assert store.committed_documents()["d2"].key == first_key
+    other = OutputStore(store.root)  # another process on the same output
+    # It reprocesses d2 together with d3, now detected as Arabic: d2 moves to a new part (in a partition
+    # that sorts first, so a stale entry for d2 would win) and the first part is rewritten.
+    moved_key = commit(other, [("d2", "ar"), ("d3", "ar")], run_id="r2", replaced={first_key: {"d2"}})
+    committed = store.committed_documents()
+    assert {doc_id: (doc.key, doc.run_id) for doc_id, doc in committed.items()} == {
+        "d1": (first_key, "r1"), "d2": (moved_key, "r2"), "d3": (moved_key, "r2")}
+    # Then it moves d1 too, which removes the first part altogether.
+    commit(other, [("d1", "en")], run_id="r3", replaced={first_key: {"d1"}})
+    assert store.committed_documents()["d1"].key == part_key(["d1"])
+    # Replacing d2 from the first store removes its rows from where they are now: nothing duplicated.
+    with store.lock():
+        where = store.committed_documents()["d2"].key
+        commit(store, [("d2", "ar")], run_id="r4", replaced={where: {"d2"}})
+    documents = pd.read_parquet(store.root / "documents").set_index("doc_id")
+    assert documents["run_id"].sort_index().to_dict() == {"d1": "r3", "d2": "r4", "d3": "r2"}
+    assert store.row_counts() == {"documents": 3, "paragraphs": 3, "sentences": 6, "rejects": 0}
+
+
+def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(store: OutputStore,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    opened: list[object] = []
+    real_parquet_file = pq.ParquetFile
+
+    def counting_parquet_file(source, *args, **kwargs):
+        opened.append(source)
+        return real_parquet_file(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "ParquetFile", counting_parquet_file)
+
+    def flush(number: int) -> int:
+        """What a shard does per flush: decide under the lock, then commit; the footers it read."""
+        before = len(opened)
+        with store.lock():
+            store.committed_documents()
+            commit(store, [(f"d{number}", ("ar", "en")[number % 2])], [reject(f"/in/r{number}.bin", "binary")])
+        return len(opened) - before
+
+    reads = [flush(number) for number in range(12)]
+    assert len(store.part_files("documents")) == len(store.part_files("rejects")) == 12
+    assert reads == [0] * 12  # this store's own parts are indexed as they are written
+    # Parts committed by another process are read once each, however many parts there are.
+    commit(OutputStore(store.root), [("other", "en")], [reject("/in/other.bin", "binary")], run_id="r2")
+    assert flush(12) == 2
+    assert flush(13) == 0
+    assert set(store.committed_documents()) == {f"d{number}" for number in range(14)} | {"other"}
