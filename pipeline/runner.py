@@ -536,6 +536,26 @@ def _stats(translator: Translator) -> dict[str, float]:
     return {name: getattr(stats, name, 0) for name in names}
 
 
+class _TranslationProgress:
+    """Logs how far a long translation call has come, at most every `interval` seconds."""
+
+    def __init__(self, interval: float = 30.0):
+        self.interval = interval
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.interval or (done == total and now - self.last >= 1.0):
+            self.last = now
+            log.info("translated %d of %d segments of this batch", done, total)
+
+
+def _open_translator(settings: RunSettings) -> Translator:
+    from pipeline.translate import Translator
+
+    return Translator(settings.translation_settings(), progress=_TranslationProgress())
+
+
 def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator | None = None,
                   store: OutputStore | None = None) -> ShardResult:
     """Process one shard and write its rows. Idempotent: a rerun, or a run after a crash, adds no rows.
@@ -543,12 +563,10 @@ def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator
     `translator` lets one process reuse loaded models across shards; by default one is opened and closed.
     `store` (for `settings.output`) lets it reuse the index of committed documents across shards.
     """
-    from pipeline.translate import Translator
-
     store = store if store is not None else OutputStore(settings.output)
     store.prepare()
     own_translator = translator is None
-    active = translator if translator is not None else Translator(settings.translation_settings())
+    active = translator if translator is not None else _open_translator(settings)
     try:
         before = _stats(active)
         processor = _ShardProcessor(shard, settings, store, active)
@@ -654,13 +672,11 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
 
 def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
     """Plan, process every shard with one translator, and finalise: the whole run in this process."""
-    from pipeline.translate import Translator
-
     started_at = datetime.now(timezone.utc)
     shards = plan_shards(inputs, settings)
     store = OutputStore(settings.output)
     results = []
-    with Translator(settings.translation_settings()) as translator:
+    with _open_translator(settings) as translator:
         for shard in shards:
             results.append(process_shard(shard, settings, translator=translator, store=store))
             log.info("shard %d/%d done", shard.index + 1, len(shards))
@@ -690,6 +706,8 @@ def run_from_cli(args: argparse.Namespace) -> int:
     cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
     from pipeline.models import ModelUnavailableError
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
     try:
         summary = run(args.input, settings_from_args(args))
     except (SettingsError, OutputError, ModelUnavailableError, OSError) as error:

@@ -64,12 +64,12 @@ def test_short_paragraph_inherits_the_document_language_and_keeps_its_own_guess(
 
 
 def test_unsure_paragraph_inherits_by_the_confidence_threshold() -> None:
-    paragraphs = [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2]]
+    paragraphs = MIXED_DOCUMENT[:3]  # two English paragraphs, one French
     strict = detect_document(paragraphs, min_confidence=1.01)
     assert all(guess.method == "inherited" for guess in strict.paragraphs)
     assert strict.document.lang == "en"
     relaxed = detect_document(paragraphs, min_confidence=0.0)
-    assert [guess.lang for guess in relaxed.paragraphs] == ["en", "fr"]
+    assert [guess.lang for guess in relaxed.paragraphs] == ["en", "en", "fr"]
     assert strict.own == relaxed.own
 
 
