@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Mapping
 
 import ftfy
 import regex
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
 from pipeline.records import CleanedDocument, RemovedLine
 from pipeline.segment import split_paragraphs
@@ -33,6 +34,17 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 # several times faster than `regex`.
 _MOJIBAKE_HINT = re.compile(
     "[&\x1b\x80-\u024f\u02c6-\u02dd\u0370-\u04ff\u2190-\u25ff\ufb01\ufb02\ufffd\ud800-\udfff]")
+# A hinted line still goes through ftfy only if one of its fixers could change it: fix_text returns its
+# input unchanged unless the line holds what a fixer acts on (an HTML entity's "&", a control, C1 or
+# format character, a line break, a surrogate, a terminal escape), is not NFC, or looks like mojibake to
+# `ftfy.badness.is_bad`. Every pattern of is_bad needs a character of one of the categories below or
+# one of the characters listed after them, so is_bad only runs on lines holding one.
+_FTFY_FIXABLE = re.compile(
+    "[&\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u206a-\u206f\ud800-\udfff\ufeff\ufff9-\ufffc]")
+_MOJIBAKE_SUSPECT = re.compile("[" + "".join(
+    MOJIBAKE_CATEGORIES[category] for category in (
+        "c1", "bad", "law", "currency", "start_punctuation", "end_punctuation", "numeric", "box",
+        "upper_accented")) + "ŒœÙ°Ђ]")
 _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
 # Control characters (C0 and C1 but newline and tab), and the invisible format characters ftfy also
 # removes: deprecated format characters, byte-order mark, interlinear annotation.
@@ -562,6 +574,15 @@ def _classify(line: str, found: _Metadata) -> str | None:
     return None
 
 
+def _ftfy_may_change(line: str) -> bool:
+    """False only where `ftfy.fix_text(line, _FTFY_CONFIG)` would return `line` unchanged."""
+    return bool(
+        _FTFY_FIXABLE.search(line) or not unicodedata.is_normalized("NFC", line)
+        or (_MOJIBAKE_SUSPECT.search(line) and is_bad(line))
+        # fix_text cuts longer lines into pieces, which this reasoning does not cover.
+        or len(line) > _FTFY_CONFIG.max_decode_length)
+
+
 def _repair(text: str) -> tuple[list[str], set[int]]:
     """NFC, mojibake and control characters repaired; lines with whitespace collapsed.
 
@@ -571,7 +592,8 @@ def _repair(text: str) -> tuple[list[str], set[int]]:
     text = _LINE_BREAKS.sub("\n", text)
     if _MOJIBAKE_HINT.search(text):
         repaired = "\n".join(
-            ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) else line
+            ftfy.fix_text(line, _FTFY_CONFIG) if _MOJIBAKE_HINT.search(line) and _ftfy_may_change(line)
+            else line
             for line in text.split("\n"))
     else:
         repaired = text

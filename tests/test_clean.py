@@ -1,11 +1,14 @@
 """Clean: the seed pages lose exactly their boilerplate, keep every body paragraph, and yield metadata."""
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
+import ftfy
 import pytest
 
-from pipeline.clean import clean, removed_by_rule
+from pipeline.clean import _FTFY_CONFIG, _MOJIBAKE_SUSPECT, _ftfy_may_change, clean, removed_by_rule
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
@@ -611,3 +614,65 @@ def test_prose_with_share_cookie_and_menu_words_is_kept() -> None:
     assert cleaned.paragraphs == body
     assert cleaned.removed == ()
     assert cleaned.title is None
+
+
+def _mandatory_sets(branch) -> list[list[tuple]]:
+    """The character sets a match of one regex branch must each take a character from."""
+    sets = []
+    for op, argument in branch:
+        if op is re._constants.LITERAL:
+            sets.append([(argument, argument)])
+        elif op is re._constants.IN and all(item[0] in (re._constants.LITERAL, re._constants.RANGE)
+                                            for item in argument):
+            sets.append([(value, value) if kind is re._constants.LITERAL else value for kind, value in argument])
+    return sets
+
+
+def test_every_mojibake_pattern_of_ftfy_needs_a_suspect_character() -> None:
+    # ftfy's is_bad runs only on lines holding a suspect character: that is safe only if each
+    # alternative of its pattern needs one character of a set made entirely of suspects.
+    def all_suspect(ranges: list[tuple]) -> bool:
+        return all(_MOJIBAKE_SUSPECT.match(chr(code)) for low, high in ranges for code in range(low, high + 1))
+
+    parsed = re._parser.parse(ftfy.badness.BADNESS_RE.pattern, ftfy.badness.BADNESS_RE.flags)
+    (op, (_, branches)), = list(parsed)
+    assert op is re._constants.BRANCH and len(branches) > 20
+    for branch in branches:
+        assert any(all_suspect(ranges) for ranges in _mandatory_sets(branch)), branch
+
+
+_TEXTS = (
+    "Le président a annoncé « une réforme » à l'Élysée, déjà critiquée.",
+    "El niño comió piña en Sevilla; ¿quién pagó? ¡Él!", "Straße, Größe, Übermaß: 3 € für Bücher.",
+    "Москва — столица России. Выборы в Государственную думу.", "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
+    "São Paulo e Brasília não são iguais.", "Zażółć gęślą jaźń; Čeština, Škoda, Łódź.",
+    "الرئيسية أخبار: قال الرئيس إن الاقتصاد ينمو.", "北京时间2026年6月18日，记者报道。", "日本語のニュース・記事",
+    "Café ½ price ± 2°C © 2026 ™ • “quoted” ‘single’ – — …", "Ørsted Ærø Ù ŒUVRE œuvre ² ³ µ ¶ §",
+)
+
+
+def _test_lines(rng: random.Random) -> list[str]:
+    lines = list(_TEXTS)
+    for text in _TEXTS:
+        for encoding in ("cp1252", "latin-1", "cp1251", "mac_roman", "cp1253", "cp1250", "iso-8859-7"):
+            lines.append(text.encode("utf-8").decode(encoding, errors="replace"))
+        lines.append(text.replace("é", "&eacute;").replace(" ", "&nbsp;", 1) + " &amp; &#233;")
+    alphabet = "".join(_TEXTS) + "".join(ftfy.badness.MOJIBAKE_CATEGORIES.values()) + "ÂÃÐØÙŒœ°вЂ‚√≈β€ā"
+    for _ in range(1500):
+        lines.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))))
+    return lines
+
+
+def test_ftfy_is_skipped_only_where_it_would_change_nothing() -> None:
+    lines = _test_lines(random.Random(20261122))
+    skipped = [line for line in lines if not _ftfy_may_change(line)]
+    for line in skipped:
+        assert ftfy.fix_text(line, _FTFY_CONFIG) == line
+    assert all(_ftfy_may_change(line) for line in lines if ftfy.fix_text(line, _FTFY_CONFIG) != line)
+    # Ordinary text in every script is skipped; real mojibake is not.
+    assert not any(_ftfy_may_change(text) for text in _TEXTS[:-2])
+    for text in _TEXTS:
+        for encoding in ("latin-1", "mac_roman"):
+            mojibake = text.encode("utf-8").decode(encoding)
+            assert _ftfy_may_change(mojibake) and ftfy.fix_text(mojibake, _FTFY_CONFIG) == text
+    assert len(skipped) > len(lines) // 4
