@@ -133,6 +133,8 @@ def find_new_documents() -> list[str]:
     context = get_current_context()
     previous_start = context.get("prev_start_date_success")
     inbox = config.inbox_dir()
+    if not inbox.is_dir():
+        print(f"warning: the inbox {inbox} does not exist; set the Variable mlp_inbox or MLP_INBOX")
     arrivals = config.new_arrivals(inbox, previous_start if previous_start else None)
     print(f"{len(arrivals)} new file(s) in {inbox} since {previous_start or 'the beginning'}")
     return arrivals
