@@ -57,7 +57,6 @@ def split_paragraphs(text: str) -> list[str]:
 # Sentences. sentencex (Wikimedia's rule-based segmenter: per-language terminators and abbreviations,
 # compiled, about 10 MB/s here) proposes where sentences start; a few general rules then move those
 # cuts where its output and ordinary text disagree. Rules act on cut positions, so offsets stay exact.
-_BLOCK_BREAK = regex.compile(r"\n[ \t\p{Zs}]*\n")
 _HAS_WORD = regex.compile(r"[\p{L}\p{N}]")
 _CLOSING_PUNCTUATION = regex.compile(r"[\p{Pe}\p{Pf}\"'`.!?…。！？؟۔।\s]+")
 _EXCLAMATION_END = regex.compile(r"[!?][\"'”’»]?\s*$")
@@ -126,13 +125,13 @@ def _library_cuts(text: str, lang: str) -> set[int]:
 
     cuts = set()
     block_start = 0
-    for block in _BLOCK_BREAK.split(text):
+    for block in _BLANK_LINE.split(text):
         position = block_start
         for piece in segment(lang, block):
             if piece.strip():
                 cuts.add(_next_content(text, position))
             position += len(piece)
-        separator = _BLOCK_BREAK.match(text, position) if position < len(text) else None
+        separator = _BLANK_LINE.match(text, position) if position < len(text) else None
         block_start = position + (len(separator[0]) if separator else 0)
     return cuts
 
