@@ -45,6 +45,8 @@ _MOJIBAKE_SUSPECT = re.compile("[" + "".join(
     MOJIBAKE_CATEGORIES[category] for category in (
         "c1", "bad", "law", "currency", "start_punctuation", "end_punctuation", "numeric", "box",
         "upper_accented")) + "ŒœÙ°Ђ]")
+# The longest text one match of is_bad's pattern covers (checked against ftfy's pattern by a test).
+_BADNESS_MAX_WIDTH = 7
 _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
 # Control characters (C0 and C1 but newline and tab), and the invisible format characters ftfy also
 # removes: deprecated format characters, byte-order mark, interlinear annotation.
@@ -578,9 +580,22 @@ def _ftfy_may_change(line: str) -> bool:
     """False only where `ftfy.fix_text(line, _FTFY_CONFIG)` would return `line` unchanged."""
     return bool(
         _FTFY_FIXABLE.search(line) or not unicodedata.is_normalized("NFC", line)
-        or (_MOJIBAKE_SUSPECT.search(line) and is_bad(line))
+        or _looks_like_mojibake(line)
         # fix_text cuts longer lines into pieces, which this reasoning does not cover.
         or len(line) > _FTFY_CONFIG.max_decode_length)
+
+
+def _looks_like_mojibake(line: str) -> bool:
+    """`is_bad(line)`, or True where it might be: is_bad is run on the characters around each suspect.
+
+    Every match of is_bad's pattern holds a suspect character and is at most _BADNESS_MAX_WIDTH long,
+    so the window around that character holds it too; a window can only add matches (one that starts
+    mid-line matches `^`), which costs a call to ftfy but never skips one. French text has « » on
+    most lines: searching a few windows instead of the whole line made cleaning 10 % faster.
+    """
+    reach = _BADNESS_MAX_WIDTH - 1
+    return any(is_bad(line[max(0, match.start() - reach):match.start() + _BADNESS_MAX_WIDTH])
+               for match in _MOJIBAKE_SUSPECT.finditer(line))
 
 
 def _repair(text: str) -> tuple[list[str], set[int]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import regex
@@ -37,8 +38,9 @@ DEFAULT_LANGUAGES: frozenset[str] = frozenset(
 # Cascade: fastText's answer stands alone at or above this probability, for text of this many letters.
 FASTTEXT_ACCEPT_PROBABILITY = 0.80
 FASTTEXT_ACCEPT_MIN_LETTERS = 15
-# fastText's cost grows with the text; past a few sentences more text no longer changes its answer.
-FASTTEXT_MAX_CHARACTERS = 500
+# fastText's cost grows with the text; past a sentence or two more text no longer changes its answer
+# (on the benchmark's mixed paragraphs, 200 characters name the main language more often than 500).
+FASTTEXT_MAX_CHARACTERS = 200
 # langdetect breaks fastText/lingua disagreements only on text of this many letters.
 TIE_BREAK_MIN_LETTERS = 40
 
@@ -46,7 +48,7 @@ TIE_BREAK_MIN_LETTERS = 40
 MIN_PARAGRAPH_LETTERS = 15
 MIN_PARAGRAPH_CONFIDENCE = 0.50
 
-_NON_LETTERS = regex.compile(r"\P{L}+")
+_NON_LETTERS_BUT_SPACE = regex.compile(r"[^\p{L} ]+")
 _UPPERCASE_LETTER = regex.compile(r"\p{Lu}")
 _SCORE_DECIMALS = 6
 _FASTTEXT_CANDIDATES = 10
@@ -68,8 +70,9 @@ class DocumentLanguages:
 
 
 def count_letters(text: str) -> int:
-    # Deleting the non-letters runs in C and builds one string, not a list of one-letter strings.
-    return len(_NON_LETTERS.sub("", text))
+    # Deleting runs in C and builds one string. Spaces are counted instead of deleted: a deletion per
+    # word gap costs twice as much as the whole count.
+    return len(_NON_LETTERS_BUT_SPACE.sub("", text)) - text.count(" ")
 
 
 def _code(label: str) -> str:
@@ -104,14 +107,21 @@ def _lingua_detector(languages: frozenset[str]):
 
 
 @cache
-def _langdetect_factory():
-    """langdetect's profiles, loaded once, with its random sampling seeded so results repeat."""
+def _langdetect_factory(languages: frozenset[str]):
+    """langdetect with the profiles of `languages` only, loaded once, its sampling seeded so results repeat.
+
+    None when langdetect knows fewer than two of them. Its cost per text grows with the number of
+    profiles: restricted to the 20 default languages it runs 2.5 times faster than with all 55.
+    """
     from langdetect import DetectorFactory
     from langdetect.detector_factory import PROFILES_DIRECTORY
 
+    profiles = sorted(path for path in Path(PROFILES_DIRECTORY).iterdir() if _code(path.name) in languages)
+    if len(profiles) < 2:
+        return None
     DetectorFactory.seed = 0
     factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
+    factory.load_json_profile([path.read_text(encoding="utf-8") for path in profiles])
     factory.set_seed(0)
     return factory
 
@@ -167,10 +177,13 @@ def _lingua_probabilities(text: str, languages: frozenset[str]) -> dict[str, flo
     return {_code(value.language.iso_code_639_1.name): value.value for value in values if value.value > 0}
 
 
-def _langdetect_probabilities(text: str) -> dict[str, float]:
+def _langdetect_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _langdetect_factory().create()
+    factory = _langdetect_factory(languages)
+    if factory is None:
+        return {}
+    detector = factory.create()
     detector.append(text)
     try:
         return {_code(guess.lang): guess.prob for guess in detector.get_probabilities()}
@@ -197,13 +210,21 @@ def _language_probabilities(text: str, languages: frozenset[str], letters: int) 
     if letters == 0:
         return {}
     flat = _fasttext_input(text, letters)
-    if letters >= FASTTEXT_ACCEPT_MIN_LETTERS:
-        # Most texts are settled by fastText's best language alone, which it finds faster than it
-        # ranks ten, with the same probability (no two lid.176 labels share a code).
-        best, best_probability = next(iter(_fasttext_candidates(flat, 1).items()), (UNDETERMINED, 0.0))
-        if best_probability >= FASTTEXT_ACCEPT_PROBABILITY:
-            return {best: best_probability}
-    # Unsure: fastText's ten best languages, normalised over the candidates, take part in a vote.
+    return _fasttext_verdict(flat, letters) or _cascade(text, flat, languages, letters)
+
+
+def _fasttext_verdict(flat: str, letters: int) -> dict[str, float] | None:
+    """fastText's best language alone, when it is sure of it on enough text; otherwise None."""
+    if letters < FASTTEXT_ACCEPT_MIN_LETTERS:
+        return None
+    # Its best language alone is found faster than ten ranked, with the same probability (no two
+    # lid.176 labels share a code).
+    best, best_probability = next(iter(_fasttext_candidates(flat, 1).items()), (UNDETERMINED, 0.0))
+    return {best: best_probability} if best_probability >= FASTTEXT_ACCEPT_PROBABILITY else None
+
+
+def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> dict[str, float]:
+    """The vote for text fastText is unsure of: its ten best languages, lingua's, and langdetect's."""
     fasttext = _fasttext_candidates(flat, _FASTTEXT_CANDIDATES)
     best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
     fasttext_votes = _restricted(fasttext, languages)
@@ -212,8 +233,8 @@ def _language_probabilities(text: str, languages: frozenset[str], letters: int) 
         return {best: best_probability}
     if letters < TIE_BREAK_MIN_LETTERS or _top(fasttext_votes) == _top(lingua_votes):
         return lingua_votes
-    votes = [fasttext_votes, lingua_votes, _restricted(_langdetect_probabilities(text), languages)]
-    votes = [vote for vote in votes if vote]
+    langdetect_votes = _restricted(_langdetect_probabilities(text, languages), languages)
+    votes = [vote for vote in (fasttext_votes, lingua_votes, langdetect_votes) if vote]
     combined: dict[str, float] = {}
     for vote in votes:
         for code, probability in vote.items():
@@ -236,12 +257,28 @@ def detect_language(text: str, languages: Iterable[str] = DEFAULT_LANGUAGES) -> 
 
 
 def _detect_language(text: str, languages: frozenset[str], letters: int) -> tuple[str, float]:
-    probabilities = _language_probabilities(text, languages, letters)
+    return _decision(_language_probabilities(text, languages, letters))
+
+
+def _decision(probabilities: dict[str, float]) -> tuple[str, float]:
     if not probabilities:
         return UNDETERMINED, 0.0
     code = _top(probabilities)
     # lingua's last bits vary between calls; six decimals keep the same text's score identical.
     return code, round(min(max(probabilities[code], 0.0), 1.0), _SCORE_DECIMALS)
+
+
+def _detect_texts(texts: Sequence[str], letters: Sequence[int], languages: frozenset[str]
+                  ) -> list[tuple[str, float]]:
+    """_detect_language over many texts, one detector at a time: fastText's first look at every
+    text, then the cascade on the texts it is unsure of. Each detector's model then stays in the
+    processor's cache; called text by text between other stages, fastText runs half as fast."""
+    flats = [_fasttext_input(text, count) if count else "" for text, count in zip(texts, letters)]
+    verdicts = [_fasttext_verdict(flat, count) if count else {} for flat, count in zip(flats, letters)]
+    return [
+        _decision(_cascade(text, flat, languages, count) if verdict is None else verdict)
+        for text, flat, count, verdict in zip(texts, flats, letters, verdicts)
+    ]
 
 
 def detect_document(
@@ -262,15 +299,42 @@ def detect_document(
     letters take the document's language and score ("inherited"); paragraphs without letters are
     "undetermined".
     """
-    languages = frozenset(languages)
-    own: list[LanguageGuess] = []
-    letter_counts: list[int] = []
-    for paragraph in paragraphs:
-        letters = count_letters(paragraph)
-        lang, score = _detect_language(paragraph, languages, letters) if letters else (UNDETERMINED, 0.0)
-        own.append(LanguageGuess(lang, score, "detected" if letters else "undetermined"))
-        letter_counts.append(letters)
+    return detect_documents([paragraphs], languages, min_letters, min_confidence)[0]
 
+
+def detect_documents(
+    documents: Iterable[Sequence[str]],
+    languages: Iterable[str] = DEFAULT_LANGUAGES,
+    min_letters: int = MIN_PARAGRAPH_LETTERS,
+    min_confidence: float = MIN_PARAGRAPH_CONFIDENCE,
+) -> list[DocumentLanguages]:
+    """`detect_document` for each of `documents` (each a sequence of paragraphs): the same answers,
+    faster on a batch, whose paragraphs go through each detector together."""
+    languages = frozenset(languages)
+    documents = [tuple(paragraphs) for paragraphs in documents]
+    texts = [paragraph for paragraphs in documents for paragraph in paragraphs]
+    letters = [count_letters(text) for text in texts]
+    guesses = _detect_texts(texts, letters, languages)
+    results, start = [], 0
+    for paragraphs in documents:
+        end = start + len(paragraphs)
+        results.append(_document_languages(
+            paragraphs, guesses[start:end], letters[start:end], languages, min_letters, min_confidence))
+        start = end
+    return results
+
+
+def _document_languages(
+    paragraphs: Sequence[str],
+    guesses: Sequence[tuple[str, float]],
+    letter_counts: Sequence[int],
+    languages: frozenset[str],
+    min_letters: int,
+    min_confidence: float,
+) -> DocumentLanguages:
+    """The paragraph policy of detect_document, applied to each paragraph's own detection."""
+    own = [LanguageGuess(lang, score, "detected" if letters else "undetermined")
+           for (lang, score), letters in zip(guesses, letter_counts)]
     reliable = [
         index for index, guess in enumerate(own)
         if letter_counts[index] >= min_letters and guess.score >= min_confidence
@@ -291,7 +355,7 @@ def detect_document(
 def _document_guess(
     paragraphs: Sequence[str],
     own: list[LanguageGuess],
-    letter_counts: list[int],
+    letter_counts: Sequence[int],
     voters: list[int],
     languages: frozenset[str],
 ) -> LanguageGuess:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -36,6 +37,7 @@ from pipeline.settings import RunSettings, SettingsError, new_run_id
 from pipeline.write import CommittedDocument, OutputError, OutputStore, part_key, write_text_atomic
 
 if TYPE_CHECKING:
+    from pipeline.detect import DocumentLanguages
     from pipeline.translate import Translator
 
 log = logging.getLogger(__name__)
@@ -154,6 +156,9 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
 
 # -- processing --------------------------------------------------------------------------------------
 
+SentenceSpans = tuple[tuple[tuple[int, int], ...], ...]  # sentence offsets per paragraph
+
+
 @dataclass
 class _Prepared:
     """A document cleaned, detected and segmented, waiting for its translations."""
@@ -162,7 +167,7 @@ class _Prepared:
     cleaned: CleanedDocument
     document_language: LanguageGuess
     languages: tuple[LanguageGuess, ...]            # one per paragraph
-    spans: tuple[tuple[tuple[int, int], ...], ...]  # sentence offsets per paragraph
+    spans: SentenceSpans
     fingerprint: str
 
     @property
@@ -208,24 +213,14 @@ class _ShardProcessor:
     def run(self) -> None:
         from pipeline.ingest import read_documents
 
-        batch: list[_Prepared] = []
-        rejects: list[Reject] = []
         documents = iter(read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
         while True:
             with self._timed("ingest"):
-                item = next(documents, None)
-            if item is None:
+                items = list(islice(documents, self.settings.shard_size))
+            if not items:
                 break
-            if isinstance(item, RawDocument):
-                item = self._prepare(item)
-            if isinstance(item, Reject):
-                rejects.append(item)
-            elif item is not None:
-                batch.append(item)
-            if len(batch) + len(rejects) >= self.settings.shard_size:
-                self._flush(batch, rejects)
-                batch, rejects = [], []
-        if batch or rejects:
+            rejects = [item for item in items if isinstance(item, Reject)]
+            batch = self._prepare([item for item in items if isinstance(item, RawDocument)], rejects)
             self._flush(batch, rejects)
 
     # -- per document: clean, detect, segment ------------------------------------------------------
@@ -252,45 +247,80 @@ class _ShardProcessor:
                      "languages": plan}
         return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
-    def _prepare(self, raw: RawDocument) -> _Prepared | Reject | None:
-        """Clean, detect and segment one document; None when it is already in the output."""
+    def _prepare(self, raws: list[RawDocument], rejects: list[Reject]) -> list[_Prepared]:
+        """Clean, detect and segment a batch; documents already in the output are left out.
+
+        Each stage runs over the whole batch before the next starts, so its code and models stay in
+        the processor's cache: document by document, the text stages ran a fifth slower.
+        """
         from pipeline.clean import clean
-        from pipeline.detect import detect_document
+        from pipeline.detect import detect_documents
         from pipeline.models import ModelUnavailableError
         from pipeline.segment import sentence_spans
 
-        stage = "clean"
-        try:
-            with self._timed("clean"):
-                cleaned = clean(raw.text, metadata=raw.metadata)
-            if not cleaned.paragraphs:
-                return Reject(raw.source_path, RejectReason.NO_TEXT,
-                              f"nothing left after cleaning ({cleaned.n_boilerplate_removed} boilerplate "
-                              "lines removed)", raw.source_record)
-            stage = "detect"
-            with self._timed("detect"):
-                languages = detect_document(cleaned.paragraphs)
-            stage = "segment"
-            with self._timed("segment"):
-                spans = tuple(
-                    tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
-                    for paragraph, guess in zip(cleaned.paragraphs, languages.paragraphs)
-                )
-            stage = "translate"
-            prepared = _Prepared(raw, cleaned, languages.document, tuple(languages.paragraphs), spans,
-                                 self._fingerprint(languages.paragraphs))
-        except ModelUnavailableError:
-            raise
-        except Exception as error:  # one bad document must not stop the batch
-            return _processing_error(raw, stage, error)
-        decision = self._decide(prepared, self._committed)
-        if isinstance(decision, Reject):
-            return decision
-        if decision == "skip":
-            self.skipped += 1
-            return None
-        self._seen[raw.doc_id] = prepared.source
+        cleaned: list[tuple[RawDocument, CleanedDocument]] = []
+        with self._timed("clean"):
+            for raw in raws:
+                try:
+                    document = clean(raw.text, metadata=raw.metadata)
+                except Exception as error:  # one bad document must not stop the batch
+                    rejects.append(_processing_error(raw, "clean", error))
+                    continue
+                if document.paragraphs:
+                    cleaned.append((raw, document))
+                else:
+                    reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate "
+                              "lines removed)")
+                    rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record))
+        with self._timed("detect"):
+            try:
+                detected: list[DocumentLanguages | None] = list(
+                    detect_documents([document.paragraphs for _, document in cleaned]))
+            except Exception:  # find the document that fails; the others keep their languages
+                detected = [self._detect_alone(raw, document, rejects) for raw, document in cleaned]
+        segmented: list[tuple[RawDocument, CleanedDocument, DocumentLanguages, SentenceSpans]] = []
+        with self._timed("segment"):
+            for (raw, document), languages in zip(cleaned, detected):
+                if languages is None:
+                    continue
+                try:
+                    spans = tuple(
+                        tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
+                        for paragraph, guess in zip(document.paragraphs, languages.paragraphs))
+                except Exception as error:
+                    rejects.append(_processing_error(raw, "segment", error))
+                    continue
+                segmented.append((raw, document, languages, spans))
+        prepared: list[_Prepared] = []
+        for raw, document, languages, spans in segmented:
+            try:
+                fingerprint = self._fingerprint(languages.paragraphs)
+            except ModelUnavailableError:
+                raise
+            except Exception as error:
+                rejects.append(_processing_error(raw, "translate", error))
+                continue
+            candidate = _Prepared(raw, document, languages.document, languages.paragraphs, spans, fingerprint)
+            decision = self._decide(candidate, self._committed)
+            if isinstance(decision, Reject):
+                rejects.append(decision)
+            elif decision == "skip":
+                self.skipped += 1
+            else:
+                self._seen[raw.doc_id] = candidate.source
+                prepared.append(candidate)
         return prepared
+
+    @staticmethod
+    def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject]
+                      ) -> DocumentLanguages | None:
+        from pipeline.detect import detect_document
+
+        try:
+            return detect_document(document.paragraphs)
+        except Exception as error:
+            rejects.append(_processing_error(raw, "detect", error))
+            return None
 
     def _decide(self, document: _Prepared, committed: Mapping[str, CommittedDocument]) -> str | Reject:
         """"process", "skip" (already in the output, same models), or a DUPLICATE reject."""

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import regex
 
-_LINE_BREAKS = regex.compile(r"\r\n|[\r\u2028\u2029\x85\v\f]")
 _BLANK_LINE = regex.compile(r"\n[ \t\p{Zs}]*\n")
-_SPACES = regex.compile(r"[ \t\p{Zs}]+")
 _ENDS_PARAGRAPH = regex.compile(r"[.!?;:…。！？؟۔।\"'”’»）)\]]\s*$")
 _STARTS_LIST_ITEM = regex.compile(r"^\s*(?:[-*•+]\s|#{1,6}\s|\d+[.)]\s)")
 _CJK_AT_EDGE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
@@ -39,18 +37,16 @@ def split_paragraphs(text: str) -> list[str]:
     Whitespace inside a paragraph is collapsed to single spaces; nothing else is changed.
     """
     paragraphs: list[str] = []
-    # Spaces are collapsed in one pass over the text, not line by line: the runs never cross a newline,
-    # and a blank line stays blank.
-    text = _SPACES.sub(" ", _LINE_BREAKS.sub("\n", text))
-    for block in _BLANK_LINE.split(text):
-        lines = [line.strip() for line in block.split("\n")]
-        lines = [line for line in lines if line]
-        if not lines:
-            continue
-        if _is_hard_wrapped(lines):
-            paragraphs.append(_join_wrapped(lines))
-        else:
-            paragraphs.extend(lines)
+    block: list[str] = []
+    # str.splitlines and str.split know every Unicode line break and space, in C: a regex pass over
+    # the whole text cost more than all the rest of this function.
+    for line in [*text.splitlines(), ""]:
+        line = " ".join(line.split())
+        if line:
+            block.append(line)
+        elif block:
+            paragraphs.extend([_join_wrapped(block)] if _is_hard_wrapped(block) else block)
+            block = []
     return paragraphs
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import ftfy
 import pytest
 
-from pipeline.clean import _FTFY_CONFIG, _MOJIBAKE_SUSPECT, _ftfy_may_change, clean, removed_by_rule
+from pipeline.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, _ftfy_may_change,
+                            _looks_like_mojibake, clean, removed_by_rule)
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
@@ -624,7 +625,8 @@ def _mandatory_sets(branch) -> list[list[tuple]]:
             sets.append([(argument, argument)])
         elif op is re._constants.IN and all(item[0] in (re._constants.LITERAL, re._constants.RANGE)
                                             for item in argument):
-            sets.append([(value, value) if kind is re._constants.LITERAL else value for kind, value in argument])
+            sets.append([(value, value) if kind is re._constants.LITERAL else value
+                         for kind, value in argument])
     return sets
 
 
@@ -632,13 +634,29 @@ def test_every_mojibake_pattern_of_ftfy_needs_a_suspect_character() -> None:
     # ftfy's is_bad runs only on lines holding a suspect character: that is safe only if each
     # alternative of its pattern needs one character of a set made entirely of suspects.
     def all_suspect(ranges: list[tuple]) -> bool:
-        return all(_MOJIBAKE_SUSPECT.match(chr(code)) for low, high in ranges for code in range(low, high + 1))
+        return all(_MOJIBAKE_SUSPECT.match(chr(code))
+                   for low, high in ranges for code in range(low, high + 1))
 
     parsed = re._parser.parse(ftfy.badness.BADNESS_RE.pattern, ftfy.badness.BADNESS_RE.flags)
     (op, (_, branches)), = list(parsed)
     assert op is re._constants.BRANCH and len(branches) > 20
     for branch in branches:
         assert any(all_suspect(ranges) for ranges in _mandatory_sets(branch)), branch
+
+
+def test_mojibake_windows_are_as_wide_as_the_longest_match_of_ftfy() -> None:
+    parsed = re._parser.parse(ftfy.badness.BADNESS_RE.pattern, ftfy.badness.BADNESS_RE.flags)
+    assert parsed.getwidth()[1] <= _BADNESS_MAX_WIDTH
+
+
+def test_mojibake_check_on_windows_misses_nothing_is_bad_finds() -> None:
+    lines = _test_lines(random.Random(7))
+    # Suspects far from each other and from the line's ends, so windows cut through ordinary text.
+    lines += [f"« {'x' * 40} {line} {'y' * 40} »" for line in lines]
+    found = [line for line in lines if ftfy.badness.is_bad(line)]
+    assert len(found) > 100
+    assert all(_looks_like_mojibake(line) for line in found)
+    assert not _looks_like_mojibake("Le président a annoncé « une réforme » à l'Élysée, déjà critiquée.")
 
 
 _TEXTS = (
