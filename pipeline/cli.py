@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--num-beams", type=int, default=1, help="1 is greedy decoding")
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
-    run.add_argument("--shard-size", type=int, default=256, help="documents written per Parquet file")
+    run.add_argument("--shard-size", type=int, default=1000,
+                     help="documents per batch and Parquet part (and files per shard)")
 
     detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
     detect.add_argument("file", type=Path, metavar="FILE")

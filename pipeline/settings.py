@@ -73,7 +73,7 @@ class RunSettings:
     include_langs: frozenset[str] = frozenset()
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
-    shard_size: int = 256
+    shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
     cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
 
