@@ -371,6 +371,8 @@ def _text_figures(run: dict, process: dict, corpus) -> dict:
         "mb_per_cpu_second_steady": corpus.bytes / MB / (run["cpu_seconds"] - run["startup_cpu_seconds"]),
         "cores_used": run["cpu_seconds"] / run["run_seconds"],
         "seconds_per_document": run["run_seconds"] / max(1, run["documents"]),
+        "cpu_seconds_per_document_steady": (run["cpu_seconds"] - run["startup_cpu_seconds"])
+        / max(1, run["documents"]),
         "peak_rss_mb": process["peak_rss_mb"],
         "process_seconds": process["process_seconds"],
         "sentences_by_status": run["sentences_by_status"],
@@ -576,14 +578,14 @@ def _targets(text: dict, translation: dict | None) -> list[dict]:
                 "verdict": _verdict(growth <= RSS_GROWTH_LIMIT),
             }
         )
-        per_doc = large["seconds_per_document"] / small["seconds_per_document"]
+        # Start-up is paid once per process, so it is left out: growth per document is what matters.
+        per_doc = large["cpu_seconds_per_document_steady"] / small["cpu_seconds_per_document_steady"]
         targets.append(
             {
-                "target": f"linear time: s/doc at N = {int(largest):,} ≤ "
-                f"{SECONDS_PER_DOCUMENT_GROWTH_LIMIT}x "
-                f"N = {int(smallest):,}",
-                "measured": f"{large['seconds_per_document'] * 1000:.2f} / "
-                f"{small['seconds_per_document'] * 1000:.2f} ms = {per_doc:.2f}x",
+                "target": f"linear time: CPU s/doc without start-up at N = {int(largest):,} ≤ "
+                f"{SECONDS_PER_DOCUMENT_GROWTH_LIMIT}x N = {int(smallest):,}",
+                "measured": f"{large['cpu_seconds_per_document_steady'] * 1000:.2f} / "
+                f"{small['cpu_seconds_per_document_steady'] * 1000:.2f} ms = {per_doc:.2f}x",
                 "verdict": _verdict(per_doc <= SECONDS_PER_DOCUMENT_GROWTH_LIMIT),
             }
         )
