@@ -141,7 +141,8 @@ _RIGHTS_RESERVED = (
 )
 _COPYRIGHT_START = regex.compile(
     rf"(?i)^(?:copyright\s*(?:©|\(c\))?\s*(?:\d{{4}}|{_RIGHTS_RESERVED}|by\b)|©|\(c\)\s*\d{{4}}|copr\.)")
-_RIGHTS_AS_SENTENCE = regex.compile(
+# The standard `re` scans for this pattern twice as fast as `regex`, and it runs on most lines.
+_RIGHTS_AS_SENTENCE = re.compile(
     rf"(?i)(?:^|[.。!|·•©\-–—]\s*|\d{{4}}\s*)(?:{_RIGHTS_RESERVED})\s*(?:[.。]|$|[|·•])")
 _CJK_RIGHTS = regex.compile(
     r"版权所有|版權所有|未经(?:书面)?(?:许可|授权|同意).{0,12}(?:不得|禁止)|無断転載|جميع الحقوق محفوظة|كل الحقوق محفوظة")

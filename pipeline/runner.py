@@ -12,6 +12,7 @@ too. Either way their earlier rows are replaced, never duplicated.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import logging
@@ -199,6 +200,7 @@ class _ShardProcessor:
         self.skipped = 0
         self.replaced = 0
         self._plans: dict[str, str] = {}
+        self._untranslated: dict[str, Translation] = {}   # one shared value per excluded language
         self._seen: dict[str, tuple[str, str | None]] = {}
         self._committed = store.committed_documents()
 
@@ -214,14 +216,27 @@ class _ShardProcessor:
         from pipeline.ingest import read_documents
 
         documents = iter(read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
-        while True:
-            with self._timed("ingest"):
-                items = list(islice(documents, self.settings.shard_size))
-            if not items:
-                break
-            rejects = [item for item in items if isinstance(item, Reject)]
-            batch = self._prepare([item for item in items if isinstance(item, RawDocument)], rejects)
-            self._flush(batch, rejects)
+        try:
+            while True:
+                # What is alive between batches (modules, loaded detectors, this shard's state) lives as
+                # long as the shard: frozen, the cycle collector stops walking it at every full
+                # collection (1.5 s of a 10,000-document run, 0.3 s frozen). Thawed when the shard ends.
+                gc.freeze()
+                if not self._run_batch(documents):
+                    break
+        finally:
+            gc.unfreeze()
+
+    def _run_batch(self, documents: Iterator[RawDocument | Reject]) -> bool:
+        """Process the next batch of `documents`; False when there was none."""
+        with self._timed("ingest"):
+            items = list(islice(documents, self.settings.shard_size))
+        if not items:
+            return False
+        rejects = [item for item in items if isinstance(item, Reject)]
+        batch = self._prepare([item for item in items if isinstance(item, RawDocument)], rejects)
+        self._flush(batch, rejects)
+        return True
 
     # -- per document: clean, detect, segment ------------------------------------------------------
 
@@ -384,7 +399,10 @@ class _ShardProcessor:
             return Translation(text, TranslationStatus.SOURCE_IS_ENGLISH)
         if lang in translations:
             return translations[lang][text]
-        return Translation(None, TranslationStatus.UNTRANSLATED, detail=self._excluded(lang))
+        if lang not in self._untranslated:
+            self._untranslated[lang] = Translation(None, TranslationStatus.UNTRANSLATED,
+                                                   detail=self._excluded(lang))
+        return self._untranslated[lang]
 
     def _align(self, document: _Prepared, translations: Mapping[str, Mapping[str, Translation]]
                ) -> tuple[list[ParagraphPair], list[SentencePair]]:
