@@ -38,7 +38,8 @@ def test_detect_labels_each_jsonl_record_and_its_languages(tmp_path: Path):
     ]
     dump.write_text("\n".join(json.dumps(record, ensure_ascii=False) for record in records), encoding="utf-8")
     lines = [json.loads(line) for line in _detect(dump).stdout.splitlines()]
-    assert [(line["record"], line["lang"]) for line in lines] == [("fr-1", "fr"), ("fr-1", "fr"), ("en-1", "en")]
+    assert [(line["record"], line["lang"]) for line in lines] == [
+        ("fr-1", "fr"), ("fr-1", "fr"), ("en-1", "en")]
 
 
 def test_detect_on_a_bad_file_says_why_and_fails(tmp_path: Path):

@@ -154,7 +154,8 @@ def test_detectors_load_lazily() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2], MIXED_DOCUMENT[3], "CITY ANNOUNCES NEW PLANS FOR ECONOMIC GROWTH"]
+    "text",
+    [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2], MIXED_DOCUMENT[3], "CITY ANNOUNCES NEW PLANS FOR ECONOMIC GROWTH"]
 )
 def test_sure_answer_is_fasttexts_best_of_all_its_candidates(text: str) -> None:
     candidates = detect._fasttext_probabilities(text)

@@ -211,8 +211,8 @@ def test_index_sees_parts_another_store_rewrote_or_removed(store: OutputStore):
     assert store.row_counts() == {"documents": 3, "paragraphs": 3, "sentences": 6, "rejects": 0}
 
 
-def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(store: OutputStore,
-                                                                     monkeypatch: pytest.MonkeyPatch):
+def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(
+        store: OutputStore, monkeypatch: pytest.MonkeyPatch):
     opened: list[object] = []
     real_parquet_file = pq.ParquetFile
 
@@ -227,7 +227,8 @@ def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(store: Outpu
         before = len(opened)
         with store.lock():
             store.committed_documents()
-            commit(store, [(f"d{number}", ("ar", "en")[number % 2])], [reject(f"/in/r{number}.bin", "binary")])
+            commit(store, [(f"d{number}", ("ar", "en")[number % 2])],
+                   [reject(f"/in/r{number}.bin", "binary")])
         return len(opened) - before
 
     reads = [flush(number) for number in range(12)]
