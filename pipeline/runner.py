@@ -238,7 +238,7 @@ class _ShardProcessor:
         self._flush(batch, rejects)
         return True
 
-    # -- per document: clean, detect, segment ------------------------------------------------------
+    # -- per batch: clean, detect, segment, each over the whole batch in turn ----------------------
 
     def _excluded(self, lang: str) -> str | None:
         """Why sentences of `lang` are not given to the translator at all, or None."""

@@ -179,6 +179,27 @@ def test_a_failing_document_becomes_a_processing_error(tmp_path: Path, seeds_dir
     assert rejects["source_path"].tolist() == [str(seeds_dir / "001_ceece1dd1d5bb97f.txt")]
 
 
+def test_a_document_that_breaks_batch_detection_is_the_only_one_rejected(
+        tmp_path: Path, seeds_dir: Path, monkeypatch):
+    import pipeline.detect
+
+    original = pipeline.detect.detect_documents
+
+    def failing_with_one_document(documents, *args, **kwargs):
+        documents = [tuple(paragraphs) for paragraphs in documents]
+        if any("Cai Qi" in paragraph for paragraphs in documents for paragraph in paragraphs):
+            raise RuntimeError("detector broke")
+        return original(documents, *args, **kwargs)
+
+    # The batch call fails; each document is then detected alone, through the same function.
+    monkeypatch.setattr(pipeline.detect, "detect_documents", failing_with_one_document)
+    summary = run([str(seeds_dir)], make_settings(tmp_path, "r", skip_langs=frozenset({"ar"})))
+    assert summary.documents == 4
+    rejects = read_output(tmp_path / "out", "rejects")
+    assert rejects["detail"].tolist() == ["detect: RuntimeError: detector broke"]
+    assert rejects["source_path"].tolist() == [str(seeds_dir / "001_ceece1dd1d5bb97f.txt")]
+
+
 def test_duplicates_are_rejected_once_and_batches_stream(tmp_path: Path, seeds_dir: Path):
     inputs = tmp_path / "in"
     inputs.mkdir()
