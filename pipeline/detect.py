@@ -171,9 +171,7 @@ def load_detectors(languages: Iterable[str] = DEFAULT_LANGUAGES) -> None:
     time loading apart from detection."""
     languages = frozenset(languages)
     _fasttext_model()
-    supported = _lingua_languages(languages)
-    if supported:
-        _lingua_detector(supported)
+    _lingua(languages)
     _langdetect_factory(languages)
 
 
@@ -183,11 +181,17 @@ def unload_detectors() -> None:
         loader.cache_clear()
 
 
-def _lingua_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
+def _lingua(languages: frozenset[str]):
+    """lingua for the part of `languages` it knows; None when it knows none of them."""
     supported = _lingua_languages(languages)
-    if not supported:
+    return _lingua_detector(supported) if supported else None
+
+
+def _lingua_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
+    detector = _lingua(languages)
+    if detector is None:
         return {}
-    values = _lingua_detector(supported).compute_language_confidence_values(text)
+    values = detector.compute_language_confidence_values(text)
     return {_code(value.language.iso_code_639_1.name): value.value for value in values if value.value > 0}
 
 
@@ -221,10 +225,21 @@ def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAG
 
 
 def _language_probabilities(text: str, languages: frozenset[str], letters: int) -> dict[str, float]:
-    if letters == 0:
-        return {}
-    flat = _fasttext_input(text, letters)
-    return _fasttext_verdict(flat, letters) or _cascade(text, flat, languages, letters)
+    return _probabilities_of([text], [letters], languages)[0]
+
+
+def _probabilities_of(texts: Sequence[str], letters: Sequence[int], languages: frozenset[str]
+                      ) -> list[dict[str, float]]:
+    """The cascade over many texts (`letters`: their count_letters), one detector at a time:
+    fastText's first look at every text, then the rest of the cascade on the texts it is unsure of.
+    Each detector's model then stays in the processor's cache; called text by text between other
+    stages, fastText runs half as fast."""
+    flats = [_fasttext_input(text, count) if count else "" for text, count in zip(texts, letters)]
+    verdicts = [_fasttext_verdict(flat, count) if count else {} for flat, count in zip(flats, letters)]
+    return [
+        _cascade(text, flat, languages, count) if verdict is None else verdict
+        for text, flat, count, verdict in zip(texts, flats, letters, verdicts)
+    ]
 
 
 def _fasttext_verdict(flat: str, letters: int) -> dict[str, float] | None:
@@ -282,19 +297,6 @@ def _decision(probabilities: dict[str, float]) -> tuple[str, float]:
     return code, round(min(max(probabilities[code], 0.0), 1.0), _SCORE_DECIMALS)
 
 
-def _detect_texts(texts: Sequence[str], letters: Sequence[int], languages: frozenset[str]
-                  ) -> list[tuple[str, float]]:
-    """_detect_language over many texts, one detector at a time: fastText's first look at every
-    text, then the cascade on the texts it is unsure of. Each detector's model then stays in the
-    processor's cache; called text by text between other stages, fastText runs half as fast."""
-    flats = [_fasttext_input(text, count) if count else "" for text, count in zip(texts, letters)]
-    verdicts = [_fasttext_verdict(flat, count) if count else {} for flat, count in zip(flats, letters)]
-    return [
-        _decision(_cascade(text, flat, languages, count) if verdict is None else verdict)
-        for text, flat, count, verdict in zip(texts, flats, letters, verdicts)
-    ]
-
-
 def detect_document(
     paragraphs: Sequence[str],
     languages: Iterable[str] = DEFAULT_LANGUAGES,
@@ -328,7 +330,7 @@ def detect_documents(
     documents = [tuple(paragraphs) for paragraphs in documents]
     texts = [paragraph for paragraphs in documents for paragraph in paragraphs]
     letters = [count_letters(text) for text in texts]
-    guesses = _detect_texts(texts, letters, languages)
+    guesses = [_decision(probabilities) for probabilities in _probabilities_of(texts, letters, languages)]
     results, start = [], 0
     for paragraphs in documents:
         end = start + len(paragraphs)
