@@ -5,8 +5,8 @@ scraped boilerplate is line-shaped: menus, page stamps, block headers and the li
 copyright and licence footers, comment, captcha, share, newsletter and cookie prompts. Title, byline,
 date and source attribution lines become metadata. Every line taken out of the body is recorded with
 the rule that matched it, so what was dropped can be audited. The remaining lines are split into
-paragraphs by `pipeline.segment.split_paragraphs`. Rules are general patterns and vocabularies in
-several languages, not strings of particular pages.
+paragraphs by the rules of `split_paragraphs` (`pipeline.segment.paragraphs_from_lines`). Rules are
+general patterns and vocabularies in several languages, not strings of particular pages.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
 from pipeline.records import CleanedDocument, RemovedLine
-from pipeline.segment import split_paragraphs
+from pipeline.segment import paragraphs_from_lines
 
 # Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
 # a bilingual record must be faithful, so typographic quotes, ligatures and full-width forms stay.
@@ -722,10 +722,10 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None) -> CleanedDoc
     _mark_links_under_headers(lines, rules)
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title)
-    body = "\n".join("" if rule else line for line, rule in zip(lines, rules))
     removed = tuple(RemovedLine(line, rule) for line, rule in zip(lines, rules) if rule)
     return CleanedDocument(
-        paragraphs=tuple(split_paragraphs(body)),
+        # _repair's lines are stripped and collapsed already: split_paragraphs would redo both.
+        paragraphs=tuple(paragraphs_from_lines("" if rule else line for line, rule in zip(lines, rules))),
         title=given_title or guessed_title,
         byline=_given(metadata, "byline", "author") or found.values.get("byline"),
         published=_given(metadata, "published", "date") or found.values.get("published"),

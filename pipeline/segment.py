@@ -1,6 +1,8 @@
 """Segment stage: paragraphs, then language-aware sentences."""
 from __future__ import annotations
 
+from typing import Iterable
+
 import regex
 
 _BLANK_LINE = regex.compile(r"\n[ \t\p{Zs}]*\n")
@@ -36,12 +38,16 @@ def split_paragraphs(text: str) -> list[str]:
     one-paragraph-per-line convention) unless the block is hard-wrapped prose, which is rejoined.
     Whitespace inside a paragraph is collapsed to single spaces; nothing else is changed.
     """
-    paragraphs: list[str] = []
-    block: list[str] = []
     # str.splitlines and str.split know every Unicode line break and space, in C: a regex pass over
     # the whole text cost more than all the rest of this function.
-    for line in [*text.splitlines(), ""]:
-        line = " ".join(line.split())
+    return paragraphs_from_lines(" ".join(line.split()) for line in text.splitlines())
+
+
+def paragraphs_from_lines(lines: Iterable[str]) -> list[str]:
+    """`split_paragraphs` for lines already stripped and with whitespace collapsed ("" is blank)."""
+    paragraphs: list[str] = []
+    block: list[str] = []
+    for line in [*lines, ""]:
         if line:
             block.append(line)
         elif block:
