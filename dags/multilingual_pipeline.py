@@ -106,9 +106,11 @@ def _configuration_errors_fail_at_once() -> Iterator[None]:
     """A wrong setting stays wrong on a retry: turn it into a failure that skips the retries."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from pipeline.errors import ConfigurationError
+
     try:
         yield
-    except ValueError as error:
+    except (ConfigurationError, ValueError) as error:
         raise AirflowFailException(str(error)) from error
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from pipeline.errors import ConfigurationError
+
 OPUS_MT = "Helsinki-NLP/opus-mt-{}-en"
 # Languages with a dedicated OPUS-MT model into English (see models/README.md for how each was checked).
 DEFAULT_MODELS: dict[str, str] = {
@@ -72,7 +74,7 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class ModelUnavailableError(RuntimeError):
+class ModelUnavailableError(ConfigurationError, RuntimeError):
     """An explicitly configured model cannot be loaded; the message is one line that says what to do."""
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from pipeline.translate import TranslationSettings
 
@@ -20,7 +22,7 @@ _UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9._-]+")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """A setting has an invalid value; the message names the setting."""
 
 

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.errors import ConfigurationError
 from pipeline.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
 
 PART_PREFIX = "part-"
@@ -46,7 +47,7 @@ _DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_pat
 _REJECT_INDEX_COLUMNS = ["source_path", "source_record", "reason"]
 
 
-class OutputError(Exception):
+class OutputError(ConfigurationError):
     """The output directory cannot be used (missing permissions, not a directory, ...)."""
 
 
