@@ -327,7 +327,6 @@ class Cluster:
     services: Services
     api: Api
     base_env: dict[str, str]
-    broker_url: str
     task_queues: dict[str, str] = field(default_factory=dict)
     hostnames: dict[str, set[str]] = field(default_factory=dict)   # queue -> worker hostnames
 
@@ -373,9 +372,10 @@ def check_placement(cluster: Cluster, run_id: str) -> list[dict[str, Any]]:
         if ti["queue"] != expected_queue:
             raise CheckFailed(f"{run_id}: {label} was queued on {ti['queue']!r}, its task says "
                               f"{expected_queue!r}")
-        if ti["hostname"] not in cluster.hostnames[expected_queue]:
+        workers = sorted(cluster.hostnames[expected_queue])
+        if ti["hostname"] not in workers:
             raise CheckFailed(f"{run_id}: {label} of queue {expected_queue!r} ran on {ti['hostname']!r}, "
-                              f"not on a worker of that queue ({', '.join(sorted(cluster.hostnames[expected_queue]))})")
+                              f"not on a worker of that queue ({', '.join(workers)})")
         seen_queues.add(expected_queue)
     if seen_queues != {DEFAULT_QUEUE, TRANSLATION_QUEUE}:
         raise CheckFailed(f"{run_id}: task instances ran only on queue(s) {sorted(seen_queues)}")
@@ -514,11 +514,12 @@ def run_check(args: argparse.Namespace, services: Services, work: Path) -> dict[
         result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
         (services.log_dir / "airflow-cli.log").open("a").write(result.stdout + result.stderr)
         if result.returncode:
-            raise CheckFailed(f"`{' '.join(command)}` failed; its output: {services.log_dir / 'airflow-cli.log'}")
+            raise CheckFailed(f"`{' '.join(command)}` failed; its output: "
+                              f"{services.log_dir / 'airflow-cli.log'}")
     step("Airflow metadata database migrated, pool mlp_translation (2 slots) created")
 
     api = Api(f"http://127.0.0.1:{api_port}", home / "passwords.json")
-    cluster = Cluster(services, api, env, broker_url)
+    cluster = Cluster(services, api, env)
     services.start("api-server", ["airflow", "api-server"], env, ports=(api_port,))
     services.start("scheduler", ["airflow", "scheduler"], env)
     services.start("dag-processor", ["airflow", "dag-processor"], env)

@@ -44,7 +44,8 @@ if [ -n "${MLP_VENV:-}" ]; then
         mapfile -t requirements < <("$python" -c 'import configparser
 c = configparser.ConfigParser(); c.read("setup.cfg")
 print("\n".join(r for r in c["options.extras_require"]["distributed"].split("\n") if r.strip()))')
-        "$python" -m pip install --quiet "${requirements[@]}" || fail "pip install of the distributed extra failed"
+        "$python" -m pip install --quiet "${requirements[@]}" \
+            || fail "pip install of the distributed extra failed"
     fi
 else
     source scripts/install.sh distributed
