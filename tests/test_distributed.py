@@ -150,3 +150,21 @@ def test_the_pipeline_runs_on_celery_workers_and_survives_a_killed_worker(tmp_pa
     retried = [task for task in figures["run_2_killed_worker"]["tasks"] if task["try_number"] > 1]
     assert [task["hostname"] for task in retried] == ["translation-worker-restarted"]
     assert figures["rows"]["sentences"] > 0
+
+
+def test_the_kubernetes_policy_gives_the_gpu_pod_template_to_the_translation_queue_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("MLP_TRANSLATION_QUEUE", "gpu")
+    monkeypatch.setenv("MLP_TRANSLATION_POD_TEMPLATE", "/templates/gpu.yaml")
+    spec = importlib.util.spec_from_file_location(
+        "mlp_local_settings", REPO / "deploy" / "kubernetes" / "airflow_local_settings.py")
+    policy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(policy)
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["multilingual_pipeline"]
+    for task in dag.tasks:
+        policy.task_policy(task)
+    templated = {task.task_id: task.executor_config["pod_template_file"]
+                 for task in dag.tasks if task.executor_config}
+    assert templated == {"translate_shard": "/templates/gpu.yaml"}
