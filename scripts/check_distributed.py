@@ -590,6 +590,25 @@ def _stepper(started: float) -> Callable[[str], None]:
     return step
 
 
+def _provenance() -> dict[str, Any]:
+    """When, on what and with which versions the figures were measured."""
+    from datetime import datetime, timezone
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for package in ("apache-airflow-core", "apache-airflow-providers-celery", "celery", "redis",
+                    "psycopg2-binary", "torch", "transformers"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit or None,
+            "cpus": os.cpu_count(), "load_average": [round(load, 2) for load in os.getloadavg()],
+            "versions": versions}
+
+
 def check_nothing_left(services: Services) -> None:
     pids = [int(line.split()[0]) for line in services.pids_file.read_text().splitlines() if line.strip()]
     alive = [pid for pid in pids if _group_alive(pid)]
@@ -651,7 +670,7 @@ def main() -> int:
     print(f"Everything started was stopped; nothing is left running or listening. "
           f"Whole check: {total:.1f} s")
     if args.results:
-        figures["check_seconds"] = round(total, 1)
+        figures.update(check_seconds=round(total, 1), **_provenance())
         args.results.write_text(json.dumps(figures, indent=2) + "\n")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
