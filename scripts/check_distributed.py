@@ -295,13 +295,25 @@ class Api:
         self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+        response = self._request(method, path, **kwargs)
         if response.status_code == 401:
             self.login()
-            response = self.http.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+            response = self._request(method, path, **kwargs)
         if response.status_code >= 400:
             raise CheckFailed(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response.json()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request, tried again a few times while the api-server is too busy to answer."""
+        import requests
+
+        for attempt in range(4):
+            try:
+                return self.http.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if attempt == 3:
+                    raise CheckFailed(f"the api-server does not answer {method} {path}: {error}") from error
+                time.sleep(5)
 
     def healthy(self) -> bool:
         import requests
