@@ -238,11 +238,24 @@ def test_unwritable_output_stops_the_run_with_one_line(tmp_path: Path, arabic_se
     assert err.startswith("error: cannot write to output directory") and len(err.splitlines()) == 1
 
 
-def test_missing_input_is_a_reject_not_a_failure(tmp_path: Path, capsys):
-    status = main(["run", "--input", str(tmp_path / "nothing-*.txt"), "--output", str(tmp_path / "out"),
+def test_inputs_matching_no_file_stop_the_run_naming_them(tmp_path: Path, capsys):
+    pattern = str(tmp_path / "nothing-*.txt")
+    status = main(["run", "--input", pattern, "--output", str(tmp_path / "out"), "--run-id", "r"])
+    assert status == 1
+    assert capsys.readouterr().err.strip() == f"error: input: no file or directory matches {pattern}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(tmp_path: Path, arabic_seed: Path,
+                                                                      capsys, caplog):
+    missing = str(tmp_path / "missing.txt")
+    status = main(["run", "--input", str(arabic_seed), missing, "--output", str(tmp_path / "out"),
                    "--run-id", "r"])
     assert status == 0
-    assert "rejects: 1 (not_found 1)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 document," in out and "rejects: 1 (not_found 1)" in out
+    assert f"1 input matched no file: {missing}" in out
+    assert any(record.levelname == "WARNING" and missing in record.getMessage() for record in caplog.records)
     assert read_output(tmp_path / "out", "rejects")["reason"].tolist() == ["not_found"]
 
 
