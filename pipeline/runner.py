@@ -47,7 +47,7 @@ STAGES = ("ingest", "clean", "segment", "detect", "translate", "align", "write")
 # Why a document already in the output was processed again and its rows replaced, as the summary says it.
 REPLACED_BECAUSE = {
     "force": "because force was set",
-    "models_changed": "because the translation set-up changed (models, translator or beams)",
+    "models_changed": "because the models, translator or beams changed",
 }
 ENGLISH = "en"
 UNDETERMINED = "und"
@@ -142,7 +142,7 @@ class RunSummary:
             why = ", ".join(f"{count} {REPLACED_BECAUSE.get(reason, reason)}"
                             for reason, count in sorted(self.replaced_because.items()))
             lines.append((logging.INFO, f"already in the output: {plural(self.replaced, 'document')} "
-                                        "reprocessed, earlier rows replaced" + (f" ({why})" if why else "")))
+                                        "reprocessed, earlier rows replaced" + (f": {why}" if why else "")))
         for lang, hint in sorted(self.missing_models.items()):
             lines.append((logging.INFO, f"missing model for {lang}: {hint}"))
         lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
