@@ -173,7 +173,7 @@ def find_new_documents() -> list[str]:
         log.warning("the inbox %s does not exist: nothing to process (set the Variable mlp_inbox or the "
                     "environment variable MLP_INBOX)", inbox)
     arrivals = config.new_arrivals(inbox, previous_start if previous_start else None)
-    log.info("%s new in %s since %s", _files(len(arrivals)), inbox, previous_start or "the beginning")
+    log.info("%s arrived in %s since %s", _files(len(arrivals)), inbox, previous_start or "the beginning")
     return arrivals
 
 
@@ -209,7 +209,7 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 )
 def translate_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect, translate and write one shard; rerunning it rewrites the same rows."""
-    from pipeline.runner import Shard, process_shard
+    from pipeline.runner import Shard, plural, process_shard
     from pipeline.settings import RunSettings
 
     _quiet_progress_bars()
@@ -220,8 +220,8 @@ def translate_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str
     log.info("shard %d: %s; loading the language detectors and the translator", planned.index, files)
     with _configuration_errors_fail_at_once():
         result = process_shard(planned, RunSettings.from_dict(settings))
-    log.info("shard %d done: %d documents, %d rejects", planned.index, sum(result.documents.values()),
-             sum(result.rejects.values()))
+    log.info("shard %d done: %s, %s", planned.index, plural(sum(result.documents.values()), "document"),
+             plural(sum(result.rejects.values()), "reject"))
     return result.to_dict()
 
 

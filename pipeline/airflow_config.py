@@ -93,7 +93,8 @@ def files_per_shard() -> int | None:
     if not value:
         return None
     if not value.isdigit() or int(value) < 1:
-        raise SettingsError(f"files per shard (mlp_files_per_shard) must be a positive integer, got {value!r}")
+        raise SettingsError(
+            f"files per shard (mlp_files_per_shard) must be a positive integer, got {value!r}")
     return int(value)
 
 

@@ -180,10 +180,10 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     if not files:
         if missing and len(missing) == len(expanded):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
+        unmatched = f"; nothing matches {', '.join(missing)}" if missing else ""
         raise SettingsError(
-            f"input: no file to process in {', '.join(map(str, inputs)) or 'an empty list'} (directories "
-            "contribute their .txt .md .html .jsonl files" + (f"; nothing matches {', '.join(missing)})"
-                                                               if missing else ")"))
+            f"input: no file to process in {', '.join(map(str, inputs)) or 'an empty list'} "
+            f"(directories contribute their .txt .md .html .jsonl files{unmatched})")
     if missing:
         log.warning("%s matched no file: %s", plural(len(missing), "input"), ", ".join(missing))
     store = OutputStore(settings.output)

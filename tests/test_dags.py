@@ -492,8 +492,8 @@ def _failed_without_retry(run, task_id: str) -> None:
     ("models", "translate_shard", 'or name it in the models field: {"ar": "DIR"}'),
 ])
 def test_a_configuration_error_fails_the_run_at_once_in_any_task(
-        airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        setting: str, failing_task: str, message: str) -> None:
+        airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], setting: str, failing_task: str, message: str) -> None:
     conf = {"input": [str(arabic_seed)], "output": str(tmp_path / "out"), "device": "cpu"}
     conf.update({"output": "/proc/mlp-output"} if setting == "output"
                 else {"models": {"ar": str(tmp_path / "no-such-model")}})
@@ -536,4 +536,4 @@ def test_a_missing_inbox_is_a_warning_before_the_run_is_skipped(
     lines = _task_logs(caplog.records)["find_new_documents"]
     assert lines[0] == (f"WARNING the inbox {inbox} does not exist: nothing to process (set the Variable "
                         "mlp_inbox or the environment variable MLP_INBOX)")
-    assert lines[1].startswith(f"INFO 0 files new in {inbox} since ")
+    assert lines[1].startswith(f"INFO 0 files arrived in {inbox} since ")

@@ -246,8 +246,8 @@ def test_inputs_matching_no_file_stop_the_run_naming_them(tmp_path: Path, capsys
     assert not (tmp_path / "out").exists()
 
 
-def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(tmp_path: Path, arabic_seed: Path,
-                                                                      capsys, caplog):
+def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(
+        tmp_path: Path, arabic_seed: Path, capsys, caplog):
     missing = str(tmp_path / "missing.txt")
     status = main(["run", "--input", str(arabic_seed), missing, "--output", str(tmp_path / "out"),
                    "--run-id", "r"])
