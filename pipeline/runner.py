@@ -178,7 +178,7 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     if not files:
-        if missing and len(missing) == len(expanded):
+        if missing and len(missing) == len(inputs):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
         unmatched = f"; nothing matches {', '.join(missing)}" if missing else ""
         raise SettingsError(

@@ -348,3 +348,12 @@ def test_a_store_shared_by_shards_sees_what_another_run_replaced(tmp_path: Path,
     assert sorted(documents["run_id"]) == ["r2", "r3", "r3"]
     skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), store=store)
     assert (skipped.skipped, skipped.documents) == (3, {})
+
+
+def test_plan_refuses_inputs_without_a_single_file(tmp_path: Path):
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    settings = make_settings(tmp_path, "r")
+    with pytest.raises(SettingsError, match=rf"no file to process in {empty}, .*nothing matches .*gone\.txt"):
+        plan_shards([str(empty), str(tmp_path / "gone.txt")], settings)
+    assert not settings.output.exists()
