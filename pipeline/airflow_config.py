@@ -14,11 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pipeline.settings import SettingsError
+from pipeline.settings import RunSettings, SettingsError
 
 if TYPE_CHECKING:
     from pipeline.runner import RunSummary
-    from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,7 +104,6 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
     Without a `run_id` param the Airflow run id names the run (RunSettings sanitises it), so every
     retry of a task of one Airflow run writes under the same run id.
     """
-    from pipeline.settings import RunSettings
 
     def given(name: str, default: Any) -> Any:
         value = params.get(name)
@@ -127,8 +125,6 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
 
 def inbox_settings(airflow_run_id: str) -> RunSettings:
     """Settings of a scheduled inbox run: Variables `mlp_output`, `mlp_translator`, `mlp_device`."""
-    from pipeline.settings import RunSettings
-
     return RunSettings(
         output=resolve_path(_variable_or_env("mlp_output", "MLP_OUTPUT", str(REPO_ROOT / "output"))),
         run_id=airflow_run_id,
