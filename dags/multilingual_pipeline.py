@@ -9,6 +9,9 @@ when it runs, so parsing this file stays fast.
 """
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,6 +21,10 @@ import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 
 from pipeline import airflow_config as config
+from pipeline.models import DEFAULT_MODELS
+from pipeline.settings import ENGLISH, LANGUAGE_CODE_PATTERN, MAX_BEAMS
+
+log = logging.getLogger("multilingual_pipeline")
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "multilingual-pipeline",
@@ -31,11 +38,15 @@ TAGS = ["multilingual-pipeline", "translation", "parquet"]
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 OUTPUT_ALIASES = [AssetAlias(config.ASSET_ALIAS_PREFIX + dataset) for dataset in config.DATASETS]
 
+# Optional fields say "null" in their type: the trigger form marks every field whose type lacks it as
+# required, and a field typed into and cleared again becomes null. configure_manual_run reads null as
+# the default.
 _LANGUAGE_LIST = {
-    "type": "array",
-    "items": {"type": "string", "pattern": config.LANGUAGE_CODE_PATTERN},
+    "type": ["null", "array"],
+    "items": {"type": "string", "pattern": LANGUAGE_CODE_PATTERN},
     "uniqueItems": True,
 }
+_BUILT_IN_LANGUAGES = ", ".join(sorted({*DEFAULT_MODELS, ENGLISH}))
 MANUAL_PARAMS = {
     "input": Param(
         [str(config.default_inbox_dir())],
@@ -54,25 +65,26 @@ MANUAL_PARAMS = {
         description="Where the Parquet datasets and the run manifest are written.",
     ),
     "models": Param(
-        {},
-        type="object",
-        propertyNames={"pattern": config.LANGUAGE_CODE_PATTERN},
+        None,
+        type=["null", "object"],
+        propertyNames={"pattern": LANGUAGE_CODE_PATTERN},
         additionalProperties={"type": "string", "minLength": 1},
         title="Models",
         description="Model per source language, overriding the registry: "
-        '{"ar": "Helsinki-NLP/opus-mt-ar-en"} or a local directory.',
+        '{"ar": "Helsinki-NLP/opus-mt-ar-en"} or a local directory. Empty: the registry\'s models.',
     ),
     "include_langs": Param(
-        [],
+        None,
         **_LANGUAGE_LIST,
         title="Translate only",
-        description="Translate only these source languages (ISO 639 codes such as fr, zh). Empty: all.",
+        description="Translate only these source languages, one per line (ISO 639 codes such as fr, zh, "
+        f"zh-Hant). Empty: all. Known: {_BUILT_IN_LANGUAGES}, and the languages of models/registry.toml.",
     ),
     "skip_langs": Param(
-        [],
+        None,
         **_LANGUAGE_LIST,
         title="Skip languages",
-        description="Leave these source languages untranslated.",
+        description="Leave these source languages untranslated, one per line. Empty: none.",
     ),
     "translator": Param(
         "marian",
@@ -82,11 +94,13 @@ MANUAL_PARAMS = {
     ),
     "device": Param("auto", enum=["auto", "cpu", "cuda"], title="Device",
                     description="auto uses CUDA when present."),
-    "num_beams": Param(1, type="integer", minimum=1, maximum=8, title="Beams",
-                       description="1 is greedy decoding."),
+    # Exclusive bounds: the form's number field clamps to `minimum`/`maximum` without a word, whereas a
+    # value out of these bounds is refused when the run is triggered.
+    "num_beams": Param(1, type=["null", "integer"], exclusiveMinimum=0, exclusiveMaximum=MAX_BEAMS + 1,
+                       title="Beams", description=f"1 (greedy decoding) to {MAX_BEAMS}. Empty: 1."),
     "force": Param(
         False,
-        type="boolean",
+        type=["null", "boolean"],
         title="Force",
         description="Reprocess documents already in the output and replace their rows.",
     ),
@@ -103,28 +117,48 @@ MANUAL_PARAMS = {
 
 @contextmanager
 def _configuration_errors_fail_at_once() -> Iterator[None]:
-    """A wrong setting stays wrong on a retry: turn it into a failure that skips the retries."""
+    """A wrong setting stays wrong on a retry: turn it into a failure that skips the retries.
+
+    Every other error (an I/O hiccup, a worker out of memory) keeps its retries.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     from pipeline.errors import ConfigurationError
 
     try:
         yield
-    except (ConfigurationError, ValueError) as error:
-        raise AirflowFailException(str(error)) from error
+    except ConfigurationError as error:
+        # Without the chained original: its message would name the command line's flags, not the form's.
+        raise AirflowFailException(config.in_form_terms(" ".join(str(error).split()))) from None
+
+
+def _quiet_progress_bars() -> None:
+    """Library progress bars write to stderr, which the task log shows as ERROR: the shard task logs its
+    own progress instead."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read by huggingface_hub and transformers at import
+    if "transformers" in sys.modules:  # imported before, in a worker that runs several tasks
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 @task(multiple_outputs=True)
 def configure_manual_run() -> dict[str, Any]:
     """Settings from the trigger's validated params, and the input patterns."""
+    from pipeline.settings import SettingsError
+
     context = get_current_context()
     with _configuration_errors_fail_at_once():
         # context["params"] has the conf merged in, unknown keys included: compare with the declared ones.
         declared = set(context["dag"].params)
         unknown = sorted(set(context["dag_run"].conf or {}) - declared)
         if unknown:
-            raise ValueError(f"unknown key(s) in the run configuration: {', '.join(unknown)}; "
-                             f"expected some of: {', '.join(sorted(declared))}")
+            raise SettingsError(f"unknown key(s) in the run configuration: {', '.join(unknown)}; "
+                                f"expected some of: {', '.join(sorted(declared))}")
         settings = config.manual_settings(context["params"], context["run_id"])
     return {"settings": settings.to_dict(), "inputs": config.input_patterns(context["params"]["input"])}
 
@@ -136,9 +170,10 @@ def find_new_documents() -> list[str]:
     previous_start = context.get("prev_start_date_success")
     inbox = config.inbox_dir()
     if not inbox.is_dir():
-        print(f"warning: the inbox {inbox} does not exist; set the Variable mlp_inbox or MLP_INBOX")
+        log.warning("the inbox %s does not exist: nothing to process (set the Variable mlp_inbox or the "
+                    "environment variable MLP_INBOX)", inbox)
     arrivals = config.new_arrivals(inbox, previous_start if previous_start else None)
-    print(f"{len(arrivals)} new file(s) in {inbox} since {previous_start or 'the beginning'}")
+    log.info("%s arrived in %s since %s", _files(len(arrivals)), inbox, previous_start or "the beginning")
     return arrivals
 
 
@@ -152,14 +187,17 @@ def configure_inbox_run(files: list[str]) -> dict[str, Any]:
 
 @task
 def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
-    """The inputs expanded and cut into shards (batches of files), one mapped task each."""
+    """The inputs expanded and cut into shards (batches of files), one mapped task each.
+
+    Logs how many real files it found; inputs that match nothing are a warning, and a run where no
+    input matches a file fails here at once.
+    """
     from pipeline.runner import plan_shards
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
         shards = plan_shards(inputs, RunSettings.from_dict(settings),
                              files_per_shard=config.files_per_shard())
-    print(f"{sum(len(shard.inputs) for shard in shards)} file(s) in {len(shards)} shard(s)")
     return [shard.to_dict() for shard in shards]
 
 
@@ -171,12 +209,20 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 )
 def translate_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect, translate and write one shard; rerunning it rewrites the same rows."""
-    from pipeline.runner import Shard, process_shard
+    from pipeline.runner import Shard, plural, process_shard
     from pipeline.settings import RunSettings
 
+    _quiet_progress_bars()
     planned = Shard.from_dict(shard)
-    get_current_context()["shard_label"] = f"shard {planned.index} ({len(planned.inputs)} files)"
-    return process_shard(planned, RunSettings.from_dict(settings)).to_dict()
+    # A pattern that matched nothing travels in the shard to be recorded as a reject: not a file.
+    files = _files(sum(os.path.exists(path) for path in planned.inputs))
+    get_current_context()["shard_label"] = f"shard {planned.index} ({files})"
+    log.info("shard %d: %s; loading the language detectors and the translator", planned.index, files)
+    with _configuration_errors_fail_at_once():
+        result = process_shard(planned, RunSettings.from_dict(settings))
+    log.info("shard %d done: %s, %s", planned.index, plural(sum(result.documents.values()), "document"),
+             plural(sum(result.rejects.values()), "reject"))
+    return result.to_dict()
 
 
 @task
@@ -187,8 +233,12 @@ def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str
 
     started_at = get_current_context()["dag_run"].start_date
     shard_results = [ShardResult.from_dict(result) for result in results]
-    summary = finalize_run(RunSettings.from_dict(settings), shard_results, inputs, started_at)
-    print(summary.format())
+    with _configuration_errors_fail_at_once():
+        summary = finalize_run(RunSettings.from_dict(settings), shard_results, inputs, started_at)
+    # Logged while the task runs, one record per line: what is printed or returned shows only after
+    # "Done. Returned value", folded away in the log view.
+    for level, line in summary.lines():
+        log.log(level, "%s", config.in_form_terms(line))
     return config.summary_record(summary)
 
 
@@ -204,7 +254,7 @@ def publish_assets(settings: dict[str, Any], summary: dict[str, Any], *, outlet_
     for dataset, extra in config.asset_extras(summary).items():
         uri = config.dataset_uri(settings["output"], dataset)
         outlet_events[AssetAlias(config.ASSET_ALIAS_PREFIX + dataset)].add(Asset(uri), extra=extra)
-        print(f"asset event {uri}: {extra}")
+        log.info("asset event %s: %s", uri, extra)
 
 
 def _process(run: Any) -> None:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from pipeline.settings import RunSettings, SettingsError
+
 if TYPE_CHECKING:
     from pipeline.runner import RunSummary
-    from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 ASSET_ALIAS_PREFIX = "multilingual_pipeline."
-LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}$"
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 
 
@@ -91,36 +92,39 @@ def files_per_shard() -> int | None:
     if not value:
         return None
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"files per shard must be a positive integer, got {value!r}")
+        raise SettingsError(
+            f"files per shard (mlp_files_per_shard) must be a positive integer, got {value!r}")
     return int(value)
 
 
 def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettings:
     """Settings of a manually triggered run, from its validated params.
 
+    The form's optional fields arrive as null when left empty (or cleared): null means the default.
     Without a `run_id` param the Airflow run id names the run (RunSettings sanitises it), so every
     retry of a task of one Airflow run writes under the same run id.
     """
-    from pipeline.settings import RunSettings
+
+    def given(name: str, default: Any) -> Any:
+        value = params.get(name)
+        return default if value is None else value
 
     return RunSettings(
         output=resolve_path(params["output"]),
         run_id=params.get("run_id") or airflow_run_id,
         models_dir=models_dir(),
-        model_overrides=dict(params.get("models") or {}),
-        translator=params["translator"],
-        device=params["device"],
-        num_beams=int(params["num_beams"]),
-        force=bool(params["force"]),
-        include_langs=frozenset(params.get("include_langs") or ()),
-        skip_langs=frozenset(params.get("skip_langs") or ()),
+        model_overrides=dict(given("models", {})),
+        translator=given("translator", "marian"),
+        device=given("device", "auto"),
+        num_beams=given("num_beams", 1),
+        force=given("force", False),
+        include_langs=frozenset(given("include_langs", ())),
+        skip_langs=frozenset(given("skip_langs", ())),
     )
 
 
 def inbox_settings(airflow_run_id: str) -> RunSettings:
     """Settings of a scheduled inbox run: Variables `mlp_output`, `mlp_translator`, `mlp_device`."""
-    from pipeline.settings import RunSettings
-
     return RunSettings(
         output=resolve_path(_variable_or_env("mlp_output", "MLP_OUTPUT", str(REPO_ROOT / "output"))),
         run_id=airflow_run_id,
@@ -128,6 +132,15 @@ def inbox_settings(airflow_run_id: str) -> RunSettings:
         translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", "marian"),
         device=_variable_or_env("mlp_device", "MLP_DEVICE", "auto"),
     )
+
+
+_CLI_MODEL_FLAG = re.compile(r"(?:pass )?--model ([A-Za-z0-9-]+)=DIR")
+
+
+def in_form_terms(message: str) -> str:
+    """`message` with the command line's `--model LANG=DIR` said as the trigger form's `models` field."""
+    return _CLI_MODEL_FLAG.sub(lambda match: f'name it in the models field: {{"{match.group(1)}": "DIR"}}',
+                               message)
 
 
 def input_patterns(values: list[str]) -> list[str]:

@@ -9,11 +9,21 @@ from pathlib import Path
 from typing import Sequence
 
 
+def _language(value: str) -> str:
+    """A language code, checked by the validator the trigger form's settings go through too."""
+    from pipeline.settings import SettingsError, language_code
+
+    try:
+        return language_code("language", value)
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _language_model(value: str) -> tuple[str, str]:
     lang, sep, model = value.partition("=")
-    if not sep or not lang or not model:
+    if not sep or not lang or not model.strip():
         raise argparse.ArgumentTypeError(f"expected LANG=MODEL_ID_OR_DIR, got {value!r}")
-    return lang.strip().lower(), model.strip()
+    return _language(lang), model.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reprocess documents already in the output and replace their rows")
     run.add_argument("--model", dest="models", action="append", type=_language_model, default=[],
                      metavar="LANG=MODEL_ID_OR_DIR", help="override the model registry for a language")
-    run.add_argument("--include-lang", dest="include_langs", action="append", default=[], metavar="LANG",
+    run.add_argument("--include-lang", dest="include_langs", action="append", default=[], type=_language,
+                     metavar="LANG",
                      help="translate only these source languages (repeatable)")
-    run.add_argument("--skip-lang", dest="skip_langs", action="append", default=[], metavar="LANG",
+    run.add_argument("--skip-lang", dest="skip_langs", action="append", default=[], type=_language,
+                     metavar="LANG",
                      help="leave these source languages untranslated (repeatable)")
-    run.add_argument("--num-beams", type=int, default=1, help="1 is greedy decoding")
+    run.add_argument("--num-beams", type=int, default=1, help="1 (greedy decoding) to 8")
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,

@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "clean", "segment", "detect", "translate", "align", "write")
+# Why a document already in the output was processed again and its rows replaced, as the summary says it.
+REPLACED_BECAUSE = {
+    "force": "because force was set",
+    "models_changed": "because the models, translator or beams changed",
+}
 ENGLISH = "en"
 UNDETERMINED = "und"
 VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
@@ -80,11 +85,13 @@ class ShardResult:
     rejects: dict[str, int] = field(default_factory=dict)                  # reason -> rows
     skipped: int = 0        # documents already in the output with the same models
     replaced: int = 0       # documents whose earlier rows were replaced
+    replaced_because: dict[str, int] = field(default_factory=dict)        # why -> documents
     stage_seconds: dict[str, float] = field(default_factory=dict)
     translation: dict[str, float] = field(default_factory=dict)            # translator stats
     models: dict[str, list[str]] = field(default_factory=dict)             # src_lang -> models used
     missing_models: dict[str, str] = field(default_factory=dict)           # lang -> how to get it
     files: list[str] = field(default_factory=list)                         # relative to the output
+    missing_inputs: list[str] = field(default_factory=list)                # patterns that matched nothing
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -111,22 +118,43 @@ class RunSummary:
     replaced: int
     missing_models: dict[str, str]
     seconds: float
+    replaced_because: dict[str, int] = field(default_factory=dict)
+    missing_inputs: list[str] = field(default_factory=list)
 
-    def format(self) -> str:
+    def lines(self) -> list[tuple[int, str]]:
+        """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
         rejects = sum(self.rejects.values())
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejects.items()))
-        lines = [
-            f"run {self.run_id}: {self.documents} documents, {self.paragraphs} paragraphs, "
-            f"{self.sentences} sentences ({self.translated} translated, {self.source_is_english} English, "
+        lines = [(logging.INFO, line) for line in (
+            f"run {self.run_id}: {plural(self.documents, 'document')}, "
+            f"{plural(self.paragraphs, 'paragraph')}, {plural(self.sentences, 'sentence')} "
+            f"({self.translated} translated, {self.source_is_english} English, "
             f"{self.untranslated} untranslated) in {self.seconds:.1f} s",
             f"rejects: {rejects}" + (f" ({reasons})" if reasons else ""),
-        ]
-        if self.skipped or self.replaced:
-            lines.append(f"already in the output: {self.skipped} skipped, {self.replaced} replaced")
+        )]
+        if self.missing_inputs:
+            lines.append((logging.WARNING, f"{plural(len(self.missing_inputs), 'input')} matched no file: "
+                                           + ", ".join(self.missing_inputs)))
+        if self.skipped:
+            lines.append((logging.INFO, f"already in the output: {plural(self.skipped, 'document')} skipped "
+                                        "(processed before with the same models and settings)"))
+        if self.replaced:
+            why = ", ".join(f"{count} {REPLACED_BECAUSE.get(reason, reason)}"
+                            for reason, count in sorted(self.replaced_because.items()))
+            lines.append((logging.INFO, f"already in the output: {plural(self.replaced, 'document')} "
+                                        "reprocessed, earlier rows replaced" + (f": {why}" if why else "")))
         for lang, hint in sorted(self.missing_models.items()):
-            lines.append(f"missing model for {lang}: {hint}")
-        lines.append(f"manifest: {self.manifest_path}")
-        return "\n".join(lines)
+            lines.append((logging.INFO, f"missing model for {lang}: {hint}"))
+        lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
+        return lines
+
+    def format(self) -> str:
+        return "\n".join(line for _, line in self.lines())
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 file", "2 files"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 # -- planning ----------------------------------------------------------------------------------------
@@ -136,23 +164,39 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
     Deterministic for the same inputs. A pattern that matches nothing stays in the plan so that its
-    shard records it as a `not_found` reject. Also prepares the output directory and removes what a
-    crashed earlier run left in it.
+    shard records it as a `not_found` reject, and is logged as a warning; when no input yields a single
+    file the run stops with a SettingsError naming the inputs. Also prepares the output directory and
+    removes what a crashed earlier run left in it.
     """
     from pipeline.ingest import expand_inputs
 
     size = files_per_shard or settings.shard_size
     if size < 1:
         raise SettingsError(f"files_per_shard must be positive, got {size}")
+    expanded = list(expand_inputs(inputs))
+    files = [item for item in expanded if not isinstance(item, Reject)]
+    missing = [item.source_path for item in expanded
+               if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
+    if not files:
+        if missing and len(missing) == len(inputs):
+            raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
+        unmatched = f"; nothing matches {', '.join(missing)}" if missing else ""
+        raise SettingsError(
+            f"input: no file to process in {', '.join(map(str, inputs)) or 'an empty list'} "
+            f"(directories contribute their .txt .md .html .jsonl files{unmatched})")
+    if missing:
+        log.warning("%s matched no file: %s", plural(len(missing), "input"), ", ".join(missing))
     store = OutputStore(settings.output)
     store.prepare()
     with store.lock():
         recovery = store.recover()
     if any(recovery.to_dict().values()):
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
-    entries = [item.source_path if isinstance(item, Reject) else str(item) for item in expand_inputs(inputs)]
-    return [Shard(index, tuple(entries[start:start + size]))
-            for index, start in enumerate(range(0, len(entries), size))]
+    entries = [item.source_path if isinstance(item, Reject) else str(item) for item in expanded]
+    shards = [Shard(index, tuple(entries[start:start + size]))
+              for index, start in enumerate(range(0, len(entries), size))]
+    log.info("planned %s in %s", plural(len(files), "file"), plural(len(shards), "shard"))
+    return shards
 
 
 # -- processing --------------------------------------------------------------------------------------
@@ -199,6 +243,10 @@ class _ShardProcessor:
         self.files: list[str] = []
         self.skipped = 0
         self.replaced = 0
+        self.replaced_because: Counter[str] = Counter()
+        self.missing_inputs: list[str] = []
+        self.batch = 0
+        self._last_seconds = 0.0
         self._plans: dict[str, str] = {}
         self._untranslated: dict[str, Translation] = {}   # one shared value per excluded language
         self._seen: dict[str, tuple[str, str | None]] = {}
@@ -210,7 +258,13 @@ class _ShardProcessor:
         try:
             yield
         finally:
-            self.seconds[stage] += time.perf_counter() - started
+            self._last_seconds = time.perf_counter() - started
+            self.seconds[stage] += self._last_seconds
+
+    def _progress(self, stage: str, what: str) -> None:
+        """One log line per stage and batch, so a long shard task shows how far it has come."""
+        log.info("shard %d, batch %d, %s: %s in %.2f s", self.shard.index, self.batch, stage, what,
+                 self._last_seconds)
 
     def run(self) -> None:
         from pipeline.ingest import read_documents
@@ -233,7 +287,10 @@ class _ShardProcessor:
             items = list(islice(documents, self.settings.shard_size))
         if not items:
             return False
+        self.batch += 1
         rejects = [item for item in items if isinstance(item, Reject)]
+        self._progress("ingest", f"{plural(len(items) - len(rejects), 'document')} read, "
+                                 f"{len(rejects)} rejected")
         batch = self._prepare([item for item in items if isinstance(item, RawDocument)], rejects)
         self._flush(batch, rejects)
         return True
@@ -287,12 +344,17 @@ class _ShardProcessor:
                     reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate "
                               "lines removed)")
                     rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record))
+        self._progress("clean", f"{plural(len(cleaned), 'document')} with text, "
+                                f"{plural(len(raws) - len(cleaned), 'document')} rejected")
         with self._timed("detect"):
             try:
                 detected: list[DocumentLanguages | None] = list(
                     detect_documents([document.paragraphs for _, document in cleaned]))
             except Exception:  # find the document that fails; the others keep their languages
                 detected = [self._detect_alone(raw, document, rejects) for raw, document in cleaned]
+        found = Counter(languages.document.lang for languages in detected if languages is not None)
+        self._progress("detect", f"{plural(sum(found.values()), 'document')} "
+                                 f"({', '.join(f'{lang} {count}' for lang, count in found.most_common())})")
         segmented: list[tuple[RawDocument, CleanedDocument, DocumentLanguages, SentenceSpans]] = []
         with self._timed("segment"):
             for (raw, document), languages in zip(cleaned, detected):
@@ -306,6 +368,9 @@ class _ShardProcessor:
                     rejects.append(_processing_error(raw, "segment", error))
                     continue
                 segmented.append((raw, document, languages, spans))
+        paragraphs = sum(len(spans) for *_, spans in segmented)
+        sentences = sum(len(paragraph) for *_, spans in segmented for paragraph in spans)
+        self._progress("segment", f"{plural(paragraphs, 'paragraph')}, {plural(sentences, 'sentence')}")
         prepared: list[_Prepared] = []
         for raw, document, languages, spans in segmented:
             try:
@@ -420,6 +485,7 @@ class _ShardProcessor:
     def _flush(self, batch: list[_Prepared], rejects: list[Reject]) -> None:
         with self._timed("translate"):
             translations = self._translate(batch, rejects)
+        self._log_translated(translations)
         aligned: list[tuple[_Prepared, list[ParagraphPair], list[SentencePair]]] = []
         with self._timed("align"):
             for document in batch:
@@ -427,8 +493,23 @@ class _ShardProcessor:
                     aligned.append((document, *self._align(document, translations)))
                 except Exception as error:  # one bad document must not stop the batch
                     rejects.append(_processing_error(document.raw, "align", error))
+        self._progress("align", f"{plural(len(aligned), 'document')}")
+        before = (sum(self.documents.values()), self.skipped, self.replaced)
         with self._timed("write"), self.store.lock():
             self._write(aligned, rejects)
+        written, skipped, replaced = (now - then for now, then in zip(
+            (sum(self.documents.values()), self.skipped, self.replaced), before))
+        self._progress("write", f"{plural(written, 'document')} ({replaced} replacing earlier rows), "
+                                f"{skipped} already in the output, {plural(len(rejects), 'reject')}")
+
+    def _log_translated(self, translations: Mapping[str, Mapping[str, Translation]]) -> None:
+        done = {lang: sum(item.status is TranslationStatus.TRANSLATED for item in by_text.values())
+                for lang, by_text in translations.items()}
+        total = sum(len(by_text) for by_text in translations.values())
+        per_language = ", ".join(f"{lang} {done[lang]}/{len(translations[lang])}" for lang in done)
+        rate = sum(done.values()) / self._last_seconds if self._last_seconds > 0 else 0.0
+        self._progress("translate", f"{sum(done.values())}/{total} sentences translated"
+                       + (f" ({per_language})" if per_language else "") + f", {rate:.1f} sentences/s")
 
     def _write(self, aligned: list[tuple[_Prepared, list[ParagraphPair], list[SentencePair]]],
                rejects: list[Reject]) -> None:
@@ -450,6 +531,7 @@ class _ShardProcessor:
                 existing = committed.get(document.raw.doc_id)
                 if existing is not None:
                     replaced.setdefault(existing.key, set()).add(existing.doc_id)
+                    self.replaced_because["force" if self.settings.force else "models_changed"] += 1
         if not kept and not rejects:
             return
         now = datetime.now(timezone.utc)
@@ -480,6 +562,8 @@ class _ShardProcessor:
                 self.models.setdefault(row["src_lang"], set()).add(row["model"])
         for row in rows["rejects"]:
             self.rejects[row["reason"]] += 1
+            if row["reason"] == RejectReason.NOT_FOUND.value:
+                self.missing_inputs.append(row["source_path"])
 
     def result(self, translation: Mapping[str, float]) -> ShardResult:
         return ShardResult(
@@ -491,11 +575,13 @@ class _ShardProcessor:
             rejects=dict(self.rejects),
             skipped=self.skipped,
             replaced=self.replaced,
+            replaced_because=dict(self.replaced_because),
             stage_seconds={stage: round(self.seconds[stage], 4) for stage in STAGES},
             translation=dict(translation),
             models={lang: sorted(models) for lang, models in self.models.items() if models},
             missing_models=dict(self.translator.missing_models()),
             files=self.files,
+            missing_inputs=list(self.missing_inputs),
         )
 
 
@@ -660,7 +746,11 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
     sentences: dict[str, dict[str, int]] = {}
     models: dict[str, set[str]] = {}
     missing: dict[str, str] = {}
+    replaced_because: Counter[str] = Counter()
+    missing_inputs: list[str] = []
     for result in results:
+        replaced_because.update(result.replaced_because)
+        missing_inputs.extend(result.missing_inputs)
         documents.update(result.documents)
         rejects.update(result.rejects)
         stage_seconds.update(result.stage_seconds)
@@ -692,6 +782,8 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
             "rejects": dict(sorted(rejects.items())),
             "skipped_documents": sum(result.skipped for result in results),
             "replaced_documents": sum(result.replaced for result in results),
+            "replaced_because": dict(sorted(replaced_because.items())),
+            "inputs_not_found": len(missing_inputs),
         },
         "output_rows": store.row_counts(),
         "stage_seconds": {stage: round(stage_seconds[stage], 3) for stage in STAGES},
@@ -715,6 +807,8 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         replaced=manifest["counts"]["replaced_documents"],
         missing_models=dict(missing),
         seconds=round(seconds, 3),
+        replaced_because=dict(replaced_because),
+        missing_inputs=missing_inputs,
     )
 
 

@@ -18,8 +18,15 @@ if TYPE_CHECKING:
 TRANSLATORS = ("marian", "ctranslate2")
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_MAX_BATCH_TOKENS = 4096
+MAX_BEAMS = 8
+ENGLISH = "en"
+# A language code as the command line and the trigger form take it (any case): an ISO 639 code with
+# optional BCP 47 subtags, such as "ar", "fil" or "zh-Hant". Also the form's JSON-schema pattern.
+LANGUAGE_CODE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+_LANGUAGE = re.compile(LANGUAGE_CODE_PATTERN)
 _UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9._-]+")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# An ISO 8601 time with a UTC offset at the end of a run id, as in Airflow's "manual__2026-...+00:00".
+_TRAILING_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:?\d{2})$")
 
 
 class SettingsError(ConfigurationError, ValueError):
@@ -32,31 +39,65 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
+def _utc_suffix(match: re.Match[str]) -> str:
+    moment = datetime.fromisoformat(match.group(1)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
 def sanitize_run_id(run_id: str) -> str:
-    """`run_id` reduced to [A-Za-z0-9._-] (it names a file); raises SettingsError when nothing is left."""
+    """`run_id` reduced to [A-Za-z0-9._-] (it names a file); raises SettingsError when nothing is left.
+
+    A trailing timestamp with an offset is written in UTC with a `Z`: "+00:00" would become "-00-00",
+    which reads as a negative offset.
+    """
+    try:
+        run_id = _TRAILING_TIMESTAMP.sub(_utc_suffix, run_id.strip())
+    except ValueError:  # not a real date after all: sanitise it as it is
+        pass
     cleaned = _UNSAFE_RUN_ID.sub("-", run_id.strip()).strip("-.")
     if not cleaned:
         raise SettingsError(f"run_id {run_id!r} has no usable character (allowed: A-Z a-z 0-9 . _ -)")
     return cleaned
 
 
-def _languages(name: str, values: Any) -> frozenset[str]:
+def known_languages(models_dir: Path | str = Path("models")) -> frozenset[str]:
+    """The languages a run can name: those the model registry knows (defaults, registry.toml), and English."""
+    from pipeline.models import Registry
+
+    return frozenset(Registry(Path(models_dir)).languages()) | {ENGLISH}
+
+
+def language_code(name: str, value: Any, known: frozenset[str] | None = None) -> str:
+    """`value` as a lower-case language code; raises SettingsError naming the setting `name`.
+
+    The one check behind the command line's `--include-lang`/`--skip-lang`/`--model` and the trigger
+    form's `include_langs`/`skip_langs`/`models`. With `known`, a code whose language (its primary
+    subtag: "zh" of "zh-Hant") is not in it is refused with the list of known ones.
+    """
+    code = str(value).strip()
+    if not _LANGUAGE.match(code):
+        raise SettingsError(f"{name}: {value!r} is not a language code such as 'ar', 'fil' or 'zh-Hant'")
+    code = code.lower()
+    if known is not None and code not in known and code.split("-", 1)[0] not in known:
+        raise SettingsError(f"{name}: unknown language {value!r}; known: {', '.join(sorted(known))} "
+                            "(another language needs a model: an entry in registry.toml of the model store)")
+    return code
+
+
+def _languages(name: str, values: Any, known: frozenset[str] | None = None) -> frozenset[str]:
     if isinstance(values, str):
         values = [part for part in re.split(r"[\s,]+", values) if part]
     if not isinstance(values, (list, tuple, set, frozenset)):
         raise SettingsError(f"{name} must be a list of language codes, got {values!r}")
-    languages = set()
-    for value in values:
-        code = str(value).strip().lower()
-        if not _LANGUAGE.match(code):
-            raise SettingsError(f"{name}: {value!r} is not a language code such as 'ar' or 'zh'")
-        languages.add(code)
-    return frozenset(languages)
+    return frozenset(language_code(name, value, known) for value in values)
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{name} must be a positive integer, got {value!r}")
+    if maximum is not None and value > maximum:
+        # Refused rather than lowered: a silently different setting is harder to notice than an error.
+        raise SettingsError(f"{name} must be between 1 and {maximum}, got {value}")
     return value
 
 
@@ -93,7 +134,7 @@ class RunSettings:
                 f"model_overrides must map a language to a model, got {self.model_overrides!r}")
         overrides = {}
         for lang, model in self.model_overrides.items():
-            (code,) = _languages("model_overrides", [lang])
+            code = language_code("model_overrides", lang)
             if not isinstance(model, str) or not model.strip():
                 raise SettingsError(f"model_overrides[{lang!r}] must be a model id or directory")
             overrides[code] = model.strip()
@@ -105,12 +146,15 @@ class RunSettings:
             raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if not isinstance(self.force, bool):
             raise SettingsError(f"force must be true or false, got {self.force!r}")
-        _positive_int("num_beams", self.num_beams)
+        _positive_int("num_beams", self.num_beams, MAX_BEAMS)
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
-        set_(self, "include_langs", _languages("include_langs", self.include_langs))
-        set_(self, "skip_langs", _languages("skip_langs", self.skip_langs))
+        # A language the registry does not know (nor an override names) would only ever match nothing.
+        known = (known_languages(self.models_dir) | set(overrides)
+                 if self.include_langs or self.skip_langs else None)
+        set_(self, "include_langs", _languages("include_langs", self.include_langs, known))
+        set_(self, "skip_langs", _languages("skip_langs", self.skip_langs, known))
 
     @property
     def translation_cache(self) -> Path:

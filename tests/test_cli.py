@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,47 @@ def test_model_overrides_must_name_a_language():
     assert args.models == [("ar", "models/opus-mt-ar-en")]
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "--input", "x", "--output", "o", "--model", "models/opus-mt-ar-en"])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--include-lang", "xx"], "error: include_langs: unknown language 'xx'; known: ar, de, en, es, fr"),
+    (["--skip-lang", "xx"], "error: skip_langs: unknown language 'xx'; known: ar, de, en, es, fr"),
+    (["--num-beams", "99"], "error: num_beams must be between 1 and 8, got 99"),
+    (["--num-beams", "0"], "error: num_beams must be a positive integer, got 0"),
+])
+def test_run_refuses_unknown_languages_and_beams_out_of_range(tmp_path: Path, capsys, arguments, message):
+    from pipeline.cli import main
+
+    status = main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "out"),
+                   "--models-dir", str(tmp_path / "models"), *arguments])
+    assert status == 1
+    assert capsys.readouterr().err.startswith(message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_language_codes_with_subtags_and_any_case_are_accepted():
+    parser = build_parser()
+    args = parser.parse_args(["run", "--input", "x", "--output", "o", "--include-lang", "zh-Hant",
+                              "--skip-lang", "AR", "--model", "PT-br=dir"])
+    assert (args.include_langs, args.skip_langs, args.models) == (["zh-hant"], ["ar"], [("pt-br", "dir")])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--input", "x", "--output", "o", "--skip-lang", "Arabic!"])
+
+
+def test_summary_speaks_in_plurals_and_says_why_documents_were_replaced():
+    from pipeline.runner import RunSummary
+
+    summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=1, paragraphs=1, sentences=2,
+                         translated=2, source_is_english=0, untranslated=0, rejects={}, skipped=3, replaced=8,
+                         missing_models={}, seconds=1.0, replaced_because={"force": 5, "models_changed": 3},
+                         missing_inputs=["/srv/gone/*.txt"])
+    assert summary.format().splitlines() == [
+        "run r: 1 document, 1 paragraph, 2 sentences (2 translated, 0 English, 0 untranslated) in 1.0 s",
+        "rejects: 0",
+        "1 input matched no file: /srv/gone/*.txt",
+        "already in the output: 3 documents skipped (processed before with the same models and settings)",
+        "already in the output: 8 documents reprocessed, earlier rows replaced: 5 because force was set, "
+        "3 because the models, translator or beams changed",
+        "manifest: out/runs/r.json",
+    ]
+    assert [level for level, _ in summary.lines()].count(logging.WARNING) == 1

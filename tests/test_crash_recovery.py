@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.reader import read_output
+from pipeline.runner import plural
 from pipeline.schemas import DATASETS
 from pipeline.write import PAUSE_BEFORE_COMMIT_ENV, OutputStore, key_of
 
@@ -75,7 +76,7 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     completed = subprocess.run(_command(inputs, output, "resumed"), cwd=REPO_ROOT, env=env,
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
-    assert f"already in the output: {committed_before} skipped" in completed.stdout
+    assert f"already in the output: {plural(committed_before, 'document')} skipped" in completed.stdout
 
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique

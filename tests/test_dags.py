@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.definitions.param import ParamValidationError
 
 from pipeline import airflow_config as config
-from pipeline.settings import sanitize_run_id
+from pipeline.settings import SettingsError, sanitize_run_id
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGS_DIR = REPO_ROOT / "dags"
@@ -173,14 +175,41 @@ def test_params_accept_a_complete_configuration(dagbag: DagBag) -> None:
 def test_params_defaults_are_valid(dagbag: DagBag) -> None:
     params = _validated(dagbag, {})
     assert params["translator"] == "marian" and params["device"] == "auto" and params["force"] is False
-    assert params["run_id"] is None and params["models"] == {}
+    assert params["run_id"] is None and params["models"] is None and params["include_langs"] is None
+
+
+def _form_marks_required(param: dict) -> bool:
+    """The trigger form's rule (Airflow 3.3 UI): a field whose schema has a type without "null" is
+    required, and a required field that is empty blocks the Trigger button."""
+    kind = param["schema"].get("type")
+    return bool(kind) and not (isinstance(kind, list) and "null" in kind)
+
+
+def test_the_form_marks_only_input_and_output_required(dagbag: DagBag) -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    # The form is built from the serialized DAG's params, as the API serves them.
+    served = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[MANUAL])).params
+    required = {name for name, param in served.items() if _form_marks_required(param.dump())}
+    assert required == {"input", "output"}
+
+
+def test_optional_fields_cleared_in_the_form_mean_their_defaults(dagbag: DagBag) -> None:
+    cleared = {"models": None, "include_langs": None, "skip_langs": None, "num_beams": None, "force": None,
+               "run_id": None}
+    params = _validated(dagbag, {"input": ["samples"], "output": "out", **cleared})
+    settings = config.manual_settings(params, "manual__2026-11-28T01:05:43.304324+00:00")
+    assert (settings.model_overrides, settings.include_langs, settings.skip_langs) == ({}, frozenset(),
+                                                                                       frozenset())
+    assert (settings.num_beams, settings.force) == (1, False)
+    assert settings.run_id == "manual__2026-11-28T01-05-43.304324Z"
 
 
 @pytest.mark.parametrize("key, value", [
     ("translator", "google"),
     ("device", "tpu"),
     ("include_langs", ["french"]),
-    ("skip_langs", ["AR"]),
+    ("skip_langs", ["ar_EG"]),
     ("input", "samples"),
     ("input", []),
     ("models", {"arabic": "Helsinki-NLP/opus-mt-ar-en"}),
@@ -188,10 +217,46 @@ def test_params_defaults_are_valid(dagbag: DagBag) -> None:
     ("run_id", "nightly run/1"),
     ("force", "yes"),
     ("num_beams", 0),
+    ("num_beams", 9),
+    ("num_beams", 99),
 ])
 def test_params_reject_bad_values_naming_the_param(dagbag: DagBag, key: str, value: object) -> None:
     with pytest.raises(ParamValidationError, match=f"Invalid input for param {key}"):
         _validated(dagbag, {key: value})
+
+
+@pytest.mark.parametrize("code", ["ar", "fil", "zh-Hant", "ZH", "pt-BR", "a", "arabic", "ar_EG", "zh-", "1a"])
+def test_the_form_and_the_command_line_accept_the_same_language_codes(dagbag: DagBag, code: str) -> None:
+    from pipeline.cli import build_parser
+
+    try:
+        _validated(dagbag, {"include_langs": [code]})
+        form_accepts = True
+    except ParamValidationError:
+        form_accepts = False
+    try:
+        build_parser().parse_args(["run", "--input", "x", "--output", "o", "--include-lang", code])
+        command_line_accepts = True
+    except SystemExit:
+        command_line_accepts = False
+    assert form_accepts == command_line_accepts == (code in {"ar", "fil", "zh-Hant", "ZH", "pt-BR"})
+
+
+@pytest.mark.parametrize("key", ["include_langs", "skip_langs"])
+def test_an_unknown_language_is_refused_with_the_known_ones(dagbag: DagBag, key: str) -> None:
+    params = _validated(dagbag, {"input": ["samples"], "output": "out", key: ["xx"]})
+    with pytest.raises(SettingsError, match=rf"{key}: unknown language 'xx'; known: ar, de, en, es, fr"):
+        config.manual_settings(params, "manual__1")
+    known = config.manual_settings({**params, key: ["zh-Hant", "AR"]}, "manual__1")
+    assert getattr(known, key) == frozenset({"zh-hant", "ar"})
+
+
+def test_model_hints_name_the_form_field_not_the_command_line_flag() -> None:
+    from pipeline.models import fetch_hint
+
+    hint = config.in_form_terms(fetch_hint("ar", Path("models"), "Helsinki-NLP/opus-mt-ar-en"))
+    assert "--model" not in hint
+    assert 'name it in the models field: {"ar": "DIR"}' in hint
 
 
 # -- the CLI's view ---------------------------------------------------------------------------------
@@ -247,22 +312,65 @@ def _task_states(run, task_id: str) -> list[str]:
     return [str(ti.state) for ti in run.get_task_instances() if ti.task_id == task_id]
 
 
+def _task_logs(records: list[logging.LogRecord]) -> dict[str, list[str]]:
+    """What the tasks of a dag.test() run logged, "LEVEL message" by task (mapped tasks together).
+
+    Only what a task logs while it runs is between dag.test's "running task" and "end task" records;
+    what it prints or returns is logged by Airflow after it, in the folded "Post Execute" group.
+    """
+    logs: dict[str, list[str]] = {}
+    current = None
+    for record in records:
+        message = record.getMessage()
+        if "[DAG TEST] running task" in message:
+            current = message.split("<TaskInstance: ", 1)[1].split()[0].split(".", 1)[1]
+        elif "[DAG TEST] end task" in message:
+            current = None
+        elif current is not None:
+            logs.setdefault(current, []).append(f"{record.levelname} {message}")
+    return logs
+
+
+def _index(lines: list[str], text: str) -> int:
+    return next(index for index, line in enumerate(lines) if text in line)
+
+
 @pytest.mark.airflow
 def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
         airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tiny_model_dir: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("MLP_FILES_PER_SHARD", "2")
     output = tmp_path / "out"
-    conf = {"input": [str(seeds_dir)], "output": str(output), "models": {"ar": str(tiny_model_dir)},
-            "device": "cpu"}
+    missing = str(tmp_path / "not-there" / "*.txt")
+    conf = {"input": [str(seeds_dir), missing], "output": str(output),
+            "models": {"ar": str(tiny_model_dir)}, "device": "cpu"}
     dag = dagbag.dags[MANUAL]
 
     first = dag.test(run_conf=conf)
 
     assert first.state == "success"
     shard_runs = [ti for ti in first.get_task_instances() if ti.task_id == "translate_shard"]
+    # The pattern that matched nothing rides in the last shard to become a reject; it is not a file.
     assert sorted(ti.rendered_map_index for ti in shard_runs) == [
-        "shard 0 (2 files)", "shard 1 (2 files)", "shard 2 (1 files)"]
+        "shard 0 (2 files)", "shard 1 (2 files)", "shard 2 (1 file)"]
+    logs = _task_logs(caplog.records)
+    assert "INFO planned 5 files in 3 shards" in logs["plan"]
+    assert f"WARNING 1 input matched no file: {missing}" in logs["plan"]
+    shard_log = logs["translate_shard"]
+    for shard in range(3):
+        for stage in ("ingest", "clean", "detect", "segment", "translate", "align", "write"):
+            assert [line for line in shard_log if line.startswith(f"INFO shard {shard}, batch 1, {stage}: ")
+                    and re.search(r" in \d+\.\d\d s$", line)], (shard, stage)
+    assert [line for line in shard_log if re.search(
+        r"translate: \d+/\d+ sentences translated \(ar \d+/\d+\), \d+\.\d sentences/s", line)]
+    assert not [line for line in shard_log if line.startswith("ERROR")]
+    # A worker logs a task's stderr as ERROR: transformers' "Loading weights" bar must not reach it.
+    assert "Loading weights" not in capsys.readouterr().err
+    summary = logs["finalize"]
+    assert re.fullmatch(r"INFO run manual__\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d+Z: 5 documents, .*", summary[0])
+    assert summary[1:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
+                           f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json"]
     documents = _rows(output, "documents")
     assert len(documents) == 5 and documents["doc_id"].is_unique
     sentences = _rows(output, "sentences")
@@ -366,3 +474,66 @@ def test_inbox_runs_process_only_new_arrivals_and_skip_an_empty_inbox(
     assert _task_states(third, "plan") == ["skipped"]
     assert _task_states(third, "publish_assets") == ["skipped"]
     assert len(list((output / "runs").glob("*.json"))) == 2
+
+
+def _failed_without_retry(run, task_id: str) -> None:
+    """`task_id` failed on its first try, and the run turned red without waiting for a retry."""
+    assert run.state == "failed"
+    tries = [(str(ti.state), ti.try_number) for ti in run.get_task_instances() if ti.task_id == task_id]
+    assert tries and all(state == "failed" and try_number == 1 for state, try_number in tries), tries
+    # A retry would first wait the 30 s retry delay: red within that time from the failing task's start.
+    first_start = min(ti.start_date for ti in run.get_task_instances() if ti.task_id == task_id)
+    assert run.end_date - first_start < timedelta(seconds=30)
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("setting, failing_task, message", [
+    ("output", "plan", "AirflowFailException: cannot write to output directory /proc/mlp-output"),
+    ("models", "translate_shard", 'or name it in the models field: {"ar": "DIR"}'),
+])
+def test_a_configuration_error_fails_the_run_at_once_in_any_task(
+        airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], setting: str, failing_task: str, message: str) -> None:
+    conf = {"input": [str(arabic_seed)], "output": str(tmp_path / "out"), "device": "cpu"}
+    conf.update({"output": "/proc/mlp-output"} if setting == "output"
+                else {"models": {"ar": str(tmp_path / "no-such-model")}})
+
+    run = dagbag.dags[MANUAL].test(run_conf=conf)
+
+    _failed_without_retry(run, failing_task)
+    printed = capsys.readouterr().out  # the task's failure is logged by Airflow's own (structlog) logger
+    failure = [line for line in printed.splitlines() if line.startswith("airflow.sdk.exceptions.AirflowFail")]
+    assert len(failure) == 1 and message in failure[0]
+    assert "--model" not in printed
+
+
+@pytest.mark.airflow
+def test_inputs_that_match_no_file_fail_the_run_naming_them(
+        airflow_db: Path, dagbag: DagBag, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patterns = ["/srv/does-not-exist", str(tmp_path / "nothing-*.txt")]
+
+    run = dagbag.dags[MANUAL].test(run_conf={"input": patterns, "output": str(tmp_path / "out")})
+
+    _failed_without_retry(run, "plan")
+    assert ("AirflowFailException: input: no file or directory matches "
+            f"{', '.join(patterns)}\n") in capsys.readouterr().out
+    assert _task_states(run, "translate_shard") == ["upstream_failed"]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.airflow
+def test_a_missing_inbox_is_a_warning_before_the_run_is_skipped(
+        airflow_db: Path, dagbag: DagBag, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    inbox = tmp_path / "no-inbox"
+    monkeypatch.setenv("MLP_INBOX", str(inbox))
+    monkeypatch.setenv("MLP_OUTPUT", str(tmp_path / "out"))
+
+    run = dagbag.dags[INBOX].test()
+
+    assert run.state == "success"
+    assert _task_states(run, "plan") == ["skipped"]
+    lines = _task_logs(caplog.records)["find_new_documents"]
+    assert lines[0] == (f"WARNING the inbox {inbox} does not exist: nothing to process (set the Variable "
+                        "mlp_inbox or the environment variable MLP_INBOX)")
+    assert lines[1].startswith(f"INFO 0 files arrived in {inbox} since ")

@@ -238,11 +238,24 @@ def test_unwritable_output_stops_the_run_with_one_line(tmp_path: Path, arabic_se
     assert err.startswith("error: cannot write to output directory") and len(err.splitlines()) == 1
 
 
-def test_missing_input_is_a_reject_not_a_failure(tmp_path: Path, capsys):
-    status = main(["run", "--input", str(tmp_path / "nothing-*.txt"), "--output", str(tmp_path / "out"),
+def test_inputs_matching_no_file_stop_the_run_naming_them(tmp_path: Path, capsys):
+    pattern = str(tmp_path / "nothing-*.txt")
+    status = main(["run", "--input", pattern, "--output", str(tmp_path / "out"), "--run-id", "r"])
+    assert status == 1
+    assert capsys.readouterr().err.strip() == f"error: input: no file or directory matches {pattern}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(
+        tmp_path: Path, arabic_seed: Path, capsys, caplog):
+    missing = str(tmp_path / "missing.txt")
+    status = main(["run", "--input", str(arabic_seed), missing, "--output", str(tmp_path / "out"),
                    "--run-id", "r"])
     assert status == 0
-    assert "rejects: 1 (not_found 1)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 document," in out and "rejects: 1 (not_found 1)" in out
+    assert f"1 input matched no file: {missing}" in out
+    assert any(record.levelname == "WARNING" and missing in record.getMessage() for record in caplog.records)
     assert read_output(tmp_path / "out", "rejects")["reason"].tolist() == ["not_found"]
 
 
@@ -335,3 +348,12 @@ def test_a_store_shared_by_shards_sees_what_another_run_replaced(tmp_path: Path,
     assert sorted(documents["run_id"]) == ["r2", "r3", "r3"]
     skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), store=store)
     assert (skipped.skipped, skipped.documents) == (3, {})
+
+
+def test_plan_refuses_inputs_without_a_single_file(tmp_path: Path):
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    settings = make_settings(tmp_path, "r")
+    with pytest.raises(SettingsError, match=rf"no file to process in {empty}, .*nothing matches .*gone\.txt"):
+        plan_shards([str(empty), str(tmp_path / "gone.txt")], settings)
+    assert not settings.output.exists()

@@ -1,4 +1,4 @@
-"""The sample documents are what samples/README.md says, and the pipeline reads them as described."""
+"""The sample documents are what docs/samples.md says, and the pipeline reads them as described."""
 from __future__ import annotations
 
 import json
@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+DESCRIPTION = Path(__file__).resolve().parent.parent / "docs" / "samples.md"
 SAMPLE_INPUTS = [str(SAMPLES_DIR / pattern) for pattern in ("*.txt", "*.html", "*.jsonl")]
 
 
 def _listed_files() -> set[str]:
-    readme = (SAMPLES_DIR / "README.md").read_text(encoding="utf-8")
+    readme = DESCRIPTION.read_text(encoding="utf-8")
     return set(re.findall(r"^\| `([^`]+)` \|", readme, flags=re.MULTILINE))
 
 
-def test_readme_lists_every_sample_file() -> None:
-    on_disk = {path.name for path in SAMPLES_DIR.iterdir() if path.name != "README.md"}
+def test_description_lists_every_sample_file_and_the_folder_holds_only_samples() -> None:
+    on_disk = {path.name for path in SAMPLES_DIR.iterdir()}
     assert _listed_files() == on_disk
 
 
@@ -64,3 +65,10 @@ def test_pipeline_reads_every_sample_and_rejects_only_the_empty_file(tmp_path: P
     paragraphs = pandas.read_parquet(tmp_path / "out" / "paragraphs")
     mixed_id = documents.loc[documents["source_record"] == "wire-2026-0414-003", "doc_id"].item()
     assert set(paragraphs.loc[paragraphs["doc_id"] == mixed_id, "src_lang"]) == {"en", "hi"}
+
+
+def test_the_samples_folder_as_an_input_reads_only_the_samples() -> None:
+    from pipeline.ingest import expand_inputs
+
+    expanded = {Path(str(item)).name for item in expand_inputs([SAMPLES_DIR])}
+    assert expanded == _listed_files()
