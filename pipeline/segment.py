@@ -1,6 +1,8 @@
 """Segment stage: paragraphs, then language-aware sentences."""
 from __future__ import annotations
 
+from functools import cache, lru_cache
+from importlib.resources import files
 from typing import Iterable
 
 import regex
@@ -57,8 +59,9 @@ def paragraphs_from_lines(lines: Iterable[str]) -> list[str]:
 
 
 # Sentences. sentencex (Wikimedia's rule-based segmenter: per-language terminators and abbreviations,
-# compiled, about 10 MB/s here) proposes where sentences start; a few general rules then move those
-# cuts where its output and ordinary text disagree. Rules act on cut positions, so offsets stay exact.
+# compiled, about 10 MB/s here) proposes where sentences start; general rules then add the boundaries it
+# misses and move or drop those where its output and ordinary text disagree. Rules act on cut positions,
+# so offsets stay exact.
 _HAS_WORD = regex.compile(r"[\p{L}\p{N}]")
 _CLOSING_PUNCTUATION = regex.compile(r"[\p{Pe}\p{Pf}\"'`.!?…。！？؟۔।\s]+")
 _EXCLAMATION_END = regex.compile(r"[!?][\"'”’»]?\s*$")
@@ -69,6 +72,50 @@ _MARKER = r"[•⁃*◦▪–-]?\s?\(?(?P<label>\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{2,
 _LIST_MARKER = regex.compile(rf"(?:^|(?<=\s)){_MARKER}(?=\s)")
 _MARKER_ONLY = regex.compile(rf"{_MARKER}")
 _ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+# A CJK full stop (or an ASCII ! ? right after CJK text) ends a sentence even when a digit or a Latin
+# letter follows ("...完成了。2009年..."); sentencex only cuts before CJK text there.
+_CJK_LETTER = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]"
+_CJK_STOP = regex.compile(
+    rf"[。！？][\p{{Pe}}\p{{Pf}}\"'」』]*(?=[\p{{N}}\p{{Latin}}])"
+    rf"|(?<={_CJK_LETTER})[!?][\p{{Pe}}\p{{Pf}}\"'」』]*(?=[\p{{N}}\p{{Latin}}]|{_CJK_LETTER})"
+)
+# A stop, its closing quotes or brackets and the space after, before what may open a new sentence: an
+# uppercase letter or a digit, possibly behind an opening quote (",," and "``" are typed quotes).
+_STOP_BEFORE_CAPITAL = regex.compile(
+    r"(?P<stop>[.!?]+)[\p{Pe}\p{Pf}\"'»]*\s+(?P<open>(?:``|,,|[\p{Pi}\"«„])\s?)?"
+    r"(?P<next>[\p{Lu}\p{N}])"
+)
+_WORD_BEFORE_STOP = regex.compile(r"(?r)[\p{L}\p{N}\p{M}][\p{L}\p{N}\p{M}.'’-]*")
+# An opening quote left at the end of the previous sentence ('... Maiolo. "La ...' split after the quote).
+_STRANDED_OPENER = regex.compile(r"(?<=[.!?…。！？][\p{Pe}\p{Pf}\"'»]{0,2}\s+)(?:``|,,|[\"«„“‘])\s?$")
+# Languages writing ordinal numbers with a full stop ("am 3. Mai", "18. yüzyıl").
+_ORDINAL_DOT_LANGUAGES = frozenset("bs cs da de et fi hr hu is lv nb nn no pl sk sl sr tr".split())
+# Sentences longer than this are segmented window by window, each ending at a likely boundary, so that
+# the work per character stays bounded however long a paragraph is.
+_WINDOW_CHARACTERS = 20_000
+_WINDOW_END = regex.compile(r"(?r)[.!?…。！？؟۔।][\p{Pe}\p{Pf}\"'»]*\s+(?=\S)|\n\s*|\s+(?=\S)")
+
+
+@cache
+def _listed_words(kind: str, lang: str) -> frozenset[str]:
+    """The words of `kind` ("abbreviation" or "word") listed for `lang` and for every language."""
+    words: set[str] = set()
+    data = files("pipeline").joinpath("sentence_abbreviations.txt").read_text(encoding="utf-8")
+    for line in data.splitlines():
+        if line.strip() and not line.startswith("#"):
+            line_kind, code, listed = line.split("\t", 2)
+            if line_kind == kind and code in ("*", lang):
+                words.update(listed.split())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=65_536)
+def _library_abbreviation(word: str, lang: str) -> bool:
+    """Whether sentencex takes `word` followed by a full stop for an abbreviation in `lang`."""
+    from sentencex import segment
+
+    return len(segment(lang, f"Xyz {word}. Abc xyz.")) == 1
 
 
 def _roman_value(label: str) -> int | None:
@@ -143,6 +190,104 @@ def _pieces(text: str, cuts: set[int]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in zip(ordered, ordered[1:] + [len(text)])]
 
 
+def _word_before(text: str, stop: int) -> str:
+    """The word (letters, digits, inner stops and apostrophes) that ends right before position `stop`."""
+    match = _WORD_BEFORE_STOP.match(text, max(0, stop - 40), stop) if stop else None
+    if match is None or match.end() != stop:
+        return ""
+    return match[0].lstrip(".'’-")
+
+
+def _is_ordinary_word(word: str, lang: str) -> bool:
+    """A word that may end a sentence before a full stop: not a listed or sentencex abbreviation, not an
+    initial or a short capitalised word ("Dr"), not an acronym, a number or a word with inner stops."""
+    if len(word) < 2 or not word.isalpha() or word.isupper() or (word[0].isupper() and len(word) <= 3):
+        return False
+    return word.lower() not in _listed_words("abbreviation", lang) and not _library_abbreviation(word, lang)
+
+
+def _inside_quotation(text: str, position: int) -> bool:
+    """Whether an odd number of typed quotation marks ('' or a lone ' or ") precede `position`."""
+    return (text.count("''", 0, position) + text.count(" ' ", 0, position) + text.count('"', 0, position)) % 2 == 1
+
+
+def _starts_sentence_after_stop(text: str, stop: regex.Match[str], lang: str) -> bool:
+    """Whether the full stop, ? or ! of `stop` ends a sentence that sentencex left running on.
+
+    Only before a capital. A full stop standing alone after an ordinary word (tokenised text,
+    "the end . The"), outside a quotation. A full stop after a common word that sentencex's lists take
+    for an abbreviation ("me."). Before an opening quote, where sentencex does not look: ? and !, a full
+    stop after an ordinary word, or after a number where numbers take no ordinal stop.
+    """
+    if not stop["next"].isupper():
+        return False
+    marks, position = stop["stop"], stop.start()
+    if not marks.strip("?!"):
+        return bool(stop["open"])
+    if marks != "." or position == 0:
+        return False
+    if text[position - 1].isspace():
+        word_end = position - 1
+        while word_end > 0 and text[word_end - 1].isspace():
+            word_end -= 1
+        word = _word_before(text, word_end)
+        return (not stop["open"] and _is_ordinary_word(word, lang) or word.isdigit()) \
+            and not _inside_quotation(text, position)
+    word = _word_before(text, position)
+    if "." in word:
+        return False
+    if word.lower() in _listed_words("word", lang):
+        return True
+    if not stop["open"]:
+        return False
+    if word.isdigit():
+        return len(word) > 3 or lang not in _ORDINAL_DOT_LANGUAGES
+    return _is_ordinary_word(word, lang)
+
+
+def _next_is_continuation(text: str, cut: int, lang: str) -> bool:
+    """Whether a cut after a full stop falls inside a sentence: after a listed abbreviation before a
+    lowercase word or a number ("janv. 2001"), inside a version ("v9. 1"), or after an ordinal number
+    in a language that writes one so ("am 3. Mai")."""
+    stop = cut
+    while stop > 0 and text[stop - 1].isspace():
+        stop -= 1
+    if stop == cut or stop == 0 or text[stop - 1] != "." or cut >= len(text):
+        return False
+    word = _word_before(text, stop - 1)
+    following = text[cut]
+    if word.lower() in _listed_words("title", lang):
+        return following.isalnum()
+    if word.lower() in _listed_words("abbreviation", lang):
+        return following.islower() or following.isdigit()
+    if word.isalnum() and not word.isalpha() and not word.isdigit():
+        return following.isdigit()
+    return (word.isdigit() and len(word) <= 3 and lang in _ORDINAL_DOT_LANGUAGES and following.isalpha()
+            and (stop - 1 - len(word) == 0 or text[stop - 2 - len(word)].isspace()))
+
+
+def _opener_start(text: str, cut: int) -> int:
+    """Where a sentence starting at `cut` really starts: before an opening quote that the previous
+    sentence kept (a straight double quote opens only when an even number of them precede it)."""
+    match = _STRANDED_OPENER.search(text, max(0, cut - 12), cut)
+    if match is None:
+        return cut
+    if match[0].startswith('"') and text.count('"', 0, match.start()) % 2:
+        return cut
+    return match.start()
+
+
+def _boundary_cuts(text: str, cuts: set[int], lang: str) -> set[int]:
+    """Boundaries sentencex misses added, its cuts inside a sentence dropped, stranded quotes moved."""
+    for match in _CJK_STOP.finditer(text):
+        cuts.add(match.end())
+    for match in _STOP_BEFORE_CAPITAL.finditer(text, overlapped=True):
+        if _starts_sentence_after_stop(text, match, lang):
+            cuts.add(match.start("open") if match["open"] else match.start("next"))
+    cuts = {cut for cut in cuts if not _next_is_continuation(text, cut, lang)}
+    return {_opener_start(text, cut) if cut else cut for cut in cuts}
+
+
 def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
     for match in _TERMINATOR_BRACKET.finditer(text):
         cuts.add(match.end())
@@ -155,7 +300,7 @@ def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
         piece = text[start:end].rstrip()
         if end < len(text) and _MARKER_ONLY.fullmatch(piece):
             cuts.discard(end)
-        elif (start > 0 and text[start - 1] == "." and _NUMBER_DOT.search(text, 0, start)
+        elif (start > 0 and text[start - 1] == "." and _NUMBER_DOT.search(text, max(0, start - 4), start)
               and text[start].isalpha()):
             cuts.discard(start)
 
@@ -170,27 +315,52 @@ def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
 
     # "voila! -- you have cake": after ! or ? a lowercase word goes on the same sentence.
     for start, _ in _pieces(text, cuts):
-        if (start > 0 and _LOWERCASE_START.match(text, start) and _EXCLAMATION_END.search(text, 0, start)
+        if (start > 0 and _LOWERCASE_START.match(text, start)
+                and _EXCLAMATION_END.search(text, max(0, start - 8), start)
                 and not _LIST_MARKER.match(text, start)):
             cuts.discard(start)
     return cuts
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """`text` cut into spans of at most `_WINDOW_CHARACTERS`, each ending after a likely sentence end
+    (else a line break, else a space) in its second half; short text is one window."""
+    windows, start = [], 0
+    while len(text) - start > _WINDOW_CHARACTERS:
+        limit = start + _WINDOW_CHARACTERS
+        match = _WINDOW_END.search(text, start + _WINDOW_CHARACTERS // 2, limit)
+        end = match.end() if match else limit
+        windows.append((start, end))
+        start = end
+    windows.append((start, len(text)))
+    return windows
+
+
+def _window_spans(text: str, lang: str) -> list[tuple[int, int]]:
+    if not text.strip():
+        return []
+    cuts = _library_cuts(text, lang) | {_next_content(text, 0)}
+    cuts = _adjust_cuts(text, _boundary_cuts(text, cuts, lang))
+    spans = []
+    for start, end in _pieces(text, cuts):
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
 
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """Character offsets (start, end) of each sentence of `text`, stripped of surrounding whitespace.
 
     `lang` is an ISO 639-1 code choosing the terminators and abbreviations (Arabic ؟ and ., CJK 。！？,
-    Devanagari ।, Urdu ۔, ...); an unknown code gets the language-neutral default rules.
+    Devanagari ।, Urdu ۔, ...); an unknown code gets the language-neutral default rules. Work grows
+    linearly with the text: a very long paragraph is segmented in bounded windows.
     """
-    if not text.strip():
-        return []
-    cuts = _adjust_cuts(text, _library_cuts(text, _library_language(lang)) | {_next_content(text, 0)})
-    spans = []
-    for start, end in _pieces(text, cuts):
-        end = len(text[:end].rstrip())
-        if end > start:
-            spans.append((start, end))
-    return spans
+    lang = _library_language(lang)
+    return [(offset + start, offset + end)
+            for offset, window_end in _windows(text)
+            for start, end in _window_spans(text[offset:window_end], lang)]
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
