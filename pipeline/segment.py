@@ -91,10 +91,15 @@ _WORD_BEFORE_STOP = regex.compile(r"(?r)[\p{L}\p{N}\p{M}][\p{L}\p{N}\p{M}.'’-]
 _STRANDED_OPENER = regex.compile(r"(?<=[.!?…。！？][\p{Pe}\p{Pf}\"'»]{0,2}\s+)(?:``|,,|[\"«„“‘])\s?$")
 # Languages writing ordinal numbers with a full stop ("am 3. Mai", "18. yüzyıl").
 _ORDINAL_DOT_LANGUAGES = frozenset("bs cs da de et fi hr hu is lv nb nn no pl sk sl sr tr".split())
-# Sentences longer than this are segmented window by window, each ending at a likely boundary, so that
-# the work per character stays bounded however long a paragraph is.
+# Text longer than this is segmented window by window, so that the work per character stays bounded
+# however long a paragraph is; each window gives up its last sentence, which the next one starts with.
 _WINDOW_CHARACTERS = 20_000
-_WINDOW_END = regex.compile(r"(?r)[.!?…。！？؟۔।][\p{Pe}\p{Pf}\"'»]*\s+(?=\S)|\n\s*|\s+(?=\S)")
+# Quoted passages up to this length stay whole, as sentencex keeps them (a quoted question inside a
+# sentence); longer ones are split into their sentences.
+_LONGEST_QUOTED_PIECE = 300
+# A quotation mark; a straight one between letters is part of a word (Hebrew ד"ר).
+_QUOTATION_MARK = regex.compile(r"[“”„‟«»「」『』]|(?<!\p{L})\"|\"(?!\p{L})")
+_LAST_SPACE = regex.compile(r"(?r)\s+(?=\S)")
 
 
 @cache
@@ -169,7 +174,12 @@ def _next_content(text: str, position: int) -> int:
 
 
 def _library_cuts(text: str, lang: str) -> set[int]:
-    """Sentence starts proposed by sentencex, called per blank-line block (it under-splits long text)."""
+    """Sentence starts proposed by sentencex, called per blank-line block.
+
+    sentencex never cuts between paired quotation marks, however far apart: one stray mark can join
+    a page of sentences. A piece longer than `_LONGEST_QUOTED_PIECE` is segmented again with its
+    quotation marks blanked (same length, so offsets hold).
+    """
     from sentencex import segment
 
     cuts = set()
@@ -179,6 +189,12 @@ def _library_cuts(text: str, lang: str) -> set[int]:
         for piece in segment(lang, block):
             if piece.strip():
                 cuts.add(_next_content(text, position))
+            if len(piece) > _LONGEST_QUOTED_PIECE and _QUOTATION_MARK.search(piece):
+                inner = position
+                for part in segment(lang, _QUOTATION_MARK.sub(" ", piece)):
+                    if part.strip():
+                        cuts.add(_next_content(text, inner))
+                    inner += len(part)
             position += len(piece)
         separator = _BLANK_LINE.match(text, position) if position < len(text) else None
         block_start = position + (len(separator[0]) if separator else 0)
@@ -268,11 +284,12 @@ def _next_is_continuation(text: str, cut: int, lang: str) -> bool:
 
 def _opener_start(text: str, cut: int) -> int:
     """Where a sentence starting at `cut` really starts: before an opening quote that the previous
-    sentence kept (a straight double quote opens only when an even number of them precede it)."""
+    sentence kept (a straight double quote followed by a space opens only when an even number of them
+    precede it)."""
     match = _STRANDED_OPENER.search(text, max(0, cut - 12), cut)
     if match is None:
         return cut
-    if match[0].startswith('"') and text.count('"', 0, match.start()) % 2:
+    if match[0] == '" ' and text.count('"', 0, match.start()) % 2:
         return cut
     return match.start()
 
@@ -322,20 +339,6 @@ def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
     return cuts
 
 
-def _windows(text: str) -> list[tuple[int, int]]:
-    """`text` cut into spans of at most `_WINDOW_CHARACTERS`, each ending after a likely sentence end
-    (else a line break, else a space) in its second half; short text is one window."""
-    windows, start = [], 0
-    while len(text) - start > _WINDOW_CHARACTERS:
-        limit = start + _WINDOW_CHARACTERS
-        match = _WINDOW_END.search(text, start + _WINDOW_CHARACTERS // 2, limit)
-        end = match.end() if match else limit
-        windows.append((start, end))
-        start = end
-    windows.append((start, len(text)))
-    return windows
-
-
 def _window_spans(text: str, lang: str) -> list[tuple[int, int]]:
     if not text.strip():
         return []
@@ -355,12 +358,26 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
 
     `lang` is an ISO 639-1 code choosing the terminators and abbreviations (Arabic ؟ and ., CJK 。！？,
     Devanagari ।, Urdu ۔, ...); an unknown code gets the language-neutral default rules. Work grows
-    linearly with the text: a very long paragraph is segmented in bounded windows.
+    linearly with the text: a long text is segmented in windows of bounded size, each keeping all
+    its sentences but the last, where the next window starts (a single sentence longer than a
+    window is cut at its last space).
     """
     lang = _library_language(lang)
-    return [(offset + start, offset + end)
-            for offset, window_end in _windows(text)
-            for start, end in _window_spans(text[offset:window_end], lang)]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > _WINDOW_CHARACTERS:
+        window = text[start:start + _WINDOW_CHARACTERS]
+        window_spans = _window_spans(window, lang)
+        if len(window_spans) > 1:
+            spans.extend((start + first, start + last) for first, last in window_spans[:-1])
+            start += window_spans[-1][0]
+        else:
+            space = _LAST_SPACE.search(window, _WINDOW_CHARACTERS // 2)
+            end = space.end() if space else _WINDOW_CHARACTERS
+            spans.extend((start + first, start + last) for first, last in _window_spans(window[:end], lang))
+            start += end
+    spans.extend((start + first, start + last) for first, last in _window_spans(text[start:], lang))
+    return spans
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
