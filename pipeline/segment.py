@@ -224,7 +224,8 @@ def _is_ordinary_word(word: str, lang: str) -> bool:
 
 def _inside_quotation(text: str, position: int) -> bool:
     """Whether an odd number of typed quotation marks ('' or a lone ' or ") precede `position`."""
-    return (text.count("''", 0, position) + text.count(" ' ", 0, position) + text.count('"', 0, position)) % 2 == 1
+    marks = sum(text.count(mark, 0, position) for mark in ("''", " ' ", '"'))
+    return marks % 2 == 1
 
 
 def _starts_sentence_after_stop(text: str, stop: regex.Match[str], lang: str) -> bool:
