@@ -5,6 +5,8 @@ from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Iterable
 
+import re
+
 import regex
 
 _BLANK_LINE = regex.compile(r"\n[ \t\p{Zs}]*\n")
@@ -71,14 +73,17 @@ _NUMBER_DOT = regex.compile(r"(?:^|(?<=\s))\d{1,2}\.$")
 _MARKER = r"[•⁃*◦▪–-]?\s?\(?(?P<label>\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{2,5})(?:\)\.?|\.\)?)"
 _LIST_MARKER = regex.compile(rf"(?:^|(?<=\s)){_MARKER}(?=\s)")
 _MARKER_ONLY = regex.compile(rf"{_MARKER}")
+_LONGEST_MARKER_PIECE = 64
 _ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 # A CJK full stop (or an ASCII ! ? right after CJK text) ends a sentence even when a digit or a Latin
 # letter follows ("...完成了。2009年..."); sentencex only cuts before CJK text there.
 _CJK_LETTER = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]"
+# The standard library scans a range of characters several times faster than `regex` does.
+_CJK_PRESENT = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff01-\uff1f]")
 _CJK_STOP = regex.compile(
     rf"[。！？][\p{{Pe}}\p{{Pf}}\"'」』]*(?=[\p{{N}}\p{{Latin}}])"
-    rf"|(?<={_CJK_LETTER})[!?][\p{{Pe}}\p{{Pf}}\"'」』]*(?=[\p{{N}}\p{{Latin}}]|{_CJK_LETTER})"
+    rf"|[!?](?<={_CJK_LETTER}[!?])[\p{{Pe}}\p{{Pf}}\"'」』]*(?=[\p{{N}}\p{{Latin}}]|{_CJK_LETTER})"
 )
 # A stop, its closing quotes or brackets and the space after, before what may open a new sentence: an
 # uppercase letter or a digit, possibly behind an opening quote (",," and "``" are typed quotes).
@@ -88,6 +93,7 @@ _STOP_BEFORE_CAPITAL = regex.compile(
 )
 _WORD_BEFORE_STOP = regex.compile(r"(?r)[\p{L}\p{N}\p{M}][\p{L}\p{N}\p{M}.'’-]*")
 # An opening quote left at the end of the previous sentence ('... Maiolo. "La ...' split after the quote).
+_OPENING_MARKS = frozenset("`,\"«„“‘")
 _STRANDED_OPENER = regex.compile(r"(?<=[.!?…。！？][\p{Pe}\p{Pf}\"'»]{0,2}\s+)(?:``|,,|[\"«„“‘])\s?$")
 # Languages writing ordinal numbers with a full stop ("am 3. Mai", "18. yüzyıl").
 _ORDINAL_DOT_LANGUAGES = frozenset("bs cs da de et fi hr hu is lv nb nn no pl sk sl sr tr".split())
@@ -98,7 +104,7 @@ _WINDOW_CHARACTERS = 20_000
 # sentence); longer ones are split into their sentences.
 _LONGEST_QUOTED_PIECE = 300
 # A quotation mark; a straight one between letters is part of a word (Hebrew ד"ר).
-_QUOTATION_MARK = regex.compile(r"[“”„‟«»「」『』]|(?<!\p{L})\"|\"(?!\p{L})")
+_QUOTATION_MARK = regex.compile(r"[“”„‟«»「」『』]|\"(?:(?<!\p{L}\")|(?!\p{L}))")
 _LAST_SPACE = regex.compile(r"(?r)\s+(?=\S)")
 
 
@@ -162,6 +168,7 @@ def _inline_list_markers(text: str) -> list[regex.Match[str]]:
     return markers if len(markers) > 1 else []
 
 
+@lru_cache(maxsize=1024)
 def _library_language(lang: str) -> str:
     """sentencex's language code: the primary subtag ("zh-Hant" -> "zh"); unknown codes use its default."""
     return lang.replace("_", "-").split("-", 1)[0].strip().lower() or "en"
@@ -272,10 +279,11 @@ def _next_is_continuation(text: str, cut: int, lang: str) -> bool:
     if stop == cut or stop == 0 or text[stop - 1] != "." or cut >= len(text):
         return False
     word = _word_before(text, stop - 1)
+    folded = word.lower()
     following = text[cut]
-    if word.lower() in _listed_words("title", lang):
+    if folded in _listed_words("title", lang):
         return following.isalnum()
-    if word.lower() in _listed_words("abbreviation", lang):
+    if folded in _listed_words("abbreviation", lang):
         return following.islower() or following.isdigit()
     if word.isalnum() and not word.isalpha() and not word.isdigit():
         return following.isdigit()
@@ -297,13 +305,30 @@ def _opener_start(text: str, cut: int) -> int:
 
 def _boundary_cuts(text: str, cuts: set[int], lang: str) -> set[int]:
     """Boundaries sentencex misses added, its cuts inside a sentence dropped, stranded quotes moved."""
-    for match in _CJK_STOP.finditer(text):
-        cuts.add(match.end())
-    for match in _STOP_BEFORE_CAPITAL.finditer(text, overlapped=True):
-        if _starts_sentence_after_stop(text, match, lang):
-            cuts.add(match.start("open") if match["open"] else match.start("next"))
-    cuts = {cut for cut in cuts if not _next_is_continuation(text, cut, lang)}
-    return {_opener_start(text, cut) if cut else cut for cut in cuts}
+    if not text.isascii() and _CJK_PRESENT.search(text):
+        for match in _CJK_STOP.finditer(text):
+            cuts.add(match.end())
+    if _full_stop_ends_sentences(lang):
+        for match in _STOP_BEFORE_CAPITAL.finditer(text):
+            cut = match.start("open") if match["open"] else match.start("next")
+            if cut not in cuts and _starts_sentence_after_stop(text, match, lang):
+                cuts.add(cut)
+    kept = set()
+    for cut in cuts:
+        if cut and _next_is_continuation(text, cut, lang):
+            continue
+        if cut > 1 and (text[cut - 1] in _OPENING_MARKS or text[cut - 2] in _OPENING_MARKS):
+            cut = _opener_start(text, cut)
+        kept.add(cut)
+    return kept
+
+
+@cache
+def _full_stop_ends_sentences(lang: str) -> bool:
+    """Whether `lang` ends sentences with "." (Armenian, for one, ends them with "։")."""
+    from sentencex import segment
+
+    return len(segment(lang, "Abc xyz. Abc xyz.")) > 1
 
 
 def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
@@ -315,8 +340,8 @@ def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
         cuts -= set(range(marker.start() + 1, _next_content(text, marker.end()) + 1))
 
     for start, end in _pieces(text, cuts):
-        piece = text[start:end].rstrip()
-        if end < len(text) and _MARKER_ONLY.fullmatch(piece):
+        if (end < len(text) and end - start <= _LONGEST_MARKER_PIECE
+                and _MARKER_ONLY.fullmatch(text[start:end].rstrip())):
             cuts.discard(end)
         elif (start > 0 and text[start - 1] == "." and _NUMBER_DOT.search(text, max(0, start - 4), start)
               and text[start].isalpha()):
@@ -333,7 +358,8 @@ def _adjust_cuts(text: str, cuts: set[int]) -> set[int]:
 
     # "voila! -- you have cake": after ! or ? a lowercase word goes on the same sentence.
     for start, _ in _pieces(text, cuts):
-        if (start > 0 and _LOWERCASE_START.match(text, start)
+        if (start > 0 and (text[start].islower() or text[start] in "-–—")
+                and _LOWERCASE_START.match(text, start)
                 and _EXCLAMATION_END.search(text, max(0, start - 8), start)
                 and not _LIST_MARKER.match(text, start)):
             cuts.discard(start)
@@ -364,6 +390,8 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     window is cut at its last space).
     """
     lang = _library_language(lang)
+    if len(text) <= _WINDOW_CHARACTERS:
+        return _window_spans(text, lang)
     spans: list[tuple[int, int]] = []
     start = 0
     while len(text) - start > _WINDOW_CHARACTERS:
