@@ -70,7 +70,7 @@ _EXCLAMATION_END = regex.compile(r"[!?][\"'”’»]?\s*$")
 _LOWERCASE_START = regex.compile(r"(?:[-–—]+\s*)*\p{Ll}")
 _TERMINATOR_BRACKET = regex.compile(r"[.!?…。！？؟۔।][\"'”’»]?[)\]}）]\s+(?=[\"'“‘«(]?\p{Lu})")
 _NUMBER_DOT = regex.compile(r"(?:^|(?<=\s))\d{1,2}\.$")
-_MARKER = r"[•⁃*◦▪–-]?\s?\(?(?P<label>\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{2,5})(?:\)\.?|\.\)?)"
+_MARKER = r"[•⁃*◦▪–-]?\s?\(?(?P<label>\d{1,4}|[a-zA-Z]|[ivxlcIVXLC]{2,5})(?:\)\.?|\.\)?)"
 _LIST_MARKER = regex.compile(rf"(?:^|(?<=\s)){_MARKER}(?=\s)")
 _MARKER_ONLY = regex.compile(rf"{_MARKER}")
 _LONGEST_MARKER_PIECE = 64

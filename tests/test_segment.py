@@ -204,6 +204,8 @@ def test_a_short_quoted_question_stays_inside_its_sentence_and_a_long_quote_is_s
         ("fr", "Elle est arrivée le 5 janv. 1990 à Lyon.", ["Elle est arrivée le 5 janv. 1990 à Lyon."]),
         ("de", "Die Kirche stammt aus dem 14. Jahrhundert. Sie wurde 1950 erneuert.",
          ["Die Kirche stammt aus dem 14. Jahrhundert.", "Sie wurde 1950 erneuert."]),
+        ("en", "1024. Duties of the tenant. The tenant pays the rent.",
+         ["1024. Duties of the tenant.", "The tenant pays the rent."]),
         ("id", "Kuliah dibuka oleh Prof. Ir. Hadi Santoso pagi ini.",
          ["Kuliah dibuka oleh Prof. Ir. Hadi Santoso pagi ini."]),
     ],
