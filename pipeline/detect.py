@@ -21,7 +21,7 @@ of the set, with the low confidence that such text gets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -43,6 +43,9 @@ FASTTEXT_ACCEPT_MIN_LETTERS = 15
 # fastText's cost grows with the text; past a sentence or two more text no longer changes its answer
 # (on the benchmark's mixed paragraphs, 200 characters name the main language more often than 500).
 FASTTEXT_MAX_CHARACTERS = 200
+# On text of this many letters fastText is unsure of, lingua weighs only fastText's best few languages.
+LINGUA_SHORTLIST_MIN_LETTERS = 40
+LINGUA_SHORTLIST = 4
 # langdetect breaks fastText/lingua disagreements only on text of this many letters.
 TIE_BREAK_MIN_LETTERS = 40
 
@@ -100,7 +103,7 @@ def _fasttext_code(label: str) -> str:
     return _code(label.removeprefix("__label__"))
 
 
-@cache
+@lru_cache(maxsize=256)
 def _lingua_detector(languages: frozenset[str]):
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
@@ -225,7 +228,12 @@ def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAG
 
 
 def _language_probabilities(text: str, languages: frozenset[str], letters: int) -> dict[str, float]:
-    return _probabilities_of([text], [letters], languages)[0]
+    """The cascade for one text: `_probabilities_of` without the batch's lists."""
+    if not letters:
+        return {}
+    flat = _fasttext_input(text, letters)
+    verdict = _fasttext_verdict(flat, letters)
+    return _cascade(text, flat, languages, letters) if verdict is None else verdict
 
 
 def _probabilities_of(texts: Sequence[str], letters: Sequence[int], languages: frozenset[str]
@@ -248,8 +256,10 @@ def _fasttext_verdict(flat: str, letters: int) -> dict[str, float] | None:
         return None
     # Its best language alone is found faster than ten ranked, with the same probability (no two
     # lid.176 labels share a code).
-    best, best_probability = next(iter(_fasttext_candidates(flat, 1).items()), (UNDETERMINED, 0.0))
-    return {best: best_probability} if best_probability >= FASTTEXT_ACCEPT_PROBABILITY else None
+    labels, scores = _fasttext_model().predict(flat, k=1)
+    if not labels or scores[0] < FASTTEXT_ACCEPT_PROBABILITY:
+        return None
+    return {_fasttext_code(labels[0]): min(float(scores[0]), 1.0)}
 
 
 def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> dict[str, float]:
@@ -257,7 +267,8 @@ def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> d
     fasttext = _fasttext_candidates(flat, _FASTTEXT_CANDIDATES)
     best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
     fasttext_votes = _restricted(fasttext, languages)
-    lingua_votes = _restricted(_lingua_probabilities(text, languages), languages)
+    lingua_candidates = _lingua_candidates(fasttext_votes, languages, letters)
+    lingua_votes = _restricted(_lingua_probabilities(text, lingua_candidates), languages)
     if not lingua_votes:
         return {best: best_probability}
     if letters < TIE_BREAK_MIN_LETTERS or _top(fasttext_votes) == _top(lingua_votes):
@@ -269,6 +280,17 @@ def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> d
         for code, probability in vote.items():
             combined[code] = combined.get(code, 0.0) + probability / len(votes)
     return combined
+
+
+def _lingua_candidates(fasttext_votes: dict[str, float], languages: frozenset[str], letters: int
+                       ) -> frozenset[str]:
+    """The languages lingua weighs for a text fastText is unsure of: on a sentence or more, the
+    `LINGUA_SHORTLIST` of `languages` fastText ranks best (lingua's cost grows with its languages, and
+    on that much text the right one is among fastText's first few); on shorter text, all of them."""
+    if letters < LINGUA_SHORTLIST_MIN_LETTERS or len(fasttext_votes) < LINGUA_SHORTLIST:
+        return languages
+    ranked = sorted(fasttext_votes, key=fasttext_votes.__getitem__, reverse=True)
+    return frozenset(ranked[:LINGUA_SHORTLIST])
 
 
 def _top(probabilities: dict[str, float]) -> str:
@@ -290,6 +312,10 @@ def _detect_language(text: str, languages: frozenset[str], letters: int) -> tupl
 
 
 def _decision(probabilities: dict[str, float]) -> tuple[str, float]:
+    if len(probabilities) == 1:
+        # fastText's sure answer: one language, a probability in [0, 1].
+        ((code, probability),) = probabilities.items()
+        return code, round(probability, _SCORE_DECIMALS)
     if not probabilities:
         return UNDETERMINED, 0.0
     code = _top(probabilities)

@@ -173,3 +173,30 @@ def test_unsure_text_long_enough_is_decided_by_a_vote_over_fasttexts_candidates(
     assert len(probabilities) > 1
     assert sum(probabilities.values()) == pytest.approx(1.0)
     assert detect_language(text)[0] == "fr"
+
+
+ONE_CALL_AND_BATCH_TEXTS = [
+    MIXED_DOCUMENT[0],
+    "Les premiers travaux doivent commencer dès le mois de mai.",
+    "Ele disse que a reunião terminou tarde ontem à noite na cidade.",
+    "Kapal itu berangkat dari pelabuhan pada pagi hari yang cerah.",
+    "Hallo",
+    "12345",
+]
+
+
+def test_one_call_and_a_batch_give_the_same_answers() -> None:
+    batch = detect.detect_documents([[text] for text in ONE_CALL_AND_BATCH_TEXTS])
+    one_by_one = [detect_language(text) for text in ONE_CALL_AND_BATCH_TEXTS]
+    assert [(result.own[0].lang, result.own[0].score) for result in batch] == one_by_one
+    assert one_by_one[-1] == ("und", 0.0)
+
+
+def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_text() -> None:
+    votes = {"pt": 0.4, "es": 0.3, "gl": 0.0, "it": 0.1, "fr": 0.05, "ro": 0.01}
+    languages = frozenset(votes) | {"en", "de"}
+    long_text, short_text = detect.LINGUA_SHORTLIST_MIN_LETTERS, detect.LINGUA_SHORTLIST_MIN_LETTERS - 1
+    shortlist = detect._lingua_candidates(votes, languages, long_text)
+    assert shortlist == frozenset(["pt", "es", "it", "fr"][:detect.LINGUA_SHORTLIST])
+    assert detect._lingua_candidates(votes, languages, short_text) == languages
+    assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == languages

@@ -128,3 +128,126 @@ def test_golden_sample_regression(benchmarks_dir: Path, name: str) -> None:
                 if _normalised(split_sentences(case["text"], case["lang"])) != _normalised(case["sentences"])]
     assert len(sample) == 20
     assert len(failures) <= 1, failures
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("zh", "会议在下午结束了。2015年他回到了上海。", ["会议在下午结束了。", "2015年他回到了上海。"]),
+        ("zh", "新版本已经发布。Linux用户可以下载。", ["新版本已经发布。", "Linux用户可以下载。"]),
+        ("ja", "試合は雨で中止になった。3月に再開する予定だ。", ["試合は雨で中止になった。", "3月に再開する予定だ。"]),
+        ("ja", "本当に行くの?明日は雨だよ。", ["本当に行くの?", "明日は雨だよ。"]),
+    ],
+)
+def test_cjk_full_stop_before_a_digit_or_latin_letter_ends_a_sentence(
+        lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "If the train is late, call me. We can still make the show.",
+         ["If the train is late, call me.", "We can still make the show."]),
+        ("es", "Le pregunté si vendría y dijo que no. Después se marchó.",
+         ["Le pregunté si vendría y dijo que no.", "Después se marchó."]),
+        ("it", "Non ci sono mai stato, ma lui sì. Ne parla spesso.",
+         ["Non ci sono mai stato, ma lui sì.", "Ne parla spesso."]),
+    ],
+)
+def test_common_words_listed_as_abbreviations_still_end_a_sentence(
+        lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("fr", "Le ministre a parlé d'une « crise durable ». Le débat reprend demain.",
+         ["Le ministre a parlé d'une « crise durable ».", "Le débat reprend demain."]),
+        ("en", 'The guard shouted "Stop!" Nobody moved.', ['The guard shouted "Stop!"', "Nobody moved."]),
+        ("en", 'The meeting ended late. "We will vote on Friday," the chair said.',
+         ["The meeting ended late.", '"We will vote on Friday," the chair said.']),
+        ("uk", "Директор довго мовчав. «Ми відкриємо школу восени», — сказав він.",
+         ["Директор довго мовчав.", "«Ми відкриємо школу восени», — сказав він."]),
+        ("nl", "De trainer knikte. ,,We waren vandaag gewoon beter.''",
+         ["De trainer knikte.", ",,We waren vandaag gewoon beter.''"]),
+    ],
+)
+def test_quotes_and_guillemets_stay_with_their_own_sentence(
+        lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+def test_a_short_quoted_question_stays_inside_its_sentence_and_a_long_quote_is_split() -> None:
+    assert split_sentences('She wrote "Why now? Who asked?" on the board.', "en") == [
+        'She wrote "Why now? Who asked?" on the board.']
+    quoted = " ".join(f"Our team visited the harbour number {number} on the first morning."
+                      for number in range(8))
+    sentences = split_sentences(f'The captain said "{quoted}" Then the ship left.', "en")
+    assert len(sentences) == 9
+    assert sentences[1] == "Our team visited the harbour number 1 on the first morning."
+    assert sentences[-1] == "Then the ship left."
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "The fix ships in release v9. 1 of the tools.",
+         ["The fix ships in release v9. 1 of the tools."]),
+        ("en", "Prices rose 3.5% in the spring. Rents followed.",
+         ["Prices rose 3.5% in the spring.", "Rents followed."]),
+        ("en", "They moved to the coast in 2009. The town was small.",
+         ["They moved to the coast in 2009.", "The town was small."]),
+        ("en", "Please read No. 12 before the exam. It is short.",
+         ["Please read No. 12 before the exam.", "It is short."]),
+        ("fr", "Elle est arrivée le 5 janv. 1990 à Lyon.", ["Elle est arrivée le 5 janv. 1990 à Lyon."]),
+        ("de", "Die Kirche stammt aus dem 14. Jahrhundert. Sie wurde 1950 erneuert.",
+         ["Die Kirche stammt aus dem 14. Jahrhundert.", "Sie wurde 1950 erneuert."]),
+        ("en", "1024. Duties of the tenant. The tenant pays the rent.",
+         ["1024. Duties of the tenant.", "The tenant pays the rent."]),
+        ("id", "Kuliah dibuka oleh Prof. Ir. Hadi Santoso pagi ini.",
+         ["Kuliah dibuka oleh Prof. Ir. Hadi Santoso pagi ini."]),
+    ],
+)
+def test_numbers_versions_dates_and_titles_next_to_a_full_stop(
+        lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+def test_tokenised_text_splits_at_a_full_stop_standing_alone() -> None:
+    assert split_sentences("Giá xăng tăng mạnh . Người dân lo lắng .", "vi") == [
+        "Giá xăng tăng mạnh .", "Người dân lo lắng ."]
+
+
+def _assert_spans_rebuild(text: str, spans: list[tuple[int, int]]) -> None:
+    assert spans == sorted(spans)
+    assert all(text[start:end] == text[start:end].strip() and end > start for start, end in spans)
+    gaps = [text[:spans[0][0]]] + [text[end:start] for (_, end), (start, _) in zip(spans, spans[1:])]
+    assert all(not gap.strip() for gap in gaps + [text[spans[-1][1]:]])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_very_long_paragraph_is_segmented_with_exact_offsets(lang: str) -> None:
+    if lang == "zh":
+        sentences = [f"第{number}号列车准时到达了车站。" for number in range(6000)]
+        text = "".join(sentences)
+    else:
+        sentences = [f"Train {number} reached the station on time." for number in range(6000)]
+        text = " ".join(sentences)
+    assert len(text) > 90_000
+    spans = sentence_spans(text, lang)
+    _assert_spans_rebuild(text, spans)
+    assert [text[start:end] for start, end in spans] == sentences
+
+
+def test_a_long_sentence_without_stops_is_kept_in_bounded_pieces_with_exact_offsets() -> None:
+    text = " ".join(f"word{number}" for number in range(30_000))
+    spans = sentence_spans(text, "en")
+    _assert_spans_rebuild(text, spans)
+    assert "".join(text[start:end] + " " for start, end in spans).split() == text.split()
+
+
+def test_a_stray_quotation_mark_does_not_join_a_page_of_sentences() -> None:
+    text = 'He said "hello. ' + " ".join(f"The bus number {number} left early." for number in range(40))
+    assert len(split_sentences(text, "en")) == 41
