@@ -286,7 +286,8 @@ class _ShardProcessor:
                 else:
                     reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate "
                               "lines removed)")
-                    rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record))
+                    rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record,
+                                          raw.record_id))
         with self._timed("detect"):
             try:
                 detected: list[DocumentLanguages | None] = list(
@@ -502,14 +503,15 @@ class _ShardProcessor:
 def _processing_error(raw: RawDocument, stage: str, error: Exception) -> Reject:
     message = " ".join(str(error).split()) or "no message"
     return Reject(raw.source_path, RejectReason.PROCESSING_ERROR,
-                  f"{stage}: {type(error).__name__}: {message}", raw.source_record)
+                  f"{stage}: {type(error).__name__}: {message}", raw.source_record, raw.record_id)
 
 
 def _duplicate(document: _Prepared, earlier: tuple[str, str | None]) -> Reject:
     path, record = earlier
     where = f"{path} ({record})" if record else path
     return Reject(document.raw.source_path, RejectReason.DUPLICATE,
-                  f"same content as {where} (doc_id {document.raw.doc_id})", document.raw.source_record)
+                  f"same content as {where} (doc_id {document.raw.doc_id})", document.raw.source_record,
+                  document.raw.record_id)
 
 
 def _quality(pair: SentencePair | ParagraphPair) -> dict[str, Any]:
@@ -557,6 +559,7 @@ def _document_row(document: _Prepared, paragraphs: Sequence[ParagraphPair], sent
                      if pair.translation.model and pair.translation.status is TranslationStatus.TRANSLATED})
     return {
         "doc_id": raw.doc_id, "source_path": raw.source_path, "source_record": raw.source_record,
+        "record_id": raw.record_id,
         "source_format": raw.source_format, "encoding": raw.encoding, "n_bytes": raw.n_bytes,
         "url": raw.metadata.get("url"),
         "lang_score": float(document.document_language.score),
@@ -575,6 +578,7 @@ def _document_row(document: _Prepared, paragraphs: Sequence[ParagraphPair], sent
 
 def _reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
     return {"source_path": reject.source_path, "source_record": reject.source_record,
+            "record_id": reject.record_id,
             "reason": str(reject.reason), "detail": reject.detail, "run_id": run_id, "rejected_at": now}
 
 
