@@ -375,7 +375,8 @@ def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Re
                       record_id)
     text = unicodedata.normalize("NFC", _valid_unicode(text))
     if not text.strip():
-        return Reject(path, RejectReason.EMPTY, f"line {line_number}: 'text' is empty", line_record, record_id)
+        return Reject(path, RejectReason.EMPTY, f"line {line_number}: 'text' is empty", line_record,
+                      record_id)
     return RawDocument(
         doc_id=content_id(text), source_path=path, source_format="jsonl", text=text, encoding="utf-8",
         n_bytes=len(raw), source_record=line_record, metadata=_scalar_metadata(record), record_id=record_id)
