@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pipeline.align import ParagraphPair, SentencePair, align_paragraph, align_sentences
+from pipeline.align import (ParagraphPair, SentencePair, align_paragraph, align_sentences,
+                            without_bidi_controls)
 from pipeline.records import (CleanedDocument, LanguageGuess, RawDocument, Reject, RejectReason, Translation,
                               TranslationStatus)
 from pipeline.schemas import SCHEMAS
@@ -256,7 +257,10 @@ class _ShardProcessor:
         return self._plans[lang]
 
     def _fingerprint(self, languages: Sequence[LanguageGuess]) -> str:
-        foreign = sorted({guess.lang for guess in languages} - {ENGLISH})
+        return self._fingerprint_of({guess.lang for guess in languages})
+
+    def _fingerprint_of(self, languages: set[str]) -> str:
+        foreign = sorted(languages - {ENGLISH})
         plan = {lang: self._translation_plan(lang) for lang in foreign}
         described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
                      "languages": plan}
@@ -276,6 +280,9 @@ class _ShardProcessor:
         cleaned: list[tuple[RawDocument, CleanedDocument]] = []
         with self._timed("clean"):
             for raw in raws:
+                if self._already_done(raw):
+                    self.skipped += 1
+                    continue
                 try:
                     document = clean(raw.text, metadata=raw.metadata)
                 except Exception as error:  # one bad document must not stop the batch
@@ -327,6 +334,24 @@ class _ShardProcessor:
                 prepared.append(candidate)
         return prepared
 
+    def _already_done(self, raw: RawDocument) -> bool:
+        """True when the output already holds this content, processed with the translation set-up this
+        run would use: decided from the content hash and the languages the output records, before any
+        cleaning, so that a rerun of unchanged inputs costs ingest only. Detection is deterministic,
+        so the recorded paragraph languages are the ones this run would find."""
+        if self.settings.force:
+            return False
+        existing = self._committed.get(raw.doc_id)
+        if existing is None or existing.run_id == self.settings.run_id or existing.paragraph_langs is None:
+            return False
+        earlier = self._seen.get(raw.doc_id)
+        if earlier is not None and earlier != (raw.source_path, raw.source_record):
+            return False   # decided later: a duplicate within this run
+        try:
+            return self._fingerprint_of(set(existing.paragraph_langs)) == existing.models_fingerprint
+        except Exception:  # the full path decides, and rejects the document if it must
+            return False
+
     @staticmethod
     def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject]
                       ) -> DocumentLanguages | None:
@@ -369,7 +394,7 @@ class _ShardProcessor:
         failed: set[int] = set()
         for lang, texts in wanted.items():
             try:
-                english = self.translator.translate(lang, list(texts))
+                english = self.translator.translate(lang, [without_bidi_controls(text) for text in texts])
                 translations[lang] = dict(zip(texts, english, strict=True))
                 continue
             except ModelUnavailableError:
@@ -385,7 +410,8 @@ class _ShardProcessor:
                 if not own or position in failed:
                     continue
                 try:
-                    translations[lang].update(zip(own, self.translator.translate(lang, own), strict=True))
+                    english = self.translator.translate(lang, [without_bidi_controls(text) for text in own])
+                    translations[lang].update(zip(own, english, strict=True))
                 except ModelUnavailableError:
                     raise
                 except Exception as error:

@@ -41,7 +41,8 @@ _QUALITY_FIELDS = [
     _field("quality_flags", _STRINGS,
            "warnings raised by the signals above: length_ratio_low, length_ratio_high, "
            "numbers_mismatch, urls_mismatch, repeated_words, copied_source, output_not_latin; "
-           "empty when none, null unless translated"),
+           "empty when none, null unless translated; bidi_controls (the source holds bidirectional "
+           "controls) on any row"),
 ]
 
 _STATUS_FIELDS = [

@@ -56,7 +56,8 @@ PAUSE_BEFORE_COMMIT_ENV = "PIPELINE_TEST_PAUSE_BEFORE_COMMIT"
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED.json"
 PUBLISH_ORDER = ("documents", "paragraphs", "sentences")
-_DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record"]
+_DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record",
+                           "paragraph_langs"]
 _REJECT_INDEX_COLUMNS = ["source_path", "source_record", "reason"]
 
 
@@ -187,6 +188,7 @@ class CommittedDocument:
     models_fingerprint: str
     source_path: str
     source_record: str | None
+    paragraph_langs: list[str] | None = None
 
 
 class _CommittedDocuments(Mapping[str, CommittedDocument]):
