@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -56,17 +56,23 @@ VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepie
 
 @dataclass(frozen=True)
 class Shard:
-    """A group of input files processed together."""
+    """A group of input files processed together, and the rejects the plan decided for its share of
+    the inputs (a link out of an input directory, a loop): a shard given the link's path alone could
+    not tell that it came from a directory walk, so the decision travels with it."""
 
     index: int
     inputs: tuple[str, ...]
+    rejects: tuple[tuple[str, str, str], ...] = ()     # (source_path, reason, detail)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "inputs": list(self.inputs)}
+        return {"index": self.index, "inputs": list(self.inputs),
+                "rejects": [list(item) for item in self.rejects]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Shard:
-        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]))
+        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]),
+                   rejects=tuple((str(path), str(reason), str(detail))
+                                 for path, reason, detail in data.get("rejects", ())))
 
 
 @dataclass(frozen=True)
@@ -151,9 +157,18 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
         recovery = store.recover()
     if any(recovery.to_dict().values()):
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
-    entries = [item.source_path if isinstance(item, Reject) else str(item) for item in expand_inputs(inputs)]
-    return [Shard(index, tuple(entries[start:start + size]))
-            for index, start in enumerate(range(0, len(entries), size))]
+    entries = list(expand_inputs(inputs))
+    shards = []
+    for index, start in enumerate(range(0, len(entries), size)):
+        chunk = entries[start:start + size]
+        shards.append(Shard(
+            index,
+            tuple(str(item) for item in chunk if not isinstance(item, Reject))
+            + tuple(item.source_path for item in chunk
+                    if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND),
+            tuple((item.source_path, str(item.reason), item.detail) for item in chunk
+                  if isinstance(item, Reject) and item.reason is not RejectReason.NOT_FOUND)))
+    return shards
 
 
 # -- processing --------------------------------------------------------------------------------------
@@ -216,7 +231,8 @@ class _ShardProcessor:
     def run(self) -> None:
         from pipeline.ingest import read_documents
 
-        documents = iter(read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
+        planned = (Reject(path, RejectReason(reason), detail) for path, reason, detail in self.shard.rejects)
+        documents = chain(planned, read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
         try:
             while True:
                 # What is alive between batches (modules, loaded detectors, this shard's state) lives as

@@ -183,12 +183,17 @@ def _language(lang: str, encoding: str | None = None):
     return check
 
 
-def _valid_unicode_everywhere(documents: pd.DataFrame, paragraphs: pd.DataFrame, sentences: pd.DataFrame) -> None:
-    for column in ("source_path", "record_id", "url", "title"):
-        for value in documents[column].dropna():
-            value.encode("utf-8")   # raises on a lone surrogate
-    assert sentences["src_text"].str.contains("\ufffd").any() or documents["record_id"].str.contains(
-        "\ufffd").any() or documents["source_path"].str.contains(r"\\x", regex=False).any()
+def _valid_unicode(column: str, expected: str) -> Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], None]:
+    """Every text column is valid UTF-8, and `column` of the document holds `expected` in its place."""
+    def check(documents: pd.DataFrame, paragraphs: pd.DataFrame, sentences: pd.DataFrame) -> None:
+        for frame in (documents, paragraphs, sentences):
+            for name in frame.columns:
+                if frame[name].dtype == object or str(frame[name].dtype) == "str":
+                    for value in frame[name].dropna():
+                        if isinstance(value, str):
+                            value.encode("utf-8")   # raises on a lone surrogate
+        assert documents[column].str.contains(expected, regex=False).all(), documents[column].tolist()
+    return check
 
 
 def cases() -> list[Case]:
@@ -197,17 +202,19 @@ def cases() -> list[Case]:
     return [
         # 1. inputs that aborted the whole run
         Case("jsonl_surrogate_text", _jsonl(_record(id="s1", text=prose("st") + " \ud800 end.")), 1,
-             check=_valid_unicode_everywhere),
+             check=_valid_unicode("record_id", "s1")),
         Case("jsonl_surrogate_id", _jsonl(_record(id="bad\udfffid", text=prose("sid"))), 1,
-             check=_valid_unicode_everywhere),
-        Case("jsonl_surrogate_url", _jsonl(_record(url="http://x.org/\ud800", text=prose("su") + " \udc00")), 1),
-        Case("jsonl_surrogate_title", _jsonl(_record(title="T\udbff", text=prose("stitle") + " \ud800"), ), 1),
+             check=_valid_unicode("record_id", "bad\ufffdid")),
+        Case("jsonl_surrogate_url", _jsonl(_record(url="http://x.org/\ud800", text=prose("su") + " \udc00")), 1,
+             check=_valid_unicode("url", "http://x.org/\ufffd")),
+        Case("jsonl_surrogate_title", _jsonl(_record(title="T\udbff", text=prose("stitle") + " \ud800")), 1,
+             check=_valid_unicode("title", "T\ufffd")),
         Case("jsonl_surrogate_key", _jsonl('{"\\ud800k": "v", "text": "%s \\udfff"}' % prose("skey")), 1),
         Case("jsonl_escaped_pair_ok", _jsonl(_record(text=prose("emoji") + " \U0001F600")), 1),
         Case("filename_not_utf8", _non_utf8_name(b"\xff\xfe.txt", prose("nameff")), 1,
-             check=_valid_unicode_everywhere),
+             check=_valid_unicode("source_path", "/\\xff\\xfe.txt")),
         Case("filename_latin1", _non_utf8_name(b"caf\xe9 r\xe9sum\xe9.txt", prose("namee9")), 1,
-             check=_valid_unicode_everywhere),
+             check=_valid_unicode("source_path", "/caf\\xe9 r\\xe9sum\\xe9.txt")),
         Case("symlink_loop", _links(("a.txt", "b.txt"), ("b.txt", "a.txt")), 0, {"unreadable": 2}),
         Case("symlink_to_itself", _links(("self.txt", "self.txt")), 0, {"unreadable": 1}),
         Case("symlink_dangling", _links(("gone.txt", "missing.txt")), 0, {"unreadable": 1}),
