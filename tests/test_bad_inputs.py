@@ -170,7 +170,8 @@ def _flagged_bidi(documents: pd.DataFrame, paragraphs: pd.DataFrame, sentences: 
     assert len(with_controls) > 0   # the source stays faithful ...
     assert with_controls["quality_flags"].map(lambda flags: "bidi_controls" in list(flags)).all()
     clean = sentences[~sentences["src_text"].str.contains(f"[{BIDI}]")]
-    assert not clean["quality_flags"].map(lambda flags: flags is not None and "bidi_controls" in list(flags)).any()
+    assert not clean["quality_flags"].map(
+        lambda flags: flags is not None and "bidi_controls" in list(flags)).any()
     flagged_paragraphs = paragraphs["quality_flags"].map(lambda flags: "bidi_controls" in list(flags or ()))
     assert flagged_paragraphs.any()
 
@@ -205,7 +206,8 @@ def cases() -> list[Case]:
              check=_valid_unicode("record_id", "s1")),
         Case("jsonl_surrogate_id", _jsonl(_record(id="bad\udfffid", text=prose("sid"))), 1,
              check=_valid_unicode("record_id", "bad\ufffdid")),
-        Case("jsonl_surrogate_url", _jsonl(_record(url="http://x.org/\ud800", text=prose("su") + " \udc00")), 1,
+        Case("jsonl_surrogate_url",
+             _jsonl(_record(url="http://x.org/\ud800", text=prose("su") + " \udc00")), 1,
              check=_valid_unicode("url", "http://x.org/\ufffd")),
         Case("jsonl_surrogate_title", _jsonl(_record(title="T\udbff", text=prose("stitle") + " \ud800")), 1,
              check=_valid_unicode("title", "T\ufffd")),
@@ -227,12 +229,14 @@ def cases() -> list[Case]:
              subprocess=True),
         Case("dev_zero_in_directory", _links(("zero.jsonl", "/dev/zero")), 0, {"outside_input": 1},
              subprocess=True),
-        Case("dev_null_given", _symlink_given("null.txt", "/dev/null"), 0, {"special_file": 1}, subprocess=True),
+        Case("dev_null_given", _symlink_given("null.txt", "/dev/null"), 0, {"special_file": 1},
+             subprocess=True),
         Case("socket_txt", _socket("s.txt"), 0, {"special_file": 1}, subprocess=True),
         Case("jsonl_line_over_limit", _jsonl(_record(text="x" * (MAX_INPUT_BYTES + 10)),
                                              _record(text=prose("afterlong"))), 1, {"too_large": 1}),
-        Case("jsonl_unterminated_huge_line", _bytes("tail.jsonl", (_record(text=prose("beforehuge")) + "\n").encode()
-                                                    + b'{"text": "' + b"y" * (3 * MAX_INPUT_BYTES)), 1,
+        Case("jsonl_unterminated_huge_line",
+             _bytes("tail.jsonl", (_record(text=prose("beforehuge")) + "\n").encode()
+                    + b'{"text": "' + b"y" * (3 * MAX_INPUT_BYTES)), 1,
              {"too_large": 1}),
         Case("file_over_limit", _sparse("huge.txt", 40 * MAX_INPUT_BYTES), 0, {"too_large": 1}),
         # 3. large inputs under the limit
@@ -253,7 +257,8 @@ def cases() -> list[Case]:
         Case("jsonl_deeply_nested", _jsonl("[" * 100000 + "]" * 100000, _record(text=prose("deep"))), 1,
              {"malformed_jsonl": 1}),
         Case("jsonl_empty_file", _bytes("empty.jsonl", b""), 0, {"empty": 1}),
-        Case("jsonl_bom_first_line", _bytes("bom.jsonl", codecs.BOM_UTF8 + _record(text=prose("bom")).encode()), 1),
+        Case("jsonl_bom_first_line",
+             _bytes("bom.jsonl", codecs.BOM_UTF8 + _record(text=prose("bom")).encode()), 1),
         # 6. encodings called binary before
         Case("utf16le_nobom_arabic", _text("ar16le.txt", arabic("le"), "utf-16-le"), 1,
              check=_language("ar", "utf-16-le")),
@@ -268,7 +273,8 @@ def cases() -> list[Case]:
         Case("bel_and_backspace", _text("bell.txt", prose("bell").replace(" during", "\x07 during", 2)
                                         .replace("residents", "resi\x08dents", 1)), 1, check=_language("en")),
         Case("utf16_with_bom_russian", _bytes("ru.txt", codecs.BOM_UTF16_LE + (
-            "Городской совет обсудил новый бюджет во вторник. Жители задали много вопросов.").encode("utf-16-le")),
+            "Городской совет обсудил новый бюджет во вторник. Жители задали много вопросов."
+        ).encode("utf-16-le")),
              1, check=_language("ru")),
         Case("cp1256_arabic", _text("cp1256.txt", arabic("cp"), "cp1256"), 1, check=_language("ar")),
         Case("gb18030_chinese", _text("gb.txt", chinese("gb") * 3, "gb18030"), 1, check=_language("zh")),
@@ -284,12 +290,15 @@ def cases() -> list[Case]:
              1, {"duplicate": 1}),
         Case("empty_file", _bytes("empty.txt", b""), 0, {"empty": 1}),
         Case("whitespace_only", _bytes("blank.md", b" \n\t\r\n  \n"), 0, {"empty": 1}),
-        Case("png_named_txt", _bytes("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4), 0, {"binary": 1}),
+        Case("png_named_txt", _bytes("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4), 0,
+             {"binary": 1}),
         Case("random_binary", _bytes("noise.txt", bytes((n * 7919) % 256 for n in range(4096))), 0,
              {"binary": 1}),
-        Case("damaged_utf8", _bytes("damaged.txt", chinese("d").encode() * 3 + b"\xff\xfe" + chinese("e").encode()),
+        Case("damaged_utf8",
+             _bytes("damaged.txt", chinese("d").encode() * 3 + b"\xff\xfe" + chinese("e").encode()),
              0, {"undecodable": 1}),
-        Case("directory_named_txt", lambda directory: (directory / "folder.txt").mkdir(), 0, {"unreadable": 1}),
+        Case("directory_named_txt", lambda directory: (directory / "folder.txt").mkdir(), 0,
+             {"unreadable": 1}),
         Case("unsupported_format_given", _given("report.pdf", b"%PDF-1.7"), 0, {"unsupported_format": 1}),
         Case("html_without_text", _bytes("empty.html", b"<html><head><script>var a=1;</script></head><body>"
                                          b"</body></html>"), 0, {"no_text": 1}),
@@ -406,7 +415,8 @@ def test_all_cases_in_one_run_account_for_every_input(corpus: list[Case], tmp_pa
         counts = {
             len(pd.read_parquet(directory)),
             ds.dataset(directory, partitioning="hive").count_rows(),
-            duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0],
+            duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)"
+                       ).fetchall()[0][0],
             pl.scan_parquet(glob, hive_partitioning=True).select(pl.len()).collect().item(),
         }
         assert len(counts) == 1, (dataset, counts)
