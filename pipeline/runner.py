@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from pipeline.align import (ParagraphPair, SentencePair, align_paragraph, align_sentences,
                             without_bidi_controls)
+from pipeline.errors import ConfigurationError
 from pipeline.records import (CleanedDocument, LanguageGuess, RawDocument, Reject, RejectReason, Translation,
                               TranslationStatus)
 from pipeline.schemas import SCHEMAS
@@ -147,10 +148,12 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     crashed earlier run left in it.
     """
     from pipeline.ingest import expand_inputs
+    from pipeline.roots import INPUT_SETTING, check_path, check_run
 
     size = files_per_shard or settings.shard_size
     if size < 1:
         raise SettingsError(f"files_per_shard must be positive, got {size}")
+    check_run(inputs, settings)
     store = OutputStore(settings.output)
     store.prepare()
     with store.lock():
@@ -158,6 +161,9 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     if any(recovery.to_dict().values()):
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
     entries = list(expand_inputs(inputs))
+    for item in entries:
+        if not isinstance(item, Reject):   # a file named or globbed may be a link that leads outside
+            check_path(item, settings.allowed_input_roots, INPUT_SETTING, "input")
     shards = []
     for index, start in enumerate(range(0, len(entries), size)):
         chunk = entries[start:start + size]
@@ -778,7 +784,9 @@ def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
-    """RunSettings from the parsed `run` command line."""
+    """RunSettings from the parsed `run` command line; allowed roots only from the environment."""
+    from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, roots_from_env
+
     return RunSettings(
         output=args.output,
         run_id=args.run_id or new_run_id(),
@@ -792,6 +800,9 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         skip_langs=frozenset(args.skip_langs),
         max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
         shard_size=args.shard_size,
+        allowed_input_roots=roots_from_env(INPUT_SETTING),
+        allowed_output_roots=roots_from_env(OUTPUT_SETTING),
+        allowed_model_roots=roots_from_env(MODEL_SETTING),
     )
 
 
@@ -804,7 +815,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                         datefmt="%H:%M:%S")
     try:
         summary = run(args.input, settings_from_args(args))
-    except (SettingsError, OutputError, ModelUnavailableError, OSError) as error:
+    except (ConfigurationError, SettingsError, OutputError, ModelUnavailableError, OSError) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     print(summary.format())
