@@ -222,6 +222,7 @@ class _ShardProcessor:
         self.skipped = 0
         self.replaced = 0
         self._plans: dict[str, str] = {}
+        self._fingerprints: dict[frozenset[str], str] = {}
         self._untranslated: dict[str, Translation] = {}   # one shared value per excluded language
         self._seen: dict[str, tuple[str, str | None]] = {}
         self._committed = store.committed_documents()
@@ -282,6 +283,13 @@ class _ShardProcessor:
         return self._fingerprint_of({guess.lang for guess in languages})
 
     def _fingerprint_of(self, languages: set[str]) -> str:
+        # Documents share a few language sets: hashing the plan once per set keeps it off the per-record cost.
+        key = frozenset(languages)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = self._describe_plan(key)
+        return self._fingerprints[key]
+
+    def _describe_plan(self, languages: frozenset[str]) -> str:
         foreign = sorted(languages - {ENGLISH})
         plan = {lang: self._translation_plan(lang) for lang in foreign}
         described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
