@@ -1,7 +1,6 @@
 """Ingest: encodings, content ids, rejects with specific reasons, JSONL, HTML and input expansion."""
 from __future__ import annotations
 
-import builtins
 import codecs
 import json
 import os
