@@ -66,6 +66,8 @@ _IMPLAUSIBLE = regex.compile(r"[\p{Cn}\p{Co}\p{Cs}]")
 # C1 controls beside the Latin-1 letters that UTF-8 lead bytes become: UTF-8 text decoded as Latin-1.
 _C1_MOJIBAKE = regex.compile(r"[\xc2-\xf4][\x80-\xbf]")
 _LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
+# The only way a JSON line gets a surrogate: an escape such as \ud800 (a valid pair is joined by json).
+_SURROGATE_ESCAPE = regex.compile(rb"\\u[dD][89a-fA-F]")
 _META_CHARSET = regex.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", regex.IGNORECASE)
 _HTML_METADATA_FIELDS = ("title", "author", "date", "url", "sitename", "description")
 
@@ -321,13 +323,13 @@ def _valid_unicode(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def _scalar_metadata(record: Mapping[str, Any]) -> dict[str, str]:
+def _scalar_metadata(record: Mapping[str, Any], repair: bool) -> dict[str, str]:
     metadata: dict[str, str] = {}
     for key, value in record.items():
         if key == "text" or value is None or isinstance(value, (dict, list)):
             continue
         text = json.dumps(value) if isinstance(value, bool) else str(value)
-        metadata[_valid_unicode(str(key))] = _valid_unicode(text)
+        metadata[_valid_unicode(key) if repair else key] = _valid_unicode(text) if repair else text
     return metadata
 
 
@@ -367,19 +369,24 @@ def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Re
     if not isinstance(record, dict):
         return Reject(path, RejectReason.MALFORMED_JSONL,
                       f"line {line_number}: expected a JSON object, got {type(record).__name__}", line_record)
-    record_id = _valid_unicode(str(record["id"])) if record.get("id") is not None else None
+    # Checking the line once is far cheaper than checking every string of every record.
+    repair = _SURROGATE_ESCAPE.search(raw) is not None
+    record_id = str(record["id"]) if record.get("id") is not None else None
+    if repair and record_id is not None:
+        record_id = _valid_unicode(record_id)
     text = record.get("text")
     if not isinstance(text, str):
         found = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
         return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {found}", line_record,
                       record_id)
-    text = unicodedata.normalize("NFC", _valid_unicode(text))
+    text = unicodedata.normalize("NFC", _valid_unicode(text) if repair else text)
     if not text.strip():
         return Reject(path, RejectReason.EMPTY, f"line {line_number}: 'text' is empty", line_record,
                       record_id)
     return RawDocument(
         doc_id=content_id(text), source_path=path, source_format="jsonl", text=text, encoding="utf-8",
-        n_bytes=len(raw), source_record=line_record, metadata=_scalar_metadata(record), record_id=record_id)
+        n_bytes=len(raw), source_record=line_record, metadata=_scalar_metadata(record, repair),
+        record_id=record_id)
 
 
 def _open_regular(path: str) -> BinaryIO:

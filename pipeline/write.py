@@ -13,8 +13,8 @@ replaced documents); then its parts are renamed into the datasets, documents fir
 paragraph or sentence row always has its document, and only then are the replaced rows of other parts
 removed, so that a rewrite never leaves a document absent. `recover()` discards a staging directory
 without its marker (a crash before the commit: nothing of it was ever visible) and completes one with
-it (a crash during publication). Paragraph and sentence rows whose document is not in `documents/`
-(left by versions that wrote parts in place) are removed too.
+it (a crash during publication). Paragraph and sentence parts of a key without a documents part (left
+by versions that wrote parts in place) are removed too.
 
 An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few columns the decisions
 need). Its own writes update the index directly; every other change is found by listing the directories
@@ -231,13 +231,12 @@ class Recovery:
 
     temporary_files: int = 0
     orphan_parts: int = 0
-    orphan_rows: int = 0
     discarded_shards: int = 0     # staged, never committed
     completed_shards: int = 0     # committed, publication finished by recovery
 
     def to_dict(self) -> dict[str, int]:
         return {"temporary_files": self.temporary_files, "orphan_parts": self.orphan_parts,
-                "orphan_rows": self.orphan_rows, "discarded_shards": self.discarded_shards,
+                "discarded_shards": self.discarded_shards,
                 "completed_shards": self.completed_shards}
 
 
@@ -460,34 +459,28 @@ class OutputStore:
         return discarded, completed
 
     def recover(self) -> Recovery:
-        """Remove what a crashed run left: temporary files, uncommitted shards and rows of uncommitted
-        documents; finish publishing a committed shard. Call it holding the lock."""
+        """Remove what a crashed run left: temporary files, uncommitted shards, parts without a documents
+        part; finish publishing a committed shard. Call it holding the lock."""
         discarded, completed = self._recover_staged()
         temporary = 0
         for dataset in DATASETS:
             for path in self.dataset_dir(dataset).rglob(f".*{TEMP_SUFFIX}"):
                 path.unlink(missing_ok=True)
                 temporary += 1
-        committed_by_key: dict[str, set[str]] = {}
-        for document in self.committed_documents().values():
-            committed_by_key.setdefault(document.key, set()).add(document.doc_id)
-        orphan_parts = orphan_rows = 0
+        # Parts of a key without a documents part: left by versions that wrote parts in place. Decided
+        # from the file names alone, so a run's start costs the same however large the output grows.
+        committed_keys = {key_of(path) for path in self.part_files("documents")}
+        orphan_parts = 0
         for dataset in ("paragraphs", "sentences"):
             for path in self.part_files(dataset):
-                committed = committed_by_key.get(key_of(path))
-                if committed is None:
+                if key_of(path) not in committed_keys:
                     path.unlink(missing_ok=True)
                     orphan_parts += 1
-                    continue
-                ids = _read_file(path, ["doc_id"])
-                if ids is not None:
-                    keep = pc.is_in(ids.column("doc_id"), pa.array(sorted(committed), pa.string()))
-                    orphan_rows += self._drop_rows(dataset, path, keep)
         for dataset in DATASETS:
             for directory in self.dataset_dir(dataset).glob("*=*"):
                 if directory.is_dir() and not any(directory.iterdir()):
                     directory.rmdir()
-        return Recovery(temporary, orphan_parts, orphan_rows, discarded, completed)
+        return Recovery(temporary, orphan_parts, discarded, completed)
 
     def row_counts(self) -> dict[str, int]:
         """Rows in each dataset, from the Parquet footers."""

@@ -49,9 +49,12 @@ def _command(inputs: Path, output: Path, run_id: str) -> list[str]:
 def _half_written(store: OutputStore) -> bool:
     """At least one shard committed, and another one with its sentences staged but no commit marker."""
     staging = store.root / STAGING_DIR
-    uncommitted = staging.is_dir() and any(
-        not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
-        for shard in staging.iterdir())
+    try:   # a shard directory may vanish while it is looked at
+        uncommitted = staging.is_dir() and any(
+            not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
+            for shard in staging.iterdir())
+    except FileNotFoundError:
+        uncommitted = False
     return bool(store.part_files("documents")) and uncommitted
 
 

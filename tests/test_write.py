@@ -163,20 +163,17 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["part-x.parquet"]
 
 
-def test_recover_removes_uncommitted_parts_rows_and_temporary_files(store: OutputStore):
-    committed_key = commit(store, [("d1", "ar")])
-    # A crash after the sentences of a shard, before its documents part (the commit marker):
+def test_recover_removes_parts_without_documents_and_temporary_files(store: OutputStore):
+    commit(store, [("d1", "ar")])
+    # What versions that wrote parts in place left after a crash: sentences of a key, no documents part.
     orphan_key = part_key(["d9"])
     tables = shard_tables([("d9", "en")])
     store.write_part("paragraphs", tables["paragraphs"], orphan_key)
     store.write_part("sentences", tables["sentences"], orphan_key)
-    # ... rows of an uncommitted document inside a committed key (partitions committed one by one):
-    mixed = shard_tables([("d1", "ar"), ("d8", "ar")])
-    store.write_part("sentences", mixed["sentences"], committed_key)
     (store.root / "documents" / "src_lang=ar" / ".part-zz.parquet.0000.tmp").write_bytes(b"x")
     recovery = store.recover()
-    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "orphan_rows": 2,
-                                  "discarded_shards": 0, "completed_shards": 0}
+    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "discarded_shards": 0,
+                                  "completed_shards": 0}
     assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
     assert set(pd.read_parquet(store.root / "sentences")["doc_id"]) == {"d1"}
     assert not (store.root / "sentences" / "src_lang=en").exists()
