@@ -270,7 +270,7 @@ def cases() -> list[Case]:
              check=_language("zh", "utf-16-be")),
         Case("latin1_mojibake_arabic", _text("moji.txt", arabic("moji").encode("utf-8").decode("latin-1")), 1,
              check=_language("ar")),
-        Case("bel_and_backspace", _text("bell.txt", prose("bell").replace(" during", "\x07 during", 2)
+        Case("bel_and_backspace", _text("bell.txt", prose("bell", 1).replace(" during", "\x07\x07 during", 1)
                                         .replace("residents", "resi\x08dents", 1)), 1, check=_language("en")),
         Case("utf16_with_bom_russian", _bytes("ru.txt", codecs.BOM_UTF16_LE + (
             "Городской совет обсудил новый бюджет во вторник. Жители задали много вопросов."
