@@ -85,6 +85,43 @@ def models_dir() -> Path:
     return resolve_path(_variable_or_env("mlp_models_dir", "MLP_MODELS_DIR", str(REPO_ROOT / "models")))
 
 
+def allowed_roots() -> dict[str, list[str]]:
+    """Directories runs may read, write and load models from, for RunSettings' allowed_*_roots.
+
+    Each comes from its Variable (`mlp_allowed_input_roots`, `mlp_allowed_output_roots`,
+    `mlp_allowed_model_roots`), else the environment variable of the same name in upper case (a list
+    separated by `:` or `,`), else the defaults: the project's samples/ and inbox/ for inputs, output/
+    for the output, models/ for models, the configured inbox, output and model store, and the system
+    temporary directory for each.
+    """
+    import tempfile
+
+    from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, env_name
+
+    temporary = tempfile.gettempdir()
+    output = _variable_or_env("mlp_output", "MLP_OUTPUT", str(default_output_dir()))
+    defaults = {
+        INPUT_SETTING: [REPO_ROOT / "samples", REPO_ROOT / "inbox", inbox_dir(), temporary],
+        OUTPUT_SETTING: [REPO_ROOT / "output", resolve_path(output), temporary],
+        MODEL_SETTING: [REPO_ROOT / "models", models_dir(), temporary],
+    }
+    roots = {}
+    for setting, default in defaults.items():
+        value = _variable_or_env(setting, env_name(setting), "")
+        paths = [part for chunk in value.split(os.pathsep) for part in chunk.split(",") if part.strip()]
+        given = [str(resolve_path(path.strip())) for path in paths]
+        roots[setting] = given or [str(path) for path in default]
+    return roots
+
+
+def _roots_settings() -> dict[str, list[str]]:
+    from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING
+
+    roots = allowed_roots()
+    return {"allowed_input_roots": roots[INPUT_SETTING], "allowed_output_roots": roots[OUTPUT_SETTING],
+            "allowed_model_roots": roots[MODEL_SETTING]}
+
+
 def files_per_shard() -> int | None:
     """Files per shard task: Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else the
     runner's default (the settings' shard size). Smaller shards spread a run over more workers."""
@@ -120,6 +157,7 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
         force=given("force", False),
         include_langs=frozenset(given("include_langs", ())),
         skip_langs=frozenset(given("skip_langs", ())),
+        **_roots_settings(),
     )
 
 
@@ -131,6 +169,7 @@ def inbox_settings(airflow_run_id: str) -> RunSettings:
         models_dir=models_dir(),
         translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", "marian"),
         device=_variable_or_env("mlp_device", "MLP_DEVICE", "auto"),
+        **_roots_settings(),
     )
 
 

@@ -7,12 +7,16 @@ that is partly untranslated is `untranslated` (detail `partial_translation`), ne
 
 The quality signals are raw measurements, kept apart from any decision: `len_ratio`,
 `numbers_match`, `urls_match`, and the `quality_flags` that fixed thresholds raise from them.
+One flag concerns the source alone and is set on any row, translated or not: `bidi_controls`, for text
+holding bidirectional embedding, override or isolate controls, which can make a displayed record read
+differently from its characters. The source text keeps them (it stays faithful); the translator is
+given the text without them (`without_bidi_controls`).
 """
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import regex
@@ -39,6 +43,24 @@ _URL_TRAILING = ".,;:!?)]}'\"،؛"
 _WORD = regex.compile(r"\w+")
 _LETTER = regex.compile(r"\p{L}")
 _LATIN = regex.compile(r"\p{Latin}")
+# Embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI).
+_BIDI_CONTROLS = regex.compile("[\u202a-\u202e\u2066-\u2069]")
+BIDI_FLAG = "bidi_controls"
+
+
+def has_bidi_controls(text: str) -> bool:
+    return _BIDI_CONTROLS.search(text) is not None
+
+
+def without_bidi_controls(text: str) -> str:
+    """`text` without bidirectional controls: what a translator should see of it."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def _flag_source(quality: Quality, src_text: str) -> Quality:
+    if not has_bidi_controls(src_text):
+        return quality
+    return replace(quality, quality_flags=(*(quality.quality_flags or ()), BIDI_FLAG))
 
 
 def weighted_length(text: str) -> float:
@@ -188,6 +210,7 @@ def align_sentences(para_id: int, src_lang: str, paragraph: str, spans: Sequence
             if not translation.en_text:
                 raise ValueError(f"sentence {para_id}.{sent_id} is marked translated but has no English")
             quality = assess(src_text, translation.en_text)
+        quality = _flag_source(quality, src_text)
         pairs.append(SentencePair(para_id, sent_id, start, end, src_lang, src_text, translation, quality))
     return pairs
 
@@ -200,7 +223,8 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
     untranslated = [pair for pair in sentences if pair.translation.status is TranslationStatus.UNTRANSLATED]
     if sentences and all(status is TranslationStatus.SOURCE_IS_ENGLISH for status in statuses):
         return ParagraphPair(para_id, language.lang, language, paragraph, paragraph,
-                             TranslationStatus.SOURCE_IS_ENGLISH, None, None, len(sentences), 0, Quality())
+                             TranslationStatus.SOURCE_IS_ENGLISH, None, None, len(sentences), 0,
+                             _flag_source(Quality(), paragraph))
     if untranslated or not sentences:
         details = {pair.translation.detail for pair in untranslated}
         if len(untranslated) == len(sentences) and len(details) == 1:
@@ -209,9 +233,9 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
             detail = "partial_translation"
         return ParagraphPair(para_id, language.lang, language, paragraph, None,
                              TranslationStatus.UNTRANSLATED, detail, None, len(sentences), n_translated,
-                             Quality())
+                             _flag_source(Quality(), paragraph))
     en_text = " ".join(_english_of(pair.translation, pair.src_text) or "" for pair in sentences)
     models = list(dict.fromkeys(pair.translation.model for pair in sentences if pair.translation.model))
     return ParagraphPair(para_id, language.lang, language, paragraph, en_text,
                          TranslationStatus.TRANSLATED, None, ",".join(models) or None, len(sentences),
-                         n_translated, assess(paragraph, en_text))
+                         n_translated, _flag_source(assess(paragraph, en_text), paragraph))

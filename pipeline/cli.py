@@ -93,8 +93,8 @@ def _detect(file: Path) -> int:
         languages = detect_document(cleaned.paragraphs)
         for index, (text, guess) in enumerate(zip(cleaned.paragraphs, languages.paragraphs)):
             line = {"index": index, "lang": guess.lang, "score": round(guess.score, 4), "text": text}
-            if item.source_record is not None:
-                line["record"] = item.source_record
+            if item.source_record is not None:   # a JSONL record: its own id, else its line
+                line["record"] = item.record_id or item.source_record
             print(json.dumps(line, ensure_ascii=False))
     return status
 

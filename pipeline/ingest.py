@@ -7,10 +7,12 @@ document is yielded as a `Reject` with a specific reason, and the rest of the ba
 from __future__ import annotations
 
 import codecs
+import errno
 import glob
 import hashlib
 import json
 import os
+import stat
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -56,6 +58,16 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
 # Control characters that never occur in text (tab, newlines, form feed and escape excluded).
 _BINARY_CONTROL = regex.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\x80-\x9f]")
 _MAX_CONTROL_SHARE = 0.01
+# A handful of stray controls (a BEL, a backspace) in a short text is damage that clean removes, not binary.
+_TOLERATED_CONTROLS = 8
+_MAX_CONTROL_SHARE_SHORT = 0.25
+# Code points that never occur in text decoded with the right codec: unassigned, private use, surrogates.
+_IMPLAUSIBLE = regex.compile(r"[\p{Cn}\p{Co}\p{Cs}]")
+# C1 controls beside the Latin-1 letters that UTF-8 lead bytes become: UTF-8 text decoded as Latin-1.
+_C1_MOJIBAKE = regex.compile(r"[\xc2-\xf4][\x80-\xbf]")
+_LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
+# The only way a JSON line gets a surrogate: an escape such as \ud800 (a valid pair is joined by json).
+_SURROGATE_ESCAPE = regex.compile(rb"\\u[dD][89a-fA-F]")
 _META_CHARSET = regex.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", regex.IGNORECASE)
 _HTML_METADATA_FIELDS = ("title", "author", "date", "url", "sitename", "description")
 
@@ -89,25 +101,44 @@ def _reject_binary_signature(data: bytes) -> None:
             raise BinaryContentError(f"{kind} signature at byte 0")
 
 
-def _check_control_share(text: str, encoding: str) -> None:
+def _check_control_share(text: str, encoding: str) -> str:
+    """`text`, or its repair when its controls are Latin-1 mojibake of UTF-8; BinaryContentError when
+    it holds more control characters than damaged text does."""
     sample = text[:65536]
     controls = len(_BINARY_CONTROL.findall(sample))
-    if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
-        raise BinaryContentError(
-            f"{controls} control characters in the first {len(sample)} characters decoded as {encoding}")
+    if not sample or controls <= _TOLERATED_CONTROLS and controls / len(sample) <= _MAX_CONTROL_SHARE_SHORT:
+        return text
+    if controls / len(sample) <= _MAX_CONTROL_SHARE:
+        return text
+    if len(_C1_MOJIBAKE.findall(sample)) * 2 >= controls:
+        import ftfy
+
+        repaired = ftfy.fix_encoding(text)
+        if len(_BINARY_CONTROL.findall(repaired[:65536])) <= len(repaired[:65536]) * _MAX_CONTROL_SHARE:
+            return repaired
+    raise BinaryContentError(
+        f"{controls} control characters in the first {len(sample)} characters decoded as {encoding}")
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """The codec of BOM-less UTF-16 text (NUL in every other byte), or None."""
-    sample = data[:4096]
+    """The codec of BOM-less UTF-16 text, or None.
+
+    The NUL bytes of UTF-16 text are the high bytes of ASCII characters (spaces, digits, newlines): all
+    at odd offsets in little-endian text, all at even offsets in big-endian text, whatever the script of
+    the rest (Arabic or Chinese text has few). Binary data has NULs at both. The decoding must also
+    look like text: no unassigned, private-use or surrogate code points.
+    """
+    sample = data[:65536]
+    sample = sample[:len(sample) - len(sample) % 2]
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
-    half = len(sample) // 2
-    if half and odd_nuls >= 0.9 * half and even_nuls == 0:
-        return "utf-16-le"
-    if half and even_nuls >= 0.9 * half and odd_nuls == 0:
-        return "utf-16-be"
-    return None
+    if even_nuls and odd_nuls or not sample:
+        return None
+    encoding = "utf-16-le" if odd_nuls else "utf-16-be"
+    decoded = sample.decode(encoding, errors="replace")
+    if len(_IMPLAUSIBLE.findall(decoded)) + decoded.count("\ufffd") > len(decoded) * 0.01:
+        return None
+    return encoding
 
 
 def _decode_strict(data: bytes, encoding: str, offset: int = 0) -> str:
@@ -157,23 +188,20 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     for bom, encoding, name in _BOMS:
         if data.startswith(bom):
             text = _decode_strict(data[len(bom):], encoding, offset=len(bom))
-            _check_control_share(text, name)
-            return text, name
+            return _check_control_share(text, name), name
     _reject_binary_signature(data)
     if b"\x00" in data:
         encoding = _utf16_without_bom(data)
         if encoding is None:
             raise BinaryContentError(f"NUL byte at offset {data.index(0)}")
         text = _decode_strict(data, encoding)
-        _check_control_share(text, encoding)
-        return text, encoding
+        return _check_control_share(text, encoding), encoding
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         first_error = error
     else:
-        _check_control_share(text, "utf-8")
-        return text, "utf-8"
+        return _check_control_share(text, "utf-8"), "utf-8"
     bad_byte = f"invalid UTF-8 byte 0x{data[first_error.start]:02x} at offset {first_error.start}"
     if _is_damaged_utf8(data):
         raise UndecodableError(f"{bad_byte}, in otherwise valid UTF-8 text")
@@ -185,31 +213,64 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         raise UndecodableError(f"{bad_byte}; no other encoding decodes it cleanly")
     encoding = codecs.lookup(best.encoding).name
     text = _decode_strict(data, encoding)
-    _check_control_share(text, encoding)
-    return text, encoding
+    return _check_control_share(text, encoding), encoding
 
 
 def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
-def _walk_directory(directory: Path) -> Iterator[Path | Reject]:
-    """Files of a supported format under `directory`, recursively, in sorted path order."""
+def display_path(path: str | Path) -> str:
+    """`path` as valid Unicode for the output: bytes of a file name that are not UTF-8 (kept by Python
+    as lone surrogates) become `\\xNN` escapes. The file is still opened by its real name."""
+    text = os.fspath(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path | Reject]:
+    """Files of a supported format under `directory`, recursively, in sorted path order.
+
+    Symbolic links are followed only to what lies inside the directory the walk started from (`root`,
+    resolved); a link that leads out of it, or that cannot be resolved (a loop), becomes a reject.
+    """
+    root = root if root is not None else os.path.realpath(directory)
     try:
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except OSError as error:
-        yield Reject(str(_absolute(directory)), RejectReason.UNREADABLE,
+        yield Reject(display_path(_absolute(directory)), RejectReason.UNREADABLE,
                      f"cannot list the directory: {error.strerror or error}")
         return
     for entry in entries:
         supported = Path(entry.name).suffix.lower() in TEXT_FORMATS
-        if entry.is_dir():
+        if entry.is_symlink():
+            if not supported:
+                continue
+            try:
+                target = os.path.realpath(entry.path, strict=True)
+            except OSError as error:
+                what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
+                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.UNREADABLE,
+                             f"{what}: {error.strerror or error}")
+                continue
+            if not _within(target, root):
+                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.OUTSIDE_INPUT,
+                             f"symbolic link to {display_path(target)}, outside the input directory "
+                             f"{display_path(root)}")
+                continue
+            yield Path(entry.path)
+        elif entry.is_dir(follow_symlinks=False):
             # A directory named like a document is listed too, so that reading it reports it as unreadable.
             if supported:
                 yield Path(entry.path)
-            if not entry.is_symlink():   # symbolic links to directories could loop
-                yield from _walk_directory(Path(entry.path))
+            yield from _walk_directory(Path(entry.path), root)
         elif supported:
             yield Path(entry.path)
 
@@ -240,8 +301,8 @@ def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
         else:
             matches = [Path(text)] if Path(text).exists() or Path(text).is_symlink() else []
         if not matches:
-            yield Reject(str(pattern), RejectReason.NOT_FOUND,
-                         f"no file or directory matches {str(pattern)!r}")
+            yield Reject(display_path(pattern), RejectReason.NOT_FOUND,
+                         f"no file or directory matches {display_path(pattern)!r}")
             continue
         for match in matches:
             if match.is_dir() and match.suffix.lower() not in TEXT_FORMATS:
@@ -250,17 +311,25 @@ def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
                 yield from unseen([match])
 
 
-def _too_large(path: str, size: int, max_bytes: int, record: str | None = None) -> Reject:
+def _too_large(path: str, size: int, max_bytes: int, record: str | None = None,
+               record_id: str | None = None) -> Reject:
     return Reject(path, RejectReason.TOO_LARGE, f"{size} bytes is over the limit of {max_bytes} bytes",
-                  record)
+                  record, record_id)
 
 
-def _scalar_metadata(record: Mapping[str, Any]) -> dict[str, str]:
+def _valid_unicode(text: str) -> str:
+    """`text` with lone surrogates (which JSON escapes such as \\ud800 can produce, but no UTF-8 file
+    or Parquet column can hold) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _scalar_metadata(record: Mapping[str, Any], repair: bool) -> dict[str, str]:
     metadata: dict[str, str] = {}
     for key, value in record.items():
         if key == "text" or value is None or isinstance(value, (dict, list)):
             continue
-        metadata[str(key)] = json.dumps(value) if isinstance(value, bool) else str(value)
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        metadata[_valid_unicode(key) if repair else key] = _valid_unicode(text) if repair else text
     return metadata
 
 
@@ -284,6 +353,8 @@ def _read_line(stream: BinaryIO, max_bytes: int) -> tuple[bytes, int] | None:
 
 
 def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Reject:
+    """One JSONL line as a document. A record is keyed by its line number (`line:N`), so that records
+    sharing an `id` stay apart; the `id` is kept as `record_id`."""
     line_record = f"line:{line_number}"
     try:
         line = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
@@ -292,26 +363,48 @@ def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Re
         return Reject(path, RejectReason.UNDECODABLE, detail, line_record)
     try:
         record = json.loads(line)
-    except json.JSONDecodeError as error:
-        return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {error}", line_record)
+    except (json.JSONDecodeError, RecursionError) as error:
+        message = error if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+        return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {message}", line_record)
     if not isinstance(record, dict):
         return Reject(path, RejectReason.MALFORMED_JSONL,
                       f"line {line_number}: expected a JSON object, got {type(record).__name__}", line_record)
-    source_record = str(record["id"]) if record.get("id") is not None else line_record
+    # Checking the line once is far cheaper than checking every string of every record.
+    repair = _SURROGATE_ESCAPE.search(raw) is not None
+    record_id = str(record["id"]) if record.get("id") is not None else None
+    if repair and record_id is not None:
+        record_id = _valid_unicode(record_id)
     text = record.get("text")
     if not isinstance(text, str):
         found = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
-        return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {found}", source_record)
-    text = unicodedata.normalize("NFC", text)
+        return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {found}", line_record,
+                      record_id)
+    text = unicodedata.normalize("NFC", _valid_unicode(text) if repair else text)
     if not text.strip():
-        return Reject(path, RejectReason.EMPTY, f"line {line_number}: 'text' is empty", source_record)
+        return Reject(path, RejectReason.EMPTY, f"line {line_number}: 'text' is empty", line_record,
+                      record_id)
     return RawDocument(
         doc_id=content_id(text), source_path=path, source_format="jsonl", text=text, encoding="utf-8",
-        n_bytes=len(raw), source_record=source_record, metadata=_scalar_metadata(record))
+        n_bytes=len(raw), source_record=line_record, metadata=_scalar_metadata(record, repair),
+        record_id=record_id)
 
 
-def _read_jsonl(path: str, max_bytes: int) -> Iterator[RawDocument | Reject]:
-    with open(path, "rb") as stream:
+def _open_regular(path: str) -> BinaryIO:
+    """Open a regular file for reading without ever blocking: a FIFO put in its place after the stat
+    is opened non-blocking and refused by fstat before any read."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise _NotRegularFile(_file_kind(mode))
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _read_jsonl(path: str, shown: str, max_bytes: int) -> Iterator[RawDocument | Reject]:
+    with _open_regular(path) as stream:
         line_number = 0
         found_content = False
         while (item := _read_line(stream, max_bytes)) is not None:
@@ -319,14 +412,14 @@ def _read_jsonl(path: str, max_bytes: int) -> Iterator[RawDocument | Reject]:
             line_number += 1
             if length > max_bytes:
                 found_content = True
-                yield _too_large(path, length, max_bytes, f"line:{line_number}")
+                yield _too_large(shown, length, max_bytes, f"line:{line_number}")
                 continue
             if not raw.strip():
                 continue
             found_content = True
-            yield _jsonl_document(path, raw, line_number)
+            yield _jsonl_document(shown, raw, line_number)
         if not found_content:
-            yield Reject(path, RejectReason.EMPTY, "no records: the file is empty or blank")
+            yield Reject(shown, RejectReason.EMPTY, "no records: the file is empty or blank")
 
 
 def _html_charset(data: bytes) -> str | None:
@@ -382,31 +475,46 @@ def _extract_html(markup: str) -> tuple[str, dict[str, str]]:
     return "\n\n".join(block for block in blocks if block), metadata
 
 
-def _read_file(path: str, source_format: str, max_bytes: int) -> RawDocument | Reject:
-    size = os.stat(path).st_size
-    if size > max_bytes:
-        return _too_large(path, size, max_bytes)
-    with open(path, "rb") as stream:
+def _read_file(path: str, shown: str, source_format: str, size: int, max_bytes: int) -> RawDocument | Reject:
+    if size > max_bytes:   # decided from the size, never read
+        return _too_large(shown, size, max_bytes)
+    with _open_regular(path) as stream:
         data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        return _too_large(path, len(data), max_bytes)
+        return _too_large(shown, len(data), max_bytes)
     if not data:
-        return Reject(path, RejectReason.EMPTY, "the file is empty (0 bytes)")
+        return Reject(shown, RejectReason.EMPTY, "the file is empty (0 bytes)")
     try:
         text, encoding = _decode_html(data) if source_format == "html" else decode_bytes(data)
     except DecodeError as error:
-        return Reject(path, error.reason, str(error))
+        return Reject(shown, error.reason, str(error))
     metadata: dict[str, str] = {}
     if not text.strip():
-        return Reject(path, RejectReason.EMPTY, f"only whitespace in {len(data)} bytes")
+        return Reject(shown, RejectReason.EMPTY, f"only whitespace in {len(data)} bytes")
     if source_format == "html":
         text, metadata = _extract_html(text)
         if not text.strip():
-            return Reject(path, RejectReason.NO_TEXT, "no main text found in the HTML")
+            return Reject(shown, RejectReason.NO_TEXT, "no main text found in the HTML")
     text = unicodedata.normalize("NFC", text)
     return RawDocument(
-        doc_id=content_id(text), source_path=path, source_format=source_format, text=text,
+        doc_id=content_id(text), source_path=shown, source_format=source_format, text=text,
         encoding=encoding, n_bytes=len(data), metadata=metadata)
+
+
+class _NotRegularFile(Exception):
+    """The path is a FIFO, a socket or a device: reading it could block forever or never end."""
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+
+
+def _unreadable(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return f"a symbolic link loop: {error.strerror}"
+    return f"{type(error).__name__}: {error.strerror or error}"
 
 
 def read_documents(
@@ -415,23 +523,33 @@ def read_documents(
     """Stream documents from files, directories and glob patterns; yield a Reject for each bad input.
 
     `max_bytes` limits a file (checked with stat before reading) or, for JSONL, each record line.
+    Only regular files are read: what a path is, is decided from `stat` before it is opened.
+    Paths in the records are shown as valid Unicode (see `display_path`).
     """
     for item in expand_inputs(paths):
         if isinstance(item, Reject):
             yield item
             continue
         path = str(item)
+        shown = display_path(path)
         source_format = TEXT_FORMATS.get(item.suffix.lower())
         if source_format is None:
-            yield Reject(path, RejectReason.UNSUPPORTED_FORMAT,
-                         f"extension {item.suffix or '(none)'!r} is not one of {', '.join(TEXT_FORMATS)}")
+            yield Reject(shown, RejectReason.UNSUPPORTED_FORMAT,
+                         f"extension {display_path(item.suffix) or '(none)'!r} is not one of "
+                         f"{', '.join(TEXT_FORMATS)}")
             continue
         try:
-            if item.is_dir():
-                yield Reject(path, RejectReason.UNREADABLE, "is a directory, not a file")
+            info = os.stat(path)
+            mode = info.st_mode
+            if stat.S_ISDIR(mode):
+                yield Reject(shown, RejectReason.UNREADABLE, "is a directory, not a file")
+            elif not stat.S_ISREG(mode):
+                yield Reject(shown, RejectReason.SPECIAL_FILE, f"{_file_kind(mode)}, not a regular file")
             elif source_format == "jsonl":
-                yield from _read_jsonl(path, max_bytes)
+                yield from _read_jsonl(path, shown, max_bytes)
             else:
-                yield _read_file(path, source_format, max_bytes)
+                yield _read_file(path, shown, source_format, info.st_size, max_bytes)
+        except _NotRegularFile as error:
+            yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
         except OSError as error:
-            yield Reject(path, RejectReason.UNREADABLE, f"{type(error).__name__}: {error.strerror or error}")
+            yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))

@@ -13,7 +13,9 @@ from typing import Mapping
 class RejectReason(StrEnum):
     """Why an input could not become a document; stored in the `reason` column of `rejects/`."""
 
-    UNREADABLE = "unreadable"              # the path cannot be opened or read
+    UNREADABLE = "unreadable"              # the path cannot be opened or read (also a symbolic link loop)
+    SPECIAL_FILE = "special_file"          # a FIFO, socket or device: never read
+    OUTSIDE_INPUT = "outside_input"        # a symbolic link in an input directory that leads out of it
     NOT_FOUND = "not_found"                # an input path or glob matched nothing
     UNSUPPORTED_FORMAT = "unsupported_format"
     EMPTY = "empty"                        # zero bytes, or only whitespace
@@ -36,8 +38,9 @@ class RawDocument:
     text: str                   # decoded text, NFC; for HTML the extracted main text
     encoding: str               # detected encoding of the bytes, e.g. "utf-8", "cp1256"
     n_bytes: int                # size of the source bytes of this document
-    source_record: str | None = None          # JSONL: "line:<n>" or the record's own id
+    source_record: str | None = None          # JSONL: "line:<n>"
     metadata: Mapping[str, str] = field(default_factory=dict)  # title/url/date found by ingest
+    record_id: str | None = None              # JSONL: the record's own `id`, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,8 @@ class Reject:
     source_path: str
     reason: RejectReason
     detail: str
-    source_record: str | None = None
+    source_record: str | None = None    # JSONL: "line:<n>"
+    record_id: str | None = None        # JSONL: the record's own `id`, if it has one
 
 
 @dataclass(frozen=True, slots=True)

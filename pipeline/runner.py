@@ -25,12 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pipeline.align import ParagraphPair, SentencePair, align_paragraph, align_sentences
+from pipeline.align import (ParagraphPair, SentencePair, align_paragraph, align_sentences,
+                            without_bidi_controls)
+from pipeline.errors import ConfigurationError
 from pipeline.records import (CleanedDocument, LanguageGuess, RawDocument, Reject, RejectReason, Translation,
                               TranslationStatus)
 from pipeline.schemas import SCHEMAS
@@ -60,17 +62,23 @@ VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepie
 
 @dataclass(frozen=True)
 class Shard:
-    """A group of input files processed together."""
+    """A group of input files processed together, and the rejects the plan decided for its share of
+    the inputs (a link out of an input directory, a loop): a shard given the link's path alone could
+    not tell that it came from a directory walk, so the decision travels with it."""
 
     index: int
     inputs: tuple[str, ...]
+    rejects: tuple[tuple[str, str, str], ...] = ()     # (source_path, reason, detail)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "inputs": list(self.inputs)}
+        return {"index": self.index, "inputs": list(self.inputs),
+                "rejects": [list(item) for item in self.rejects]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Shard:
-        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]))
+        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]),
+                   rejects=tuple((str(path), str(reason), str(detail))
+                                 for path, reason, detail in data.get("rejects", ())))
 
 
 @dataclass(frozen=True)
@@ -164,20 +172,22 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
     Deterministic for the same inputs. A pattern that matches nothing stays in the plan so that its
-    shard records it as a `not_found` reject, and is logged as a warning; when no input yields a single
-    file the run stops with a SettingsError naming the inputs. Also prepares the output directory and
+    shard records it as a `not_found` reject, and is logged as a warning; when the inputs yield nothing to
+    read or to record as a reject, the run stops with a SettingsError naming them. Also prepares the output directory and
     removes what a crashed earlier run left in it.
     """
     from pipeline.ingest import expand_inputs
+    from pipeline.roots import INPUT_SETTING, check_path, check_run
 
     size = files_per_shard or settings.shard_size
     if size < 1:
         raise SettingsError(f"files_per_shard must be positive, got {size}")
+    check_run(inputs, settings)
     expanded = list(expand_inputs(inputs))
-    files = [item for item in expanded if not isinstance(item, Reject)]
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
-    if not files:
+    files = [item for item in expanded if not isinstance(item, Reject)]
+    if len(missing) == len(expanded):   # nothing at all to read or to record as a reject
         if missing and len(missing) == len(inputs):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
         unmatched = f"; nothing matches {', '.join(missing)}" if missing else ""
@@ -186,15 +196,24 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
             f"(directories contribute their .txt .md .html .jsonl files{unmatched})")
     if missing:
         log.warning("%s matched no file: %s", plural(len(missing), "input"), ", ".join(missing))
+    for item in files:   # a file named or globbed may be a link that leads outside
+        check_path(item, settings.allowed_input_roots, INPUT_SETTING, "input")
     store = OutputStore(settings.output)
     store.prepare()
     with store.lock():
         recovery = store.recover()
     if any(recovery.to_dict().values()):
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
-    entries = [item.source_path if isinstance(item, Reject) else str(item) for item in expanded]
-    shards = [Shard(index, tuple(entries[start:start + size]))
-              for index, start in enumerate(range(0, len(entries), size))]
+    shards = []
+    for index, start in enumerate(range(0, len(expanded), size)):
+        chunk = expanded[start:start + size]
+        shards.append(Shard(
+            index,
+            tuple(str(item) for item in chunk if not isinstance(item, Reject))
+            + tuple(item.source_path for item in chunk
+                    if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND),
+            tuple((item.source_path, str(item.reason), item.detail) for item in chunk
+                  if isinstance(item, Reject) and item.reason is not RejectReason.NOT_FOUND)))
     log.info("planned %s in %s", plural(len(files), "file"), plural(len(shards), "shard"))
     return shards
 
@@ -248,6 +267,7 @@ class _ShardProcessor:
         self.batch = 0
         self._last_seconds = 0.0
         self._plans: dict[str, str] = {}
+        self._fingerprints: dict[frozenset[str], str] = {}
         self._untranslated: dict[str, Translation] = {}   # one shared value per excluded language
         self._seen: dict[str, tuple[str, str | None]] = {}
         self._committed = store.committed_documents()
@@ -269,7 +289,8 @@ class _ShardProcessor:
     def run(self) -> None:
         from pipeline.ingest import read_documents
 
-        documents = iter(read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
+        planned = (Reject(path, RejectReason(reason), detail) for path, reason, detail in self.shard.rejects)
+        documents = chain(planned, read_documents(self.shard.inputs, max_bytes=self.settings.max_input_bytes))
         try:
             while True:
                 # What is alive between batches (modules, loaded detectors, this shard's state) lives as
@@ -313,7 +334,17 @@ class _ShardProcessor:
         return self._plans[lang]
 
     def _fingerprint(self, languages: Sequence[LanguageGuess]) -> str:
-        foreign = sorted({guess.lang for guess in languages} - {ENGLISH})
+        return self._fingerprint_of({guess.lang for guess in languages})
+
+    def _fingerprint_of(self, languages: set[str]) -> str:
+        # Documents share a few language sets: hashing the plan once per set keeps it off the per-record cost.
+        key = frozenset(languages)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = self._describe_plan(key)
+        return self._fingerprints[key]
+
+    def _describe_plan(self, languages: frozenset[str]) -> str:
+        foreign = sorted(languages - {ENGLISH})
         plan = {lang: self._translation_plan(lang) for lang in foreign}
         described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
                      "languages": plan}
@@ -333,6 +364,9 @@ class _ShardProcessor:
         cleaned: list[tuple[RawDocument, CleanedDocument]] = []
         with self._timed("clean"):
             for raw in raws:
+                if self._already_done(raw):
+                    self.skipped += 1
+                    continue
                 try:
                     document = clean(raw.text, metadata=raw.metadata)
                 except Exception as error:  # one bad document must not stop the batch
@@ -343,7 +377,8 @@ class _ShardProcessor:
                 else:
                     reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate "
                               "lines removed)")
-                    rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record))
+                    rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record,
+                                          raw.record_id))
         self._progress("clean", f"{plural(len(cleaned), 'document')} with text, "
                                 f"{plural(len(raws) - len(cleaned), 'document')} rejected")
         with self._timed("detect"):
@@ -391,6 +426,24 @@ class _ShardProcessor:
                 prepared.append(candidate)
         return prepared
 
+    def _already_done(self, raw: RawDocument) -> bool:
+        """True when the output already holds this content, processed with the translation set-up this
+        run would use: decided from the content hash and the languages the output records, before any
+        cleaning, so that a rerun of unchanged inputs costs ingest only. Detection is deterministic,
+        so the recorded paragraph languages are the ones this run would find."""
+        if self.settings.force:
+            return False
+        existing = self._committed.get(raw.doc_id)
+        if existing is None or existing.run_id == self.settings.run_id or existing.paragraph_langs is None:
+            return False
+        earlier = self._seen.get(raw.doc_id)
+        if earlier is not None and earlier != (raw.source_path, raw.source_record):
+            return False   # decided later: a duplicate within this run
+        try:
+            return self._fingerprint_of(set(existing.paragraph_langs)) == existing.models_fingerprint
+        except Exception:  # the full path decides, and rejects the document if it must
+            return False
+
     @staticmethod
     def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject]
                       ) -> DocumentLanguages | None:
@@ -433,7 +486,7 @@ class _ShardProcessor:
         failed: set[int] = set()
         for lang, texts in wanted.items():
             try:
-                english = self.translator.translate(lang, list(texts))
+                english = self.translator.translate(lang, [without_bidi_controls(text) for text in texts])
                 translations[lang] = dict(zip(texts, english, strict=True))
                 continue
             except ModelUnavailableError:
@@ -449,7 +502,8 @@ class _ShardProcessor:
                 if not own or position in failed:
                     continue
                 try:
-                    translations[lang].update(zip(own, self.translator.translate(lang, own), strict=True))
+                    english = self.translator.translate(lang, [without_bidi_controls(text) for text in own])
+                    translations[lang].update(zip(own, english, strict=True))
                 except ModelUnavailableError:
                     raise
                 except Exception as error:
@@ -588,14 +642,15 @@ class _ShardProcessor:
 def _processing_error(raw: RawDocument, stage: str, error: Exception) -> Reject:
     message = " ".join(str(error).split()) or "no message"
     return Reject(raw.source_path, RejectReason.PROCESSING_ERROR,
-                  f"{stage}: {type(error).__name__}: {message}", raw.source_record)
+                  f"{stage}: {type(error).__name__}: {message}", raw.source_record, raw.record_id)
 
 
 def _duplicate(document: _Prepared, earlier: tuple[str, str | None]) -> Reject:
     path, record = earlier
     where = f"{path} ({record})" if record else path
     return Reject(document.raw.source_path, RejectReason.DUPLICATE,
-                  f"same content as {where} (doc_id {document.raw.doc_id})", document.raw.source_record)
+                  f"same content as {where} (doc_id {document.raw.doc_id})", document.raw.source_record,
+                  document.raw.record_id)
 
 
 def _quality(pair: SentencePair | ParagraphPair) -> dict[str, Any]:
@@ -643,6 +698,7 @@ def _document_row(document: _Prepared, paragraphs: Sequence[ParagraphPair], sent
                      if pair.translation.model and pair.translation.status is TranslationStatus.TRANSLATED})
     return {
         "doc_id": raw.doc_id, "source_path": raw.source_path, "source_record": raw.source_record,
+        "record_id": raw.record_id,
         "source_format": raw.source_format, "encoding": raw.encoding, "n_bytes": raw.n_bytes,
         "url": raw.metadata.get("url"),
         "lang_score": float(document.document_language.score),
@@ -661,6 +717,7 @@ def _document_row(document: _Prepared, paragraphs: Sequence[ParagraphPair], sent
 
 def _reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
     return {"source_path": reject.source_path, "source_record": reject.source_record,
+            "record_id": reject.record_id,
             "reason": str(reject.reason), "detail": reject.detail, "run_id": run_id, "rejected_at": now}
 
 
@@ -826,7 +883,9 @@ def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
-    """RunSettings from the parsed `run` command line."""
+    """RunSettings from the parsed `run` command line; allowed roots only from the environment."""
+    from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, roots_from_env
+
     return RunSettings(
         output=args.output,
         run_id=args.run_id or new_run_id(),
@@ -840,6 +899,9 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         skip_langs=frozenset(args.skip_langs),
         max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
         shard_size=args.shard_size,
+        allowed_input_roots=roots_from_env(INPUT_SETTING),
+        allowed_output_roots=roots_from_env(OUTPUT_SETTING),
+        allowed_model_roots=roots_from_env(MODEL_SETTING),
     )
 
 
@@ -852,7 +914,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                         datefmt="%H:%M:%S")
     try:
         summary = run(args.input, settings_from_args(args))
-    except (SettingsError, OutputError, ModelUnavailableError, OSError) as error:
+    except (ConfigurationError, SettingsError, OutputError, ModelUnavailableError, OSError) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     print(summary.format())

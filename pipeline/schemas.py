@@ -41,7 +41,8 @@ _QUALITY_FIELDS = [
     _field("quality_flags", _STRINGS,
            "warnings raised by the signals above: length_ratio_low, length_ratio_high, "
            "numbers_mismatch, urls_mismatch, repeated_words, copied_source, output_not_latin; "
-           "empty when none, null unless translated"),
+           "empty when none, null unless translated; bidi_controls (the source holds bidirectional "
+           "controls) on any row"),
 ]
 
 _STATUS_FIELDS = [
@@ -55,8 +56,8 @@ _STATUS_FIELDS = [
 DOCUMENTS = _schema("documents", "one row per accepted document", [
     _field("doc_id", pa.string(), "stable content hash of the decoded text", nullable=False),
     _field("source_path", pa.string(), "input file the document came from (absolute)", nullable=False),
-    _field("source_record", pa.string(),
-           "record within the file (JSONL: line:N or the record id); null for whole files"),
+    _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
+    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
     _field("source_format", pa.string(), "txt | md | html | jsonl", nullable=False),
     _field("encoding", pa.string(), "detected encoding of the source bytes"),
     _field("n_bytes", pa.int64(), "size of the source bytes of this document", nullable=False),
@@ -120,10 +121,11 @@ SENTENCES = _schema("sentences", "one row per source sentence, beside its Englis
 
 REJECTS = _schema("rejects", "one row per input that could not become a document", [
     _field("source_path", pa.string(), "input file or pattern", nullable=False),
-    _field("source_record", pa.string(), "record within the file (JSONL); null for whole files"),
+    _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
+    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
     _field("reason", pa.string(),
-           "not_found | unreadable | unsupported_format | empty | too_large | binary | undecodable | "
-           "malformed_jsonl | no_text | duplicate | processing_error", nullable=False),
+           "not_found | unreadable | special_file | outside_input | unsupported_format | empty | too_large | "
+           "binary | undecodable | malformed_jsonl | no_text | duplicate | processing_error", nullable=False),
     _field("detail", pa.string(), "human-readable explanation", nullable=False),
     _field("run_id", pa.string(), "run that wrote this row", nullable=False),
     _field("rejected_at", _TIMESTAMP, "when the input was rejected (UTC)", nullable=False),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigurationError
+from pipeline.roots import parse_roots
 
 if TYPE_CHECKING:
     from pipeline.translate import TranslationSettings
@@ -119,6 +120,11 @@ class RunSettings:
     shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
     cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    # Directories inputs may be read from, output written to, models loaded from (see pipeline.roots);
+    # None: unrestricted.
+    allowed_input_roots: tuple[str, ...] | None = None
+    allowed_output_roots: tuple[str, ...] | None = None
+    allowed_model_roots: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once, at creation
@@ -150,6 +156,11 @@ class RunSettings:
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
+        for name in ("allowed_input_roots", "allowed_output_roots", "allowed_model_roots"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, list, tuple)):
+                raise SettingsError(f"{name} must be a list of directories, got {value!r}")
+            set_(self, name, parse_roots(value))
         # A language the registry does not know (nor an override names) would only ever match nothing.
         known = (known_languages(self.models_dir) | set(overrides)
                  if self.include_langs or self.skip_langs else None)

@@ -6,8 +6,15 @@ its own files instead of adding new ones. Every file is written under a hidden t
 (`.part-<key>.parquet.<random>.tmp`, ignored by pyarrow, pandas, DuckDB and Polars) and then renamed
 over its final name with `os.replace`.
 
-A shard is committed by its `documents` part, written last: paragraph and sentence rows whose document
-is not in `documents/` are leftovers of a crash, and `recover()` removes them before a run.
+A shard's parts are first written into a hidden staging directory outside the datasets
+(`DIR/.staging/<key>-<random>/<dataset>/...`), where no reader and no glob of a dataset looks. The shard
+is committed by writing `COMMITTED.json` into that directory (atomically: it names the files and the
+replaced documents); then its parts are renamed into the datasets, documents first, so that a visible
+paragraph or sentence row always has its document, and only then are the replaced rows of other parts
+removed, so that a rewrite never leaves a document absent. `recover()` discards a staging directory
+without its marker (a crash before the commit: nothing of it was ever visible) and completes one with
+it (a crash during publication). Paragraph and sentence parts of a key without a documents part (left
+by versions that wrote parts in place) are removed too.
 
 An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few columns the decisions
 need). Its own writes update the index directly; every other change is found by listing the directories
@@ -15,14 +22,17 @@ and comparing each part's (inode, mtime, size) with what was read, so only parts
 removed by another process are read again. Work per shard therefore stays constant as the output grows.
 
 Test hook: when the environment variable `PIPELINE_TEST_PAUSE_BEFORE_COMMIT` holds a number of
-seconds, `commit_shard` sleeps that long between the paragraph/sentence parts and the documents part,
-so a test can kill a run while a shard is half written. Unset (the default), it does nothing.
+seconds, `commit_shard` sleeps that long between writing the shard's parts
+(into its staging directory) and the commit marker, so a test can kill a run while a shard is half
+written. Unset (the default), it does nothing.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,7 +53,11 @@ PART_SUFFIX = ".parquet"
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
 PAUSE_BEFORE_COMMIT_ENV = "PIPELINE_TEST_PAUSE_BEFORE_COMMIT"
-_DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record"]
+STAGING_DIR = ".staging"
+COMMIT_MARKER = "COMMITTED.json"
+PUBLISH_ORDER = ("documents", "paragraphs", "sentences")
+_DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record",
+                           "paragraph_langs"]
 _REJECT_INDEX_COLUMNS = ["source_path", "source_record", "reason"]
 
 
@@ -174,6 +188,7 @@ class CommittedDocument:
     models_fingerprint: str
     source_path: str
     source_record: str | None
+    paragraph_langs: list[str] | None = None
 
 
 class _CommittedDocuments(Mapping[str, CommittedDocument]):
@@ -216,11 +231,13 @@ class Recovery:
 
     temporary_files: int = 0
     orphan_parts: int = 0
-    orphan_rows: int = 0
+    discarded_shards: int = 0     # staged, never committed
+    completed_shards: int = 0     # committed, publication finished by recovery
 
     def to_dict(self) -> dict[str, int]:
         return {"temporary_files": self.temporary_files, "orphan_parts": self.orphan_parts,
-                "orphan_rows": self.orphan_rows}
+                "discarded_shards": self.discarded_shards,
+                "completed_shards": self.completed_shards}
 
 
 class OutputStore:
@@ -300,28 +317,33 @@ class OutputStore:
             if dataset == "documents":
                 self._committed.drop(path, rows)
 
-    def write_part(self, dataset: str, table: pa.Table, key: str) -> list[Path]:
-        """Write the rows of `table` (full dataset schema) as part `key`, one file per partition."""
+    def _part_tables(self, dataset: str, table: pa.Table, key: str) -> dict[Path, pa.Table]:
+        """The rows of `table` (full dataset schema) as part `key`: final path -> file table."""
         table = table.cast(SCHEMAS[dataset])
         partition_columns = PARTITION_COLUMNS[dataset]
-        written: list[Path] = []
         if not partition_columns:
-            if table.num_rows:
-                path = self.dataset_dir(dataset) / f"{PART_PREFIX}{key}{PART_SUFFIX}"
-                self._store(dataset, table.cast(file_schema(dataset)), path)
-                written.append(path)
-            return written
+            path = self.dataset_dir(dataset) / f"{PART_PREFIX}{key}{PART_SUFFIX}"
+            return {path: table.cast(file_schema(dataset))} if table.num_rows else {}
         (column,) = partition_columns
+        parts = {}
         for value in sorted(set(table.column(column).to_pylist())):
             rows = table.filter(pc.equal(table.column(column), value)).drop_columns([column])
             partition = self.dataset_dir(dataset) / f"{column}={quote(value, safe='')}"
-            path = partition / f"{PART_PREFIX}{key}{PART_SUFFIX}"
-            self._store(dataset, rows.cast(file_schema(dataset)), path)
-            written.append(path)
+            parts[partition / f"{PART_PREFIX}{key}{PART_SUFFIX}"] = rows.cast(file_schema(dataset))
+        return parts
+
+    def _remove_stale(self, dataset: str, key: str, written: Iterable[Path]) -> None:
         # A part of the same key in another partition can only hold an earlier attempt's rows.
         for stale in set(self.part_files(dataset, key)) - set(written):
             self._remove(dataset, stale)
-        return written
+
+    def write_part(self, dataset: str, table: pa.Table, key: str) -> list[Path]:
+        """Write the rows of `table` (full dataset schema) as part `key`, one file per partition, in place."""
+        parts = self._part_tables(dataset, table, key)
+        for path, rows in parts.items():
+            self._store(dataset, rows, path)
+        self._remove_stale(dataset, key, parts)
+        return list(parts)
 
     def _drop_rows(self, dataset: str, path: Path, keep: pa.Array) -> int:
         """Rewrite `path` keeping the rows where `keep` is true; remove it when none is left."""
@@ -375,44 +397,90 @@ class OutputStore:
 
     def commit_shard(self, key: str, tables: Mapping[str, pa.Table], replaced: Mapping[str, set[str]],
                      accepted: Iterable[tuple[str, str | None]]) -> list[Path]:
-        """Replace the rows of `replaced` documents and write one shard; documents last, as the commit."""
-        self.remove_documents(replaced)
-        written = self.upsert_rejects(tables["rejects"], key, accepted)
-        written += self.write_part("paragraphs", tables["paragraphs"], key)
-        written += self.write_part("sentences", tables["sentences"], key)
+        """Write one shard: staged, committed by its marker, published; replaced rows removed last."""
+        staging = self.root / STAGING_DIR / f"{key}-{uuid.uuid4().hex[:8]}"
+        parts = {dataset: self._part_tables(dataset, tables[dataset], key) for dataset in PUBLISH_ORDER}
+        for dataset_parts in parts.values():
+            for path, rows in dataset_parts.items():
+                staged = staging / path.relative_to(self.root)
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(rows, staged, compression=COMPRESSION)
         pause = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
         if pause:
             time.sleep(float(pause))
-        written += self.write_part("documents", tables["documents"], key)
+        marker = {"key": key,
+                  "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_parts]
+                            for dataset, dataset_parts in parts.items()},
+                  "replaced": {other: sorted(ids) for other, ids in replaced.items() if other != key}}
+        write_text_atomic(json.dumps(marker), staging / COMMIT_MARKER)
+        self._publish(staging, marker, parts)
+        written = [path for dataset_parts in parts.values() for path in dataset_parts]
+        written += self.upsert_rejects(tables["rejects"], key, accepted)
         return written
 
+    def _publish(self, staging: Path, marker: Mapping, tables: Mapping[str, Mapping[Path, pa.Table]]) -> None:
+        """Move a committed shard's staged parts into the datasets and remove the rows it replaces.
+
+        Every step can be repeated: recovery calls it again for a shard whose publication a crash cut.
+        """
+        key = marker["key"]
+        for dataset in PUBLISH_ORDER:
+            finals = [self.root / relative for relative in marker["files"][dataset]]
+            for final in finals:
+                staged = staging / final.relative_to(self.root)
+                if staged.exists():
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    self._forget(dataset, final)
+                    os.replace(staged, final)
+                    table = tables.get(dataset, {}).get(final)
+                    index = self._indexes.get(dataset)
+                    if table is not None and index is not None:
+                        rows = index.record(final, table)
+                        if dataset == "documents":
+                            self._committed.add(final, rows)
+            self._remove_stale(dataset, key, finals)
+        self.remove_documents({other: set(ids) for other, ids in marker["replaced"].items()})
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def _recover_staged(self) -> tuple[int, int]:
+        """Discard staged shards without a commit marker; finish publishing those with one."""
+        discarded = completed = 0
+        staging_root = self.root / STAGING_DIR
+        if not staging_root.is_dir():
+            return 0, 0
+        for staging in sorted(staging_root.iterdir()):
+            marker_path = staging / COMMIT_MARKER
+            if marker_path.is_file():
+                self._publish(staging, json.loads(marker_path.read_text(encoding="utf-8")), {})
+                completed += 1
+            else:
+                shutil.rmtree(staging, ignore_errors=True)
+                discarded += 1
+        return discarded, completed
+
     def recover(self) -> Recovery:
-        """Remove what a crashed run left: temporary files, parts and rows of uncommitted documents."""
+        """Remove what a crashed run left: temporary files, uncommitted shards, parts without a documents
+        part; finish publishing a committed shard. Call it holding the lock."""
+        discarded, completed = self._recover_staged()
         temporary = 0
         for dataset in DATASETS:
             for path in self.dataset_dir(dataset).rglob(f".*{TEMP_SUFFIX}"):
                 path.unlink(missing_ok=True)
                 temporary += 1
-        committed_by_key: dict[str, set[str]] = {}
-        for document in self.committed_documents().values():
-            committed_by_key.setdefault(document.key, set()).add(document.doc_id)
-        orphan_parts = orphan_rows = 0
+        # Parts of a key without a documents part: left by versions that wrote parts in place. Decided
+        # from the file names alone, so a run's start costs the same however large the output grows.
+        committed_keys = {key_of(path) for path in self.part_files("documents")}
+        orphan_parts = 0
         for dataset in ("paragraphs", "sentences"):
             for path in self.part_files(dataset):
-                committed = committed_by_key.get(key_of(path))
-                if committed is None:
+                if key_of(path) not in committed_keys:
                     path.unlink(missing_ok=True)
                     orphan_parts += 1
-                    continue
-                ids = _read_file(path, ["doc_id"])
-                if ids is not None:
-                    keep = pc.is_in(ids.column("doc_id"), pa.array(sorted(committed), pa.string()))
-                    orphan_rows += self._drop_rows(dataset, path, keep)
         for dataset in DATASETS:
             for directory in self.dataset_dir(dataset).glob("*=*"):
                 if directory.is_dir() and not any(directory.iterdir()):
                     directory.rmdir()
-        return Recovery(temporary, orphan_parts, orphan_rows)
+        return Recovery(temporary, orphan_parts, discarded, completed)
 
     def row_counts(self) -> dict[str, int]:
         """Rows in each dataset, from the Parquet footers."""

@@ -17,6 +17,9 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The DAGs only read inputs under allowed roots; the tests read the shared seeds besides temporary files.
+os.environ.setdefault("MLP_ALLOWED_INPUT_ROOTS", os.pathsep.join(
+    [str(SHARED_DIR), str(REPO_ROOT / "samples"), tempfile.gettempdir()]))
 
 
 @pytest.fixture(scope="session")

@@ -449,7 +449,7 @@ def sample_documents() -> dict[tuple[str, str | None], RawDocument]:
     from pipeline.ingest import read_documents
 
     paths = [path for path in sorted(SAMPLES_DIR.iterdir()) if path.name not in ("README.md", "empty.txt")]
-    documents = {(Path(document.source_path).name, document.source_record): document
+    documents = {(Path(document.source_path).name, document.record_id or document.source_record): document
                  for document in read_documents(paths) if isinstance(document, RawDocument)}
     assert sorted(documents, key=str) == sorted(SAMPLE_NOT_BODY, key=str)
     return documents

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.reader import read_output
-from pipeline.write import PAUSE_BEFORE_COMMIT_ENV, OutputStore, key_of
+from pipeline.write import COMMIT_MARKER, PAUSE_BEFORE_COMMIT_ENV, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS_PER_RUN = 12
@@ -26,9 +26,14 @@ def _write_documents(directory: Path, prefix: str) -> None:
 
 
 def _shard_in_flight(store: OutputStore) -> bool:
-    """Sentences written for a shard whose documents part (its commit) is not there yet."""
-    committed = {key_of(path) for path in store.part_files("documents")}
-    return bool({key_of(path) for path in store.part_files("sentences")} - committed)
+    """Sentences staged for a shard whose commit marker is not there yet."""
+    staging = store.root / STAGING_DIR
+    try:   # a shard directory may vanish while it is looked at
+        return staging.is_dir() and any(
+            not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
+            for shard in staging.iterdir())
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.slow

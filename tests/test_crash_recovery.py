@@ -1,4 +1,5 @@
-"""A run killed in the middle of writing a shard is completed by the next run, without duplicates."""
+"""A run killed in the middle of writing a shard is completed by the next run, without duplicates; until
+then no reader sees a row of the shard it was writing, and a killed --force run loses no document."""
 from __future__ import annotations
 
 import os
@@ -8,12 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.dataset as ds
 import pytest
 
 from pipeline.reader import read_output
 from pipeline.runner import plural
 from pipeline.schemas import DATASETS
-from pipeline.write import PAUSE_BEFORE_COMMIT_ENV, OutputStore, key_of
+from pipeline.write import COMMIT_MARKER, PAUSE_BEFORE_COMMIT_ENV, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 N_DOCUMENTS = 240
@@ -43,21 +48,42 @@ def _command(inputs: Path, output: Path, run_id: str) -> list[str]:
 
 
 def _half_written(store: OutputStore) -> bool:
-    """At least one shard committed, and another one with sentences but no documents part yet."""
-    committed = {key_of(path) for path in store.part_files("documents")}
-    written = {key_of(path) for path in store.part_files("sentences")}
-    return bool(committed) and bool(written - committed)
+    """At least one shard committed, and another one with its sentences staged but no commit marker."""
+    staging = store.root / STAGING_DIR
+    try:   # a shard directory may vanish while it is looked at
+        uncommitted = staging.is_dir() and any(
+            not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
+            for shard in staging.iterdir())
+    except FileNotFoundError:
+        uncommitted = False
+    return bool(store.part_files("documents")) and uncommitted
 
 
-@pytest.mark.slow
-def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
-    inputs, output = tmp_path / "in", tmp_path / "out"
-    _write_documents(inputs)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    store = OutputStore(output)
+def _doc_ids_seen_by_every_reader(output: Path, dataset: str) -> dict[str, set[str]]:
+    directory = output / dataset
+    glob = f"{directory}/**/*.parquet"
+    return {
+        "pyarrow": set(ds.dataset(directory, partitioning="hive").to_table(columns=["doc_id"])
+                       .column("doc_id").to_pylist()),
+        "pandas": set(pd.read_parquet(directory, columns=["doc_id"])["doc_id"]),
+        "duckdb": {row[0] for row in duckdb.sql(
+            f"select distinct doc_id from read_parquet('{glob}', hive_partitioning=true)").fetchall()},
+        "polars": set(pl.scan_parquet(glob, hive_partitioning=True).select("doc_id").collect()["doc_id"]),
+    }
 
-    crashing = subprocess.Popen(_command(inputs, output, "crashed"), cwd=REPO_ROOT,
-                                env={**env, PAUSE_BEFORE_COMMIT_ENV: "2"},
+
+def _assert_no_reader_sees_uncommitted_rows(output: Path) -> None:
+    committed = set(read_output(output, "documents")["doc_id"])
+    for dataset in ("paragraphs", "sentences"):
+        for reader, doc_ids in _doc_ids_seen_by_every_reader(output, dataset).items():
+            assert doc_ids <= committed, (dataset, reader, len(doc_ids - committed))
+    documents = read_output(output, "documents")
+    assert len(read_output(output, "sentences")) == documents["n_sentences"].sum()
+    assert len(read_output(output, "paragraphs")) == documents["n_paragraphs"].sum()
+
+
+def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[str, str]) -> None:
+    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env={**env, PAUSE_BEFORE_COMMIT_ENV: "2"},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -69,9 +95,20 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     finally:
         crashing.kill()
         crashing.wait()
+
+
+@pytest.mark.slow
+def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    store = OutputStore(output)
+
+    _kill_when_half_written(_command(inputs, output, "crashed"), store, env)
     committed_before = len(read_output(output, "documents"))
     assert 0 < committed_before < N_DOCUMENTS
-    assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted
+    assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
+    _assert_no_reader_sees_uncommitted_rows(output)   # ... and no reader sees them
 
     completed = subprocess.run(_command(inputs, output, "resumed"), cwd=REPO_ROOT, env=env,
                                capture_output=True, text=True, timeout=600)
@@ -93,4 +130,30 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     leftovers = [path for dataset in DATASETS for path in (output / dataset).rglob("*")
                  if path.is_file() and not path.name.startswith("part-")]
     assert leftovers == []
+    assert not any((output / STAGING_DIR).iterdir())
     assert read_output(output, "rejects").empty
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+
+@pytest.mark.slow
+def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    store = OutputStore(output)
+    first = subprocess.run(_command(inputs, output, "first"), cwd=REPO_ROOT, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+
+    _kill_when_half_written(_command(inputs, output, "forced") + ["--force"], store, env)
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    assert {"first", "forced"} >= set(documents["run_id"]) >= {"first"}
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+    resumed = subprocess.run(_command(inputs, output, "resumed") + ["--force"], cwd=REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and set(documents["run_id"]) == {"resumed"}
+    _assert_no_reader_sees_uncommitted_rows(output)

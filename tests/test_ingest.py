@@ -1,7 +1,6 @@
 """Ingest: encodings, content ids, rejects with specific reasons, JSONL, HTML and input expansion."""
 from __future__ import annotations
 
-import builtins
 import codecs
 import json
 import os
@@ -102,13 +101,13 @@ def test_bad_files_are_rejected_with_specific_reasons_and_the_batch_goes_on(
     (tmp_path / "zz_last.txt").write_text("The last good document.", encoding="utf-8")
 
     opened: list[str] = []
-    real_open = builtins.open
+    real_open = os.open
 
     def recording_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
         opened.append(os.fspath(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(ingest, "open", recording_open, raising=False)
+    monkeypatch.setattr(ingest.os, "open", recording_open)
     inputs = [tmp_path, tmp_path / "report.pdf"]
     results = {Path(item.source_path).name: item for item in read_documents(inputs, max_bytes=2**20)}
 
@@ -178,7 +177,8 @@ def test_jsonl_good_lines_come_through_and_bad_lines_are_rejected(tmp_path: Path
 
     assert [d.text for d in documents] == [
         "First record.", "Second record, no id.", "Last record, after the bad ones."]
-    assert [d.source_record for d in documents] == ["a1", "line:2", "line:10"]
+    assert [d.source_record for d in documents] == ["line:1", "line:2", "line:10"]
+    assert [d.record_id for d in documents] == ["a1", None, None]
     assert documents[0].metadata == {"id": "a1", "title": "One", "year": "2020"}
     assert documents[1].metadata == {"draft": "false"}
     assert documents[0].n_bytes == len(lines[0].encode("utf-8"))
@@ -187,11 +187,12 @@ def test_jsonl_good_lines_come_through_and_bad_lines_are_rejected(tmp_path: Path
     assert rejects["line:3"].reason == RejectReason.MALFORMED_JSONL
     assert rejects["line:3"].detail.startswith("line 3: ")
     assert rejects["line:4"].detail == "line 4: expected a JSON object, got list"
-    assert rejects["5"].reason == RejectReason.MALFORMED_JSONL and "no 'text' field" in rejects["5"].detail
+    assert rejects["line:5"].reason == RejectReason.MALFORMED_JSONL
+    assert "no 'text' field" in rejects["line:5"].detail and rejects["line:5"].record_id == "5"
     assert "'text' is int" in rejects["line:6"].detail
-    assert rejects["blank"].reason == RejectReason.EMPTY
+    assert rejects["line:8"].reason == RejectReason.EMPTY and rejects["line:8"].record_id == "blank"
     assert rejects["line:9"].reason == RejectReason.TOO_LARGE
-    assert set(rejects) == {"line:3", "line:4", "5", "line:6", "blank", "line:9"}
+    assert set(rejects) == {"line:3", "line:4", "line:5", "line:6", "line:8", "line:9"}
 
 
 def test_jsonl_invalid_utf8_line_is_rejected_alone(tmp_path: Path) -> None:

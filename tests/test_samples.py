@@ -63,7 +63,7 @@ def test_pipeline_reads_every_sample_and_rejects_only_the_empty_file(tmp_path: P
     chinese = documents[documents["src_lang"] == "zh"].iloc[0]
     assert chinese["encoding"].replace("-", "").lower() in {"gb18030", "gbk", "gb2312"}
     paragraphs = pandas.read_parquet(tmp_path / "out" / "paragraphs")
-    mixed_id = documents.loc[documents["source_record"] == "wire-2026-0414-003", "doc_id"].item()
+    mixed_id = documents.loc[documents["record_id"] == "wire-2026-0414-003", "doc_id"].item()
     assert set(paragraphs.loc[paragraphs["doc_id"] == mixed_id, "src_lang"]) == {"en", "hi"}
 
 

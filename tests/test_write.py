@@ -163,23 +163,81 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["part-x.parquet"]
 
 
-def test_recover_removes_uncommitted_parts_rows_and_temporary_files(store: OutputStore):
-    committed_key = commit(store, [("d1", "ar")])
-    # A crash after the sentences of a shard, before its documents part (the commit marker):
+def test_recover_removes_parts_without_documents_and_temporary_files(store: OutputStore):
+    commit(store, [("d1", "ar")])
+    # What versions that wrote parts in place left after a crash: sentences of a key, no documents part.
     orphan_key = part_key(["d9"])
     tables = shard_tables([("d9", "en")])
     store.write_part("paragraphs", tables["paragraphs"], orphan_key)
     store.write_part("sentences", tables["sentences"], orphan_key)
-    # ... rows of an uncommitted document inside a committed key (partitions committed one by one):
-    mixed = shard_tables([("d1", "ar"), ("d8", "ar")])
-    store.write_part("sentences", mixed["sentences"], committed_key)
     (store.root / "documents" / "src_lang=ar" / ".part-zz.parquet.0000.tmp").write_bytes(b"x")
     recovery = store.recover()
-    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "orphan_rows": 2}
+    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "discarded_shards": 0,
+                                  "completed_shards": 0}
     assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
     assert set(pd.read_parquet(store.root / "sentences")["doc_id"]) == {"d1"}
     assert not (store.root / "sentences" / "src_lang=en").exists()
-    assert store.recover().to_dict() == {"temporary_files": 0, "orphan_parts": 0, "orphan_rows": 0}
+    assert not any(store.recover().to_dict().values())
+
+
+def visible_rows(root: Path, dataset: str) -> dict[str, int]:
+    """Rows of `dataset` as each documented reader sees them."""
+    directory = root / dataset
+    glob = f"{directory}/**/*.parquet"
+    return {
+        "pyarrow": ds.dataset(directory, partitioning="hive").count_rows(),
+        "pandas": len(pd.read_parquet(directory)),
+        "duckdb": duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)"
+                             ).fetchall()[0][0],
+        "polars": pl.scan_parquet(glob, hive_partitioning=True).select(pl.len()).collect().item(),
+    }
+
+
+class _Killed(Exception):
+    """Stands for kill -9 at a point of the commit."""
+
+
+def test_a_shard_killed_before_its_commit_is_invisible_to_every_reader(
+        store: OutputStore, monkeypatch: pytest.MonkeyPatch):
+    commit(store, [("d1", "ar")])
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr("pipeline.write.write_text_atomic", killed)   # dies writing the commit marker
+    with pytest.raises(_Killed):
+        commit(store, [("d2", "en"), ("d3", "ar")])
+    monkeypatch.undo()
+    staged = list((store.root / ".staging").rglob("*.parquet"))
+    assert len(staged) == 6   # its parts (3 datasets x 2 languages) are on disk ...
+    for dataset, rows in (("documents", 1), ("paragraphs", 1), ("sentences", 2)):
+        assert set(visible_rows(store.root, dataset).values()) == {rows}, dataset   # ... and seen by none
+    assert store.recover().discarded_shards == 1
+    assert not (store.root / ".staging").exists() or not any((store.root / ".staging").iterdir())
+    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
+
+
+def test_a_committed_shard_cut_during_publication_is_completed_and_never_loses_a_document(
+        store: OutputStore, monkeypatch: pytest.MonkeyPatch):
+    first_key = commit(store, [("d1", "en"), ("d2", "en")], run_id="r1")
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    # A rewrite of d2 (moving to another part) killed just after its commit marker was written.
+    monkeypatch.setattr(OutputStore, "_publish", killed)
+    with pytest.raises(_Killed):
+        commit(store, [("d2", "ar")], run_id="r2", replaced={first_key: {"d2"}})
+    monkeypatch.undo()
+    documents = pd.read_parquet(store.root / "documents")
+    assert sorted(documents["doc_id"]) == ["d1", "d2"]   # the old row is still there
+    fresh = OutputStore(store.root)
+    assert fresh.recover().completed_shards == 1
+    documents = pd.read_parquet(fresh.root / "documents").set_index("doc_id")
+    assert documents["run_id"].sort_index().to_dict() == {"d1": "r1", "d2": "r2"}
+    assert fresh.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
+    for dataset, rows in (("documents", 2), ("paragraphs", 2), ("sentences", 4)):
+        assert set(visible_rows(fresh.root, dataset).values()) == {rows}, dataset
 
 
 def test_unwritable_output_is_a_clear_error(tmp_path: Path):
