@@ -152,9 +152,11 @@ def _given(name: str, data: bytes) -> Callable[[Path], list[Path]]:
     return build
 
 
-def _pattern(pattern: str) -> Callable[[Path], list[Path]]:
+def _pattern_beside_a_document(pattern: str) -> Callable[[Path], list[Path]]:
+    """A pattern that matches nothing, given with a readable file (alone it would stop the run)."""
     def build(directory: Path) -> list[Path]:
-        return [directory / pattern]
+        _text("found.txt", prose("found"))(directory)
+        return [directory / pattern, directory / "found.txt"]
     return build
 
 
@@ -304,7 +306,7 @@ def cases() -> list[Case]:
                                          b"</body></html>"), 0, {"no_text": 1}),
         Case("duplicate_files", _several(_text("one.txt", prose("dup")), _text("two.txt", prose("dup"))), 1,
              {"duplicate": 1}),
-        Case("pattern_matching_nothing", _pattern("nothing-*.txt"), 0, {"not_found": 1}),
+        Case("pattern_matching_nothing", _pattern_beside_a_document("nothing-*.txt"), 1, {"not_found": 1}),
         Case("nul_in_jsonl_text", _jsonl(_record(text=prose("nul") + " \u0000 tail.")), 1),
     ]
 
