@@ -85,6 +85,7 @@ class ShardResult:
     models: dict[str, list[str]] = field(default_factory=dict)             # src_lang -> models used
     missing_models: dict[str, str] = field(default_factory=dict)           # lang -> how to get it
     files: list[str] = field(default_factory=list)                         # relative to the output
+    hub: str = ""           # the Hugging Face hub as this shard's process found it ("" if never needed)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -111,6 +112,7 @@ class RunSummary:
     replaced: int
     missing_models: dict[str, str]
     seconds: float
+    hub: str = ""
 
     def format(self) -> str:
         rejects = sum(self.rejects.values())
@@ -125,6 +127,8 @@ class RunSummary:
             lines.append(f"already in the output: {self.skipped} skipped, {self.replaced} replaced")
         for lang, hint in sorted(self.missing_models.items()):
             lines.append(f"missing model for {lang}: {hint}")
+        if self.hub:
+            lines.append(f"Hugging Face hub: {self.hub}")
         lines.append(f"manifest: {self.manifest_path}")
         return "\n".join(lines)
 
@@ -190,6 +194,7 @@ class _ShardProcessor:
         self.settings = settings
         self.store = store
         self.translator = translator
+        self.languages = translator.registry.detection_languages()   # detection's candidates
         self.seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
         self.documents: Counter[str] = Counter()
         self.paragraphs: dict[str, Counter[str]] = {}
@@ -290,9 +295,10 @@ class _ShardProcessor:
         with self._timed("detect"):
             try:
                 detected: list[DocumentLanguages | None] = list(
-                    detect_documents([document.paragraphs for _, document in cleaned]))
+                    detect_documents([document.paragraphs for _, document in cleaned], self.languages))
             except Exception:  # find the document that fails; the others keep their languages
-                detected = [self._detect_alone(raw, document, rejects) for raw, document in cleaned]
+                detected = [self._detect_alone(raw, document, rejects, self.languages)
+                            for raw, document in cleaned]
         segmented: list[tuple[RawDocument, CleanedDocument, DocumentLanguages, SentenceSpans]] = []
         with self._timed("segment"):
             for (raw, document), languages in zip(cleaned, detected):
@@ -327,12 +333,12 @@ class _ShardProcessor:
         return prepared
 
     @staticmethod
-    def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject]
-                      ) -> DocumentLanguages | None:
+    def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject],
+                      languages: frozenset[str]) -> DocumentLanguages | None:
         from pipeline.detect import detect_document
 
         try:
-            return detect_document(document.paragraphs)
+            return detect_document(document.paragraphs, languages)
         except Exception as error:
             rejects.append(_processing_error(raw, "detect", error))
             return None
@@ -366,7 +372,10 @@ class _ShardProcessor:
                     wanted.setdefault(lang, {})[text] = None
         translations: dict[str, dict[str, Translation]] = {}
         failed: set[int] = set()
-        for lang, texts in wanted.items():
+        # One language at a time across the batch, those whose model is loaded first: at most
+        # max_loaded_models stay in memory, and a model is loaded at most once per batch.
+        for lang in self.translator.order_languages(list(wanted)):
+            texts = wanted[lang]
             try:
                 english = self.translator.translate(lang, list(texts))
                 translations[lang] = dict(zip(texts, english, strict=True))
@@ -496,6 +505,7 @@ class _ShardProcessor:
             models={lang: sorted(models) for lang, models in self.models.items() if models},
             missing_models=dict(self.translator.missing_models()),
             files=self.files,
+            hub=_hub_state(),
         )
 
 
@@ -578,9 +588,17 @@ def _reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
             "reason": str(reject.reason), "detail": reject.detail, "run_id": run_id, "rejected_at": now}
 
 
+def _hub_state() -> str:
+    from pipeline.hub import known_hub_status
+
+    status = known_hub_status()
+    return status.describe() if status else ""
+
+
 def _stats(translator: Translator) -> dict[str, float]:
     stats = translator.stats
-    names = ("sentences", "model_calls", "cache_hits", "chunks_split", "seconds")
+    names = ("sentences", "model_calls", "cache_hits", "chunks_split", "seconds", "model_loads",
+             "model_load_seconds")
     return {name: getattr(stats, name, 0) for name in names}
 
 
@@ -616,6 +634,7 @@ def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator
     own_translator = translator is None
     active = translator if translator is not None else _open_translator(settings)
     try:
+        active.check_explicit_models()   # a --model that cannot load stops the run before any document
         before = _stats(active)
         processor = _ShardProcessor(shard, settings, store, active)
         processor.run()
@@ -660,6 +679,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
     sentences: dict[str, dict[str, int]] = {}
     models: dict[str, set[str]] = {}
     missing: dict[str, str] = {}
+    hub_states = sorted({result.hub for result in results if result.hub})
     for result in results:
         documents.update(result.documents)
         rejects.update(result.rejects)
@@ -698,6 +718,8 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         "translation": {name: round(value, 3) for name, value in sorted(translation.items())},
         "models": {lang: sorted(used) for lang, used in sorted(models.items())},
         "missing_models": dict(sorted(missing.items())),
+        # How the shards found the hub (checked once per process, only when a model was not local).
+        "hub": "; ".join(hub_states) or "not needed (every model was local, or none was needed)",
         "versions": _versions(),
     }
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
@@ -715,6 +737,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         replaced=manifest["counts"]["replaced_documents"],
         missing_models=dict(missing),
         seconds=round(seconds, 3),
+        hub=manifest["hub"],
     )
 
 
@@ -746,6 +769,7 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         skip_langs=frozenset(args.skip_langs),
         max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
         shard_size=args.shard_size,
+        max_loaded_models=args.max_loaded_models,
     )
 
 

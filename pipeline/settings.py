@@ -78,6 +78,7 @@ class RunSettings:
     shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
     cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    max_loaded_models: int | None = None    # translation models loaded at once; None: sized to memory
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once, at creation
@@ -109,6 +110,8 @@ class RunSettings:
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
+        if self.max_loaded_models is not None:
+            _positive_int("max_loaded_models", self.max_loaded_models)
         set_(self, "include_langs", _languages("include_langs", self.include_langs))
         set_(self, "skip_langs", _languages("skip_langs", self.skip_langs))
 
@@ -165,4 +168,5 @@ class RunSettings:
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,
             cache_path=self.translation_cache,
+            max_loaded_models=self.max_loaded_models,
         )
