@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = model_commands.add_parser("fetch", help="download a language's model into the local store")
     fetch.add_argument("lang", metavar="LANG")
     prefetch = model_commands.add_parser(
-        "prefetch", help="download the models that the documents of these inputs need, if the hub is reachable")
+        "prefetch", help="download the models the documents of these inputs need, if the hub is reachable")
     prefetch.add_argument("--input", dest="inputs", nargs="+", required=True, metavar="PATH")
     build = model_commands.add_parser("build-test-model",
                                       help="build a tiny random-weight MarianMT model (for tests only)")

@@ -324,8 +324,8 @@ def fetch(lang: str, models_dir: Path) -> Path:
         return fetch_into_store(choice.spec, models_dir)
     except HubError as error:
         raise ModelUnavailableError(
-            f"cannot fetch {choice.spec}: {error}; on a machine where the hub is reachable run "
-            f"`python -m pipeline models fetch {lang}` and copy {target}/ here"
+            f"cannot fetch {choice.spec}: {error}; run `python -m pipeline models fetch {lang}` on a "
+            f"connected machine and copy {target}/ here"
         ) from error
 
 

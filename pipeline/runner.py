@@ -634,8 +634,8 @@ def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator
     own_translator = translator is None
     active = translator if translator is not None else _open_translator(settings)
     try:
-        active.check_explicit_models()   # a --model that cannot load stops the run before any document
         before = _stats(active)
+        active.check_explicit_models()   # a --model that cannot load stops the run before any document
         processor = _ShardProcessor(shard, settings, store, active)
         processor.run()
         after = _stats(active)

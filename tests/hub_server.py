@@ -236,7 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
         for path, data in sorted(repo.commits[sha].items()):
             entry = {"type": "file", "path": path, "size": len(data), "oid": git_blob_id(data)}
             if path.endswith(LFS_SUFFIXES):
-                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data),
+                                "pointerSize": 134}
             entries.append(entry)
         self._json(entries)
 

@@ -63,9 +63,10 @@ def test_the_fixture_is_what_huggingface_hub_accepts(hub, tiny_files, tmp_path: 
     folder = Path(snapshot_download(REPO, cache_dir=tmp_path / "cache", endpoint=hub.url))
     assert folder.name == main
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == tiny_files
-    readme = hf_hub_download(REPO, "README.md", revision="v1.0", cache_dir=tmp_path / "cache", endpoint=hub.url)
+    cache = tmp_path / "cache"
+    readme = hf_hub_download(REPO, "README.md", revision="v1.0", cache_dir=cache, endpoint=hub.url)
     assert Path(readme).read_bytes() == b"v1" and tagged in readme
-    by_commit = hf_hub_download(REPO, "README.md", revision=tagged, cache_dir=tmp_path / "c2", endpoint=hub.url)
+    by_commit = hf_hub_download(REPO, "README.md", revision=tagged, cache_dir=cache / "2", endpoint=hub.url)
     assert Path(by_commit).read_bytes() == b"v1"
     extra = hf_hub_download(REPO, "extra.txt", revision=f"refs/pr/{pull}", cache_dir=tmp_path / "cache",
                             endpoint=hub.url)
@@ -110,7 +111,8 @@ def test_pinned_revision_is_downloaded_on_first_use_and_recorded(hub, tiny_files
 def test_bin_on_main_takes_safetensors_from_the_conversion_pull_request(
         hub, tiny_files, pickled_weights, tmp_path: Path) -> None:
     main = hub.commit(REPO, {**_without_weights(tiny_files), "pytorch_model.bin": pickled_weights})
-    stranger = hub.pull_request(REPO, {**tiny_files, "model.safetensors": b"not from the bot"}, "someone", "x")
+    stranger = hub.pull_request(REPO, {**tiny_files, "model.safetensors": b"not from the bot"},
+                                "someone", "Adding safetensors")
     pull = hub.pull_request(REPO, {**_without_weights(tiny_files), "pytorch_model.bin": pickled_weights,
                                    "model.safetensors": tiny_files["model.safetensors"]},
                             CONVERSION_BOT, "Adding `safetensors` variant of this model")
@@ -245,8 +247,8 @@ def test_reachability_is_decided_once_and_stated_in_the_manifest(
     monkeypatch.setattr(pipeline.hub, "_probe", lambda url: probes.append(url) or real_probe(url))
     monkeypatch.setenv("HF_ENDPOINT", refused_url())
     inputs = _arabic_input(tmp_path)
-    (inputs / "fr.txt").write_text("Le conseil municipal a voté le budget de la ville pour l'année prochaine.\n",
-                                   encoding="utf-8")
+    french = "Le conseil municipal a voté le budget de la ville pour l'année prochaine.\n"
+    (inputs / "fr.txt").write_text(french, encoding="utf-8")
     settings = RunSettings(output=tmp_path / "out", run_id="unreachable", models_dir=tmp_path / "models",
                            shard_size=1)
     summary = run([str(inputs)], settings)
