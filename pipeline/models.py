@@ -333,11 +333,12 @@ def input_languages(inputs: list[str], languages: frozenset[str]) -> set[str]:
     """The paragraph languages of the documents in `inputs` (read, cleaned and detected as a run does)."""
     from pipeline.clean import clean
     from pipeline.detect import detect_documents
-    from pipeline.ingest import read_documents
+    from pipeline.ingest import expand_inputs, read_documents
     from pipeline.records import RawDocument
 
+    files = [str(item) for item in expand_inputs(inputs) if isinstance(item, Path)]
     paragraphs = [clean(item.text, metadata=item.metadata).paragraphs
-                  for item in read_documents(inputs) if isinstance(item, RawDocument)]
+                  for item in read_documents(files) if isinstance(item, RawDocument)]
     return {guess.lang for result in detect_documents(paragraphs, languages) for guess in result.paragraphs}
 
 
