@@ -157,20 +157,32 @@ def read_source(directory: Path) -> ModelSource | None:
         return None
 
 
-class _Bar:
-    """tqdm for downloads: sizes, rate and time left, whatever format huggingface_hub asks for."""
+def _progress_bar_class(opened: list):
+    """tqdm for huggingface_hub's downloads: one bytes bar with sizes, rate and time left, whatever format
+    the library asks for; the bars it opens are collected in `opened` so that they can be closed."""
+    from tqdm.auto import tqdm
 
-    def __new__(cls, *args, **kwargs):
-        from tqdm.auto import tqdm
+    class Bar(tqdm):
+        def __init__(self, *args, **kwargs):
+            if kwargs.get("unit") == "B":
+                if str(kwargs.get("desc", "")).startswith("Downloading bytes"):
+                    kwargs["disable"] = True  # the same bytes as the other bar; one is enough
+                kwargs["desc"] = "download"
+                kwargs["bar_format"] = ("{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}B/{total_fmt}B "
+                                        "[{elapsed}<{remaining}, {rate_fmt}]")
+            kwargs.setdefault("file", sys.stderr)
+            super().__init__(*args, **kwargs)
+            opened.append(self)
 
-        if kwargs.get("unit") == "B":
-            if str(kwargs.get("desc", "")).startswith("Downloading bytes"):
-                kwargs["disable"] = True  # the same bytes as the bar below; one bar is enough
-            kwargs["desc"] = "download"
-            kwargs["bar_format"] = ("{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}B/{total_fmt}B "
-                                    "[{elapsed}<{remaining}, {rate_fmt}]")
-        kwargs.setdefault("file", sys.stderr)
-        return tqdm(*args, **kwargs)
+        def set_description(self, desc=None, refresh=True):
+            if getattr(self, "unit", None) == "B":
+                return super().set_description_str("download", refresh)
+            return super().set_description(desc, refresh)
+
+        def set_description_str(self, desc=None, refresh=True):
+            super().set_description_str("download" if getattr(self, "unit", None) == "B" else desc, refresh)
+
+    return Bar
 
 
 def fetch_model(repo: str, revision: str | None, target: Path) -> ModelSource:
@@ -228,8 +240,13 @@ def fetch_model(repo: str, revision: str | None, target: Path) -> ModelSource:
 def _download(repo: str, commit: str, names: list[str], directory: Path, url: str) -> None:
     from huggingface_hub import snapshot_download
 
-    snapshot_download(repo, revision=commit, allow_patterns=names, local_dir=directory, endpoint=url,
-                      etag_timeout=10, tqdm_class=_Bar)
+    bars: list = []
+    try:
+        snapshot_download(repo, revision=commit, allow_patterns=names, local_dir=directory, endpoint=url,
+                          etag_timeout=10, tqdm_class=_progress_bar_class(bars))
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def _conversion_pull_request(api, repo: str) -> str | None:
@@ -281,11 +298,17 @@ def convert_pickled_weights(source: Path, target: Path) -> str:
 def _check_loadable(directory: Path) -> None:
     """The staged folder must load as a MarianMT model with no weight left uninitialised."""
     from transformers import MarianMTModel
+    from transformers.utils import logging as transformers_logging
 
+    bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()   # a second bar after the download's would only confuse
     try:
         _, info = MarianMTModel.from_pretrained(directory, use_safetensors=True, output_loading_info=True)
     except Exception as error:  # whatever the reason, the folder is not a usable model
         raise HubError(f"the downloaded model does not load ({type(error).__name__}: {error})") from error
+    finally:
+        if bars:
+            transformers_logging.enable_progress_bar()
     missing = [name for name in info.get("missing_keys", ()) if "embed_positions" not in name]
     if missing:
         raise HubError(f"the downloaded weights lack {len(missing)} tensors (e.g. {missing[0]})")

@@ -108,7 +108,7 @@ def _split_words(clause: str, count_tokens, limit: int) -> list[tuple[str, int, 
     characters joined without a separator."""
     words = _parts(clause, _WORD_END)
     counts = count_tokens(words)
-    width = max(1, limit // 2)
+    width = max(1, limit // 4)
     windows = [word[start:start + width] for word, count in zip(words, counts) if count > limit
                for start in range(0, len(word), width)]
     window_counts = iter(count_tokens(windows)) if windows else iter(())

@@ -82,7 +82,7 @@ def test_models_fetch_then_the_run_translates_offline(hub, tiny_files, tmp_path:
     assert cli.main(["models", "--models-dir", str(models), "fetch", "ar"]) == 0
     output = capfd.readouterr()
     assert output.out.strip().endswith("opus-mt-ar-en")
-    assert "download: 100%" in output.err and "B/" in output.err   # progress with sizes
+    assert "download: 100%" in output.err and "B/" in output.err and "<00:00" in output.err
     stored = models / "opus-mt-ar-en"
     assert (stored / "model.safetensors").read_bytes() == tiny_files["model.safetensors"]
     assert read_source(stored).commit == commit and not list(models.glob(".incoming-*"))
