@@ -204,6 +204,9 @@ def fetch_model(repo: str, revision: str | None, target: Path) -> ModelSource:
         wanted = [name for name in CONFIG_FILES if name in files]
         if "config.json" not in wanted:
             raise HubError(f"{repo}@{requested} has no config.json: not a transformers model repository")
+        existing = read_source(target)
+        if existing is not None and existing.repo == repo and existing.commit == commit:
+            return existing   # already in the store at this commit
         staging.mkdir(parents=True, exist_ok=True)
         if SAFETENSORS in files or SAFETENSORS_INDEX in files:
             weights = [name for name in files if name.endswith(".safetensors") or name == SAFETENSORS_INDEX]

@@ -214,7 +214,7 @@ class Translator:
         self.max_loaded_models = settings.max_loaded_models or default_max_loaded_models()
         if self.max_loaded_models < 1:
             raise ValueError("max_loaded_models must be positive")
-        self._device = resolve_device(settings.device)
+        self._resolved_device: str | None = None
         self._models: dict[str, ModelLocation | None] = {}
         self._missing: dict[str, str] = {}
         self._checked = False
@@ -327,6 +327,12 @@ class Translator:
             return "model_not_available"
         self._models[lang] = location
         return location, engine
+
+    @property
+    def _device(self) -> str:
+        if self._resolved_device is None:  # resolving "auto" imports torch: only once a model is needed
+            self._resolved_device = resolve_device(self.settings.device)
+        return self._resolved_device
 
     def _engine_args(self, location: ModelLocation) -> tuple[str, Path, str, int]:
         if self.settings.backend == "marian":

@@ -294,3 +294,6 @@ def test_source_file_records_the_commit(hub, tiny_files, tmp_path: Path) -> None
     recorded = json.loads((target / SOURCE_FILE).read_text())
     assert recorded == {"repo": REPO, "requested": "main", "commit": commit, "weights": "safetensors",
                         "weights_commit": commit, "weights_sha256": ""}
+    hub.requests.clear()
+    assert fetch("ar", tmp_path / "models") == target          # already there: nothing downloaded again
+    assert [path for _, path, _ in hub.requests] == [f"/api/models/{REPO}/revision/main"]
