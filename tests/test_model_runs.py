@@ -38,6 +38,9 @@ def test_an_override_that_cannot_load_stops_the_run_before_any_document(
 
 
 def test_detection_follows_the_registry_of_the_run(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from pipeline.translate_backends import release_engines
+
+    release_engines()   # so that this run loads its model and counts the load
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     (inputs / "sv.txt").write_text("\n\n".join(SWEDISH) + "\n", encoding="utf-8")

@@ -238,7 +238,7 @@ def test_a_long_text_without_punctuation_is_split_in_bounded_pieces(source_token
         assert max(source_tokens(pieces)) <= limit
         assert regex.sub(r"\s+", "", "".join(pieces)) == regex.sub(r"\s+", "", text)
         # Every character is tokenised a bounded number of times (the old splitter re-read long prefixes).
-        assert sum(calls) <= 4 * len(text)
+        assert sum(calls) <= 6 * len(text)
 
 
 def test_at_most_max_loaded_models_stay_loaded(tmp_path: Path, tiny_model_dir: Path) -> None:
