@@ -221,6 +221,32 @@ def _directory_location(spec: str, models_dir: Path) -> ModelLocation | None:
     return None
 
 
+def check_model_files(path: Path) -> None:
+    """Raise ModelNotFound unless the folder's configuration parses, its tokenizer files are there and
+    its safetensors headers can be read: a check that loads no weights."""
+    import json
+
+    from safetensors import safe_open
+
+    try:
+        json.loads((path / "config.json").read_text(encoding="utf-8"))
+        missing = [name for name in ("source.spm", "target.spm", "vocab.json") if not (path / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"no {', '.join(missing)}")
+        if (path / SAFETENSORS).is_file():
+            weights = [path / SAFETENSORS]
+        else:
+            index = json.loads((path / SAFETENSORS_INDEX).read_text(encoding="utf-8"))
+            weights = [path / name for name in sorted(set(index["weight_map"].values()))]
+        for file in weights:
+            with safe_open(str(file), framework="pt") as handle:
+                if not list(handle.keys()):
+                    raise ValueError(f"{file.name} holds no tensors")
+    except Exception as error:  # whatever is wrong, the folder is not a usable model
+        message = " ".join(str(error).split())[:300] or "no message"
+        raise ModelNotFound(f"{path} does not load ({type(error).__name__}: {message})") from error
+
+
 def _stored(repo: str, revision: str | None, models_dir: Path) -> ModelLocation | None:
     """The local store's copy, if it holds this repository at the pinned revision (any, unpinned)."""
     stored = models_dir / store_name(repo)

@@ -22,6 +22,7 @@ from pipeline.models import (
     ModelNotFound,
     ModelUnavailableError,
     Registry,
+    check_model_files,
     convert_to_ctranslate2,
     fetch_hint,
     hub_status,
@@ -256,13 +257,22 @@ class Translator:
             return None
 
     def check_explicit_models(self) -> None:
-        """Load every per-run override once, so that one that cannot load stops the run before any
-        document is processed (ModelUnavailableError). Registry-file entries are checked when first
-        needed, since a run may never meet their language."""
+        """Check every per-run override once, so that one that cannot load stops the run before any
+        document is processed (ModelUnavailableError). The first max_loaded_models are loaded (and kept
+        for the run); the others are checked without loading their weights, which would only be released
+        again. Registry-file entries are checked when first needed: a run may never meet their language."""
         if self._checked:
             return
-        for lang in sorted(self.registry.overrides):
-            self._model(lang)
+        for index, lang in enumerate(sorted(self.registry.overrides)):
+            if index < self.max_loaded_models:
+                self._model(lang)
+                continue
+            choice = self.registry.choice(lang)
+            assert choice is not None
+            try:
+                check_model_files(locate(choice.spec, self.settings.models_dir).path)
+            except ModelNotFound as missing:
+                raise self._unavailable(choice, str(missing)) from missing
         self._checked = True
 
     def order_languages(self, languages: Sequence[str]) -> list[str]:
