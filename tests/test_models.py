@@ -194,7 +194,8 @@ def test_detection_candidates_follow_the_registry(tmp_path: Path) -> None:
     assert registry.detection_languages() == DEFAULT_LANGUAGES | {"sv", "sw"}
 
 
-def test_a_directory_with_a_stray_safetensors_file_is_not_a_model(tmp_path: Path, tiny_model_dir: Path) -> None:
+def test_a_directory_with_a_stray_safetensors_file_is_not_a_model(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
     stray = tmp_path / "stray"
     shutil.copytree(tiny_model_dir, stray)
     (stray / "model.safetensors").rename(stray / "adapter.safetensors")
