@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
                      help="documents per batch and Parquet part (and files per shard)")
+    run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
+                     help="translation models kept in memory at once (default: sized to the machine's "
+                          "memory, about 0.5 GB each)")
 
     detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
     detect.add_argument("file", type=Path, metavar="FILE")
@@ -64,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parser("list", help="each language, its model, and whether it is available")
     fetch = model_commands.add_parser("fetch", help="download a language's model into the local store")
     fetch.add_argument("lang", metavar="LANG")
+    prefetch = model_commands.add_parser(
+        "prefetch", help="download the models the documents of these inputs need, if the hub is reachable")
+    prefetch.add_argument("--input", dest="inputs", nargs="+", required=True, metavar="PATH")
     build = model_commands.add_parser("build-test-model",
                                       help="build a tiny random-weight MarianMT model (for tests only)")
     build.add_argument("directory", type=Path, metavar="DIR")

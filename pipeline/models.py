@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
+import logging
 import re
 import sys
 import tomllib
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.errors import ConfigurationError
+from pipeline.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model, hub_status,
+                          is_offline, read_source)
 
 OPUS_MT = "Helsinki-NLP/opus-mt-{}-en"
 # Languages with a dedicated OPUS-MT model into English (see models/README.md for how each was checked).
@@ -57,21 +59,13 @@ DEFAULT_MODELS: dict[str, str] = {
 FALLBACK_MODEL = "Helsinki-NLP/opus-mt-mul-en"
 REGISTRY_FILE = "registry.toml"
 
-# What a model directory needs; nothing that can hold pickled code is ever downloaded.
-MODEL_FILES = [
-    "*.safetensors",
-    "config.json",
-    "generation_config.json",
-    "source.spm",
-    "target.spm",
-    "vocab.json",
-    "target_vocab.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-]
+# What is read from the Hugging Face cache: nothing that can hold pickled code.
+MODEL_FILES = [*CONFIG_FILES, "*.safetensors", SAFETENSORS_INDEX]
+# Languages the fallback model serves that are common enough to be worth detecting by default.
+FALLBACK_DETECTED = ("fa",)
+log = logging.getLogger(__name__)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class ModelUnavailableError(ConfigurationError, RuntimeError):
@@ -112,12 +106,6 @@ class ModelLocation:
     @property
     def identity(self) -> str:
         return f"{self.name}@{self.revision}"
-
-
-def is_offline() -> bool:
-    return any(
-        os.environ.get(var, "").strip().lower() in _TRUE for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
 
 
 def split_revision(spec: str) -> tuple[str, str | None]:
@@ -185,9 +173,17 @@ class Registry:
     def languages(self) -> list[str]:
         return sorted(set(DEFAULT_MODELS) | set(self.entries) | set(self.overrides))
 
+    def detection_languages(self) -> frozenset[str]:
+        """Candidates for language detection: every language with a model here, English, and the
+        common languages the fallback serves (detected even without a model, so that their text is
+        not taken for a neighbouring language and sent to that language's model)."""
+        return frozenset(self.languages()) | {"en"} | frozenset(FALLBACK_DETECTED)
+
 
 def _has_weights(path: Path) -> bool:
-    return (path / "config.json").is_file() and any(path.glob("*.safetensors"))
+    """A model folder: config.json and the weights transformers loads (not just any *.safetensors)."""
+    return (path / "config.json").is_file() and (
+        (path / SAFETENSORS).is_file() or (path / SAFETENSORS_INDEX).is_file())
 
 
 _REVISIONS: dict[tuple, str] = {}
@@ -195,6 +191,9 @@ _REVISIONS: dict[tuple, str] = {}
 
 def directory_revision(path: Path) -> str:
     """The hub commit a fetched directory came from, else a short hash of its config and weights."""
+    source = read_source(path)
+    if source is not None:
+        return source.revision
     metadata = path / ".cache" / "huggingface" / "download" / "config.json.metadata"
     if metadata.is_file():
         first = metadata.read_text(encoding="utf-8").splitlines()[:1]
@@ -216,15 +215,54 @@ def _directory_location(spec: str, models_dir: Path) -> ModelLocation | None:
     for candidate in (Path(spec).expanduser(), models_dir / spec):
         if candidate.is_dir():
             if not _has_weights(candidate):
-                raise ModelNotFound(f"directory {candidate} has no config.json and *.safetensors weights")
+                raise ModelNotFound(
+                    f"directory {candidate} has no config.json with {SAFETENSORS} (or {SAFETENSORS_INDEX})")
             return ModelLocation(spec, candidate.resolve(), directory_revision(candidate), "directory")
     return None
+
+
+def check_model_files(path: Path) -> None:
+    """Raise ModelNotFound unless the folder's configuration parses, its tokenizer files are there and
+    its safetensors headers can be read: a check that loads no weights."""
+    import json
+
+    from safetensors import safe_open
+
+    try:
+        json.loads((path / "config.json").read_text(encoding="utf-8"))
+        missing = [name for name in ("source.spm", "target.spm", "vocab.json") if not (path / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"no {', '.join(missing)}")
+        if (path / SAFETENSORS).is_file():
+            weights = [path / SAFETENSORS]
+        else:
+            index = json.loads((path / SAFETENSORS_INDEX).read_text(encoding="utf-8"))
+            weights = [path / name for name in sorted(set(index["weight_map"].values()))]
+        for file in weights:
+            with safe_open(str(file), framework="pt") as handle:
+                if not list(handle.keys()):
+                    raise ValueError(f"{file.name} holds no tensors")
+    except Exception as error:  # whatever is wrong, the folder is not a usable model
+        message = " ".join(str(error).split())[:300] or "no message"
+        raise ModelNotFound(f"{path} does not load ({type(error).__name__}: {message})") from error
+
+
+def _stored(repo: str, revision: str | None, models_dir: Path) -> ModelLocation | None:
+    """The local store's copy, if it holds this repository at the pinned revision (any, unpinned)."""
+    stored = models_dir / store_name(repo)
+    if not _has_weights(stored):
+        return None
+    source = read_source(stored)
+    if source is not None and (source.repo != repo or not source.matches(revision)):
+        return None
+    return ModelLocation(repo, stored.resolve(), directory_revision(stored), "store")
 
 
 def locate(spec: str, models_dir: Path, *, download: bool = True) -> ModelLocation:
     """Find a model: a directory, the local store, the Hugging Face cache, then (online) the hub.
 
-    Raises ModelNotFound with the reason when it is nowhere it may be loaded from.
+    A download goes into the local store (see :func:`fetch_into_store`). Raises ModelNotFound with the
+    reason when the model is nowhere it may be loaded from.
     """
     models_dir = Path(models_dir)
     if not is_hub_id(spec):
@@ -233,12 +271,12 @@ def locate(spec: str, models_dir: Path, *, download: bool = True) -> ModelLocati
             raise ModelNotFound(f"directory {spec} not found")
         return location
     repo, revision = split_revision(spec)
-    stored = models_dir / store_name(repo)
-    if _has_weights(stored):
-        return ModelLocation(repo, stored.resolve(), directory_revision(stored), "store")
+    stored = _stored(repo, revision, models_dir)
+    if stored is not None:
+        return stored
 
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
         cached = Path(
@@ -250,26 +288,27 @@ def locate(spec: str, models_dir: Path, *, download: bool = True) -> ModelLocati
         pass
     if not download:
         raise ModelNotFound("not in the local store or the Hugging Face cache")
-    if is_offline():
-        raise ModelNotFound(
-            "not in the local store or the Hugging Face cache, and the hub is off "
-            "(HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)"
-        )
+    status = hub_status()
+    if not status.usable:
+        raise ModelNotFound(f"not in the local store or the Hugging Face cache, and the hub is "
+                            f"{status.describe()}")
     try:
-        downloaded = Path(
-            snapshot_download(repo, revision=revision, allow_patterns=MODEL_FILES, etag_timeout=5)
-        )
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as error:
-        raise ModelNotFound(
-            f"download from the hub failed ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'no detail'})"
-        ) from error
-    if not _has_weights(downloaded):
-        raise ModelNotFound(
-            f"the hub revision {downloaded.name} has no safetensors weights; pin one that "
-            "has them as ID@REVISION"
-        )
-    return ModelLocation(repo, downloaded, downloaded.name, "hub")
+        fetch_into_store(spec, models_dir)
+    except HubError as error:
+        raise ModelNotFound(str(error)) from error
+    location = _stored(repo, revision, models_dir)
+    assert location is not None, "a completed fetch leaves the model in the store"
+    return ModelLocation(repo, location.path, location.revision, "hub")
+
+
+def fetch_into_store(spec: str, models_dir: Path) -> Path:
+    """Download hub model `spec` (``org/name[@REV]``) into ``<models_dir>/<name>/``; HubError if it cannot."""
+    repo, revision = split_revision(spec)
+    target = Path(models_dir) / store_name(repo)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = fetch_model(repo, revision, target)
+    log.info("fetched %s@%s (%s weights) into %s", repo, source.revision, source.weights, target)
+    return target
 
 
 def ct2_directory(model_dir: Path, quantization: str) -> Path:
@@ -294,7 +333,8 @@ def convert_to_ctranslate2(model_dir: Path, quantization: str = "int8", *, force
 
 
 def fetch(lang: str, models_dir: Path) -> Path:
-    """Download the language's configured hub model into ``<models_dir>/<name>/`` (safetensors only)."""
+    """Download the language's configured hub model into ``<models_dir>/<name>/`` (see the weight policy
+    in :mod:`pipeline.hub`)."""
     models_dir = Path(models_dir)
     choice = Registry(models_dir).choice(lang)
     if choice is None:
@@ -305,32 +345,68 @@ def fetch(lang: str, models_dir: Path) -> Path:
         raise ModelUnavailableError(
             f"language '{lang}' uses the directory {choice.spec}; there is nothing to fetch"
         )
-    repo, revision = split_revision(choice.spec)
-    target = models_dir / store_name(repo)
-    if is_offline():
-        raise ModelUnavailableError(
-            f"cannot fetch {repo}: HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set; run this "
-            f"on a connected machine and copy {target}/ here"
-        )
-    from huggingface_hub import snapshot_download
-
+    target = models_dir / store_name(choice.hub_id)
     try:
-        snapshot_download(
-            repo, revision=revision, local_dir=target, allow_patterns=MODEL_FILES, etag_timeout=5
-        )
-    except Exception as error:  # any failure of the download is reported the same way, in one line
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return fetch_into_store(choice.spec, models_dir)
+    except HubError as error:
         raise ModelUnavailableError(
-            f"cannot fetch {repo} from the Hugging Face hub ({detail}); run this on a "
-            f"connected machine, or copy a save_pretrained directory to {target}/"
+            f"cannot fetch {choice.spec}: {error}; run `python -m pipeline models fetch {lang}` on a "
+            f"connected machine and copy {target}/ here"
         ) from error
-    if not _has_weights(target):
-        raise ModelUnavailableError(
-            f"{repo} has no safetensors weights at revision {revision or 'main'}; pin a "
-            f"revision that has them in {models_dir / REGISTRY_FILE} as "
-            f'{lang} = "{repo}@REVISION"'
-        )
-    return target
+
+
+def input_languages(inputs: list[str], languages: frozenset[str]) -> set[str]:
+    """The paragraph languages of the documents in `inputs` (read, cleaned and detected as a run does)."""
+    from pipeline.clean import clean
+    from pipeline.detect import detect_documents
+    from pipeline.ingest import expand_inputs, read_documents
+    from pipeline.records import RawDocument
+
+    files = [str(item) for item in expand_inputs(inputs) if isinstance(item, Path)]
+    paragraphs = [clean(item.text, metadata=item.metadata).paragraphs
+                  for item in read_documents(files) if isinstance(item, RawDocument)]
+    return {guess.lang for result in detect_documents(paragraphs, languages) for guess in result.paragraphs}
+
+
+def prefetch(inputs: list[str], models_dir: Path) -> int:
+    """Download the hub models that the documents of `inputs` need and the store lacks.
+
+    The hub is asked once whether it is reachable; when it is not (or offline is set) nothing is
+    downloaded and the lines printed say how to get each model. Exit status 0 either way: a run without
+    a model still completes, with those sentences untranslated.
+    """
+    models_dir = Path(models_dir)
+    registry = Registry(models_dir)
+    needed: dict[str, list[str]] = {}
+    for lang in sorted(input_languages(inputs, registry.detection_languages()) - {"en", "und"}):
+        choice = registry.choice(lang)
+        if choice is None or choice.hub_id is None:
+            continue
+        try:
+            locate(choice.spec, models_dir, download=False)
+        except ModelNotFound:
+            needed.setdefault(choice.spec, []).append(lang)
+    if not needed:
+        print("models: every model these inputs need is already available")
+        return 0
+    status = hub_status()
+    if not status.usable:
+        print(f"models: the Hugging Face hub is {status.describe()}; running offline, without "
+              f"{len(needed)} model(s):")
+        for spec, langs in needed.items():
+            print(f"  {' '.join(langs)}: {spec}: {fetch_hint(langs[0], models_dir, spec)}")
+        return 0
+    print(f"models: fetching {len(needed)} model(s) into {models_dir}/ (about 300 MB each; "
+          "MLP_FETCH_MODELS=0 skips this)")
+    for spec, langs in needed.items():
+        print(f"models: {spec} (for {' '.join(langs)})", flush=True)
+        try:
+            target = fetch_into_store(spec, models_dir)
+        except HubError as error:
+            print(f"models: {spec} not fetched: {error}")
+            continue
+        print(f"models: {spec} -> {target} @ {directory_revision(target)}", flush=True)
+    return 0
 
 
 def availability(choice: ModelChoice, models_dir: Path) -> str:
@@ -339,7 +415,7 @@ def availability(choice: ModelChoice, models_dir: Path) -> str:
         location = locate(choice.spec, models_dir, download=False)
     except ModelNotFound as missing:
         if choice.hub_id and not is_offline():
-            return "download from the hub on first use"
+            return "download from the hub on first use (into the local store)"
         return f"NOT AVAILABLE ({missing}); `python -m pipeline models fetch {choice.lang}`"
     return f"{location.where}: {location.path} @ {location.revision}"
 
@@ -368,6 +444,8 @@ def models_cli(args: argparse.Namespace) -> int:
         if args.models_command == "fetch":
             print(fetch(args.lang, models_dir))
             return 0
+        if args.models_command == "prefetch":
+            return prefetch(args.inputs, models_dir)
         if args.models_command == "build-test-model":
             from pipeline.tiny_model import build_test_model
 

@@ -100,6 +100,7 @@ class ShardResult:
     missing_models: dict[str, str] = field(default_factory=dict)           # lang -> how to get it
     files: list[str] = field(default_factory=list)                         # relative to the output
     missing_inputs: list[str] = field(default_factory=list)                # patterns that matched nothing
+    hub: str = ""           # the Hugging Face hub as this shard's process found it ("" if never needed)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -128,6 +129,7 @@ class RunSummary:
     seconds: float
     replaced_because: dict[str, int] = field(default_factory=dict)
     missing_inputs: list[str] = field(default_factory=list)
+    hub: str = ""
 
     def lines(self) -> list[tuple[int, str]]:
         """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
@@ -153,6 +155,8 @@ class RunSummary:
                                         "reprocessed, earlier rows replaced" + (f": {why}" if why else "")))
         for lang, hint in sorted(self.missing_models.items()):
             lines.append((logging.INFO, f"missing model for {lang}: {hint}"))
+        if self.hub:
+            lines.append((logging.INFO, f"Hugging Face hub: {self.hub}"))
         lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
         return lines
 
@@ -253,6 +257,7 @@ class _ShardProcessor:
         self.settings = settings
         self.store = store
         self.translator = translator
+        self.languages = translator.registry.detection_languages()   # detection's candidates
         self.seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
         self.documents: Counter[str] = Counter()
         self.paragraphs: dict[str, Counter[str]] = {}
@@ -384,9 +389,10 @@ class _ShardProcessor:
         with self._timed("detect"):
             try:
                 detected: list[DocumentLanguages | None] = list(
-                    detect_documents([document.paragraphs for _, document in cleaned]))
+                    detect_documents([document.paragraphs for _, document in cleaned], self.languages))
             except Exception:  # find the document that fails; the others keep their languages
-                detected = [self._detect_alone(raw, document, rejects) for raw, document in cleaned]
+                detected = [self._detect_alone(raw, document, rejects, self.languages)
+                            for raw, document in cleaned]
         found = Counter(languages.document.lang for languages in detected if languages is not None)
         self._progress("detect", f"{plural(sum(found.values()), 'document')} "
                                  f"({', '.join(f'{lang} {count}' for lang, count in found.most_common())})")
@@ -445,12 +451,12 @@ class _ShardProcessor:
             return False
 
     @staticmethod
-    def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject]
-                      ) -> DocumentLanguages | None:
+    def _detect_alone(raw: RawDocument, document: CleanedDocument, rejects: list[Reject],
+                      languages: frozenset[str]) -> DocumentLanguages | None:
         from pipeline.detect import detect_document
 
         try:
-            return detect_document(document.paragraphs)
+            return detect_document(document.paragraphs, languages)
         except Exception as error:
             rejects.append(_processing_error(raw, "detect", error))
             return None
@@ -484,7 +490,10 @@ class _ShardProcessor:
                     wanted.setdefault(lang, {})[text] = None
         translations: dict[str, dict[str, Translation]] = {}
         failed: set[int] = set()
-        for lang, texts in wanted.items():
+        # One language at a time across the batch, those whose model is loaded first: at most
+        # max_loaded_models stay in memory, and a model is loaded at most once per batch.
+        for lang in self.translator.order_languages(list(wanted)):
+            texts = wanted[lang]
             try:
                 english = self.translator.translate(lang, [without_bidi_controls(text) for text in texts])
                 translations[lang] = dict(zip(texts, english, strict=True))
@@ -636,6 +645,7 @@ class _ShardProcessor:
             missing_models=dict(self.translator.missing_models()),
             files=self.files,
             missing_inputs=list(self.missing_inputs),
+            hub=_hub_state(),
         )
 
 
@@ -721,9 +731,17 @@ def _reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
             "reason": str(reject.reason), "detail": reject.detail, "run_id": run_id, "rejected_at": now}
 
 
+def _hub_state() -> str:
+    from pipeline.hub import known_hub_status
+
+    status = known_hub_status()
+    return status.describe() if status else ""
+
+
 def _stats(translator: Translator) -> dict[str, float]:
     stats = translator.stats
-    names = ("sentences", "model_calls", "cache_hits", "chunks_split", "seconds")
+    names = ("sentences", "model_calls", "cache_hits", "chunks_split", "seconds", "model_loads",
+             "model_load_seconds")
     return {name: getattr(stats, name, 0) for name in names}
 
 
@@ -760,6 +778,7 @@ def process_shard(shard: Shard, settings: RunSettings, *, translator: Translator
     active = translator if translator is not None else _open_translator(settings)
     try:
         before = _stats(active)
+        active.check_explicit_models()   # a --model that cannot load stops the run before any document
         processor = _ShardProcessor(shard, settings, store, active)
         processor.run()
         after = _stats(active)
@@ -805,6 +824,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
     missing: dict[str, str] = {}
     replaced_because: Counter[str] = Counter()
     missing_inputs: list[str] = []
+    hub_states = sorted({result.hub for result in results if result.hub})
     for result in results:
         replaced_because.update(result.replaced_because)
         missing_inputs.extend(result.missing_inputs)
@@ -847,6 +867,8 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         "translation": {name: round(value, 3) for name, value in sorted(translation.items())},
         "models": {lang: sorted(used) for lang, used in sorted(models.items())},
         "missing_models": dict(sorted(missing.items())),
+        # How the shards found the hub (checked once per process, only when a model was not local).
+        "hub": "; ".join(hub_states) or "not needed (every model was local, or none was needed)",
         "versions": _versions(),
     }
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
@@ -866,6 +888,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         seconds=round(seconds, 3),
         replaced_because=dict(replaced_because),
         missing_inputs=missing_inputs,
+        hub=manifest["hub"],
     )
 
 
@@ -902,6 +925,7 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         allowed_input_roots=roots_from_env(INPUT_SETTING),
         allowed_output_roots=roots_from_env(OUTPUT_SETTING),
         allowed_model_roots=roots_from_env(MODEL_SETTING),
+        max_loaded_models=args.max_loaded_models,
     )
 
 

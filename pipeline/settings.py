@@ -62,10 +62,11 @@ def sanitize_run_id(run_id: str) -> str:
 
 
 def known_languages(models_dir: Path | str = Path("models")) -> frozenset[str]:
-    """The languages a run can name: those the model registry knows (defaults, registry.toml), and English."""
+    """The languages a run can name: those detection can report with the model registry (defaults,
+    registry.toml): every language with a model, English, and the common ones the fallback serves."""
     from pipeline.models import Registry
 
-    return frozenset(Registry(Path(models_dir)).languages()) | {ENGLISH}
+    return Registry(Path(models_dir)).detection_languages()
 
 
 def language_code(name: str, value: Any, known: frozenset[str] | None = None) -> str:
@@ -125,6 +126,7 @@ class RunSettings:
     allowed_input_roots: tuple[str, ...] | None = None
     allowed_output_roots: tuple[str, ...] | None = None
     allowed_model_roots: tuple[str, ...] | None = None
+    max_loaded_models: int | None = None    # translation models loaded at once; None: sized to memory
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once, at creation
@@ -156,6 +158,8 @@ class RunSettings:
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
+        if self.max_loaded_models is not None:
+            _positive_int("max_loaded_models", self.max_loaded_models)
         for name in ("allowed_input_roots", "allowed_output_roots", "allowed_model_roots"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, list, tuple)):
@@ -220,4 +224,5 @@ class RunSettings:
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,
             cache_path=self.translation_cache,
+            max_loaded_models=self.max_loaded_models,
         )

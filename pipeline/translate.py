@@ -22,9 +22,10 @@ from pipeline.models import (
     ModelNotFound,
     ModelUnavailableError,
     Registry,
+    check_model_files,
     convert_to_ctranslate2,
     fetch_hint,
-    is_offline,
+    hub_status,
     locate,
 )
 from pipeline.records import Translation, TranslationStatus
@@ -33,6 +34,7 @@ from pipeline.translate_backends import (
     Decoding,
     Engine,
     find_ct2_directory,
+    is_engine_loaded,
     load_engine,
     resolve_device,
 )
@@ -55,6 +57,7 @@ class TranslationSettings:
     max_batch_tokens: int = 4096  # padded source tokens per batch
     cache_path: Path | None = None  # persistent translation cache (sqlite); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
+    max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
     # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
     fixed_output_tokens: int | None = None
 
@@ -66,44 +69,85 @@ class TranslationStats:
     cache_hits: int = 0  # sentences answered from the cache
     chunks_split: int = 0  # sentences split into more than one piece to fit the model
     seconds: float = 0.0  # time spent in translate()
+    model_loads: int = 0  # models loaded (again, after being released to stay within the limit)
+    model_load_seconds: float = 0.0  # time spent loading them
 
 
 def split_for_model(text: str, count_tokens: Callable[[Sequence[str]], list[int]], limit: int) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` tokens each, in order, covering all of it.
 
     Splits at clause punctuation first (merging neighbouring clauses while they fit), then between
-    words, then between characters (for scripts without spaces). Joining the pieces with the
-    whitespace between them gives back the text.
+    words, then inside words (for scripts without spaces). Joining the pieces with the whitespace between
+    them gives back the text. Linear in the length of the text: every part is tokenised once, and
+    merged parts are sized by adding their counts (SentencePiece never joins tokens across a space);
+    only a merge inside a word, whose count may differ from the sum, is counted again.
     """
     if limit < 1:
         raise ValueError("limit must be positive")
     if count_tokens([text])[0] <= limit:
         return [text]
-    pieces: list[str] = []
-    for clause in _parts(text, _CLAUSE_END):
-        if count_tokens([clause])[0] <= limit:
-            pieces.append(clause)
+    clauses = _parts(text, _CLAUSE_END)
+    units: list[tuple[str, int, str]] = []   # (text, tokens, separator before it)
+    long_clauses: list[tuple[int, str]] = []
+    for clause, count in zip(clauses, count_tokens(clauses)):
+        if count <= limit:
+            units.append((clause, count, " "))
         else:
-            pieces.extend(_pack(_split_words(clause, count_tokens, limit), count_tokens, limit))
-    return _pack(pieces, count_tokens, limit)
+            long_clauses.append((len(units), clause))
+            units.append(("", 0, " "))  # replaced by the clause's own pieces below
+    for position, clause in reversed(long_clauses):
+        units[position:position + 1] = _pack(_split_words(clause, count_tokens, limit), limit)
+    return [piece for piece, _, _ in _fit(_pack(units, limit), count_tokens, limit)]
 
 
 def _parts(text: str, boundary: regex.Pattern) -> list[str]:
     return [part.strip() for part in boundary.split(text) if part.strip()]
 
 
-def _split_words(clause: str, count_tokens, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for word in _parts(clause, _WORD_END):
-        if count_tokens([word])[0] <= limit:
-            pieces.append(word)
+def _split_words(clause: str, count_tokens, limit: int) -> list[tuple[str, int, str]]:
+    """The clause's words as (text, tokens, separator); a word over the limit becomes windows of
+    characters joined without a separator."""
+    words = _parts(clause, _WORD_END)
+    counts = count_tokens(words)
+    width = max(1, limit // 4)
+    windows = [word[start:start + width] for word, count in zip(words, counts) if count > limit
+               for start in range(0, len(word), width)]
+    window_counts = iter(count_tokens(windows)) if windows else iter(())
+    window_texts = iter(windows)
+    units: list[tuple[str, int, str]] = []
+    for word, count in zip(words, counts):
+        if count <= limit:
+            units.append((word, count, " "))
             continue
-        rest = word
-        while rest:
-            cut = _longest_fitting_prefix(rest, count_tokens, limit)
-            pieces.append(rest[:cut])
-            rest = rest[cut:]
-    return pieces
+        for index in range(-(-len(word) // width)):
+            units.append((next(window_texts), next(window_counts), " " if index == 0 else ""))
+    return units
+
+
+def _pack(units: list[tuple[str, int, str]], limit: int) -> list[tuple[str, int, str]]:
+    """Merge neighbouring units while the sum of their tokens fits, so pieces are not needlessly small."""
+    packed: list[tuple[str, int, str]] = []
+    for text, count, separator in units:
+        if packed and packed[-1][1] + count <= limit:
+            last_text, last_count, last_separator = packed[-1]
+            packed[-1] = (f"{last_text}{separator}{text}", last_count + count, last_separator)
+        else:
+            packed.append((text, count, separator))
+    return packed
+
+
+def _fit(pieces: list[tuple[str, int, str]], count_tokens, limit: int) -> list[tuple[str, int, str]]:
+    """Count the packed pieces once; the rare one over the limit (a merge inside a word that tokenises
+    longer than its parts, or a character worth many byte tokens) is cut at its longest fitting prefix."""
+    fitted: list[tuple[str, int, str]] = []
+    for (text, _, separator), count in zip(pieces, count_tokens([piece for piece, _, _ in pieces])):
+        while count > limit and len(text) > 1:
+            cut = _longest_fitting_prefix(text, count_tokens, limit)
+            fitted.append((text[:cut], limit, separator))
+            text, separator = text[cut:], ""
+            count = count_tokens([text])[0]
+        fitted.append((text, count, separator))
+    return fitted
 
 
 def _longest_fitting_prefix(text: str, count_tokens, limit: int) -> int:
@@ -115,19 +159,6 @@ def _longest_fitting_prefix(text: str, count_tokens, limit: int) -> int:
         else:
             high = middle - 1
     return low
-
-
-def _pack(parts: list[str], count_tokens, limit: int) -> list[str]:
-    """Merge neighbouring parts while the merged text still fits, so pieces are not needlessly small."""
-    packed: list[str] = []
-    for part in parts:
-        if packed:
-            candidate = f"{packed[-1]} {part}"
-            if count_tokens([candidate])[0] <= limit:
-                packed[-1] = candidate
-                continue
-        packed.append(part)
-    return packed
 
 
 def make_batches(lengths: Sequence[int], max_batch_tokens: int) -> list[list[int]]:
@@ -155,10 +186,18 @@ def _untranslated(detail: str) -> Translation:
     return Translation(en_text=None, status=TranslationStatus.UNTRANSLATED, detail=detail)
 
 
-@dataclass
-class _Model:
-    location: ModelLocation
-    engine: Engine
+# What one loaded OPUS-MT model costs on CPU, and what the rest of a shard task needs (detectors, a batch).
+MODEL_MEMORY_BYTES = 512 * 2**20
+BASE_MEMORY_BYTES = 2**30
+
+
+def default_max_loaded_models(total_memory: int | None = None) -> int:
+    """Models to keep loaded at once: a quarter of the machine's memory, less a base, at 0.5 GB each."""
+    if total_memory is None:
+        import psutil
+
+        total_memory = psutil.virtual_memory().total
+    return max(1, min(16, (total_memory // 4 - BASE_MEMORY_BYTES) // MODEL_MEMORY_BYTES))
 
 
 class Translator:
@@ -173,8 +212,13 @@ class Translator:
         self.registry = Registry(settings.models_dir, settings.model_overrides)
         self.progress = progress
         self._decoding = Decoding(settings.num_beams, settings.fixed_output_tokens)
-        self._models: dict[str, _Model | None] = {}
+        self.max_loaded_models = settings.max_loaded_models or default_max_loaded_models()
+        if self.max_loaded_models < 1:
+            raise ValueError("max_loaded_models must be positive")
+        self._resolved_device: str | None = None
+        self._models: dict[str, ModelLocation | None] = {}
         self._missing: dict[str, str] = {}
+        self._checked = False
         self._stats = TranslationStats()
         self._cache = None
         if settings.cache_path is not None:
@@ -198,19 +242,46 @@ class Translator:
         ModelUnavailableError for an explicitly configured model that cannot be found.
         """
         if lang in self._models:
-            loaded = self._models[lang]
-            return loaded.location.identity if loaded else None
+            known = self._models[lang]
+            return known.identity if known else None
         choice = self.registry.choice(lang)
         if choice is None:
             return None
         try:
             return locate(choice.spec, self.settings.models_dir, download=False).identity
         except ModelNotFound as missing:
-            if choice.hub_id and not is_offline():
+            if choice.hub_id and hub_status().usable:
                 return choice.hub_id
             if choice.explicit:
                 raise self._unavailable(choice, str(missing)) from missing
             return None
+
+    def check_explicit_models(self) -> None:
+        """Check every per-run override once, so that one that cannot load stops the run before any
+        document is processed (ModelUnavailableError). The first max_loaded_models are loaded (and kept
+        for the run); the others are checked without loading their weights, which would only be released
+        again. Registry-file entries are checked when first needed: a run may never meet their language."""
+        if self._checked:
+            return
+        for index, lang in enumerate(sorted(self.registry.overrides)):
+            if index < self.max_loaded_models:
+                self._model(lang)
+                continue
+            choice = self.registry.choice(lang)
+            assert choice is not None
+            try:
+                check_model_files(locate(choice.spec, self.settings.models_dir).path)
+            except ModelNotFound as missing:
+                raise self._unavailable(choice, str(missing)) from missing
+        self._checked = True
+
+    def order_languages(self, languages: Sequence[str]) -> list[str]:
+        """`languages` with those whose model is loaded first, so a batch reuses them before loading more."""
+        def loaded(lang: str) -> bool:
+            location = self._models.get(lang)
+            return location is not None and is_engine_loaded(*self._engine_args(location))
+
+        return sorted(languages, key=lambda lang: (not loaded(lang), lang))
 
     def translate(self, lang: str, sentences: Sequence[str]) -> list[Translation]:
         """English for each sentence, same length and order. Explicit models that fail raise
@@ -242,16 +313,17 @@ class Translator:
             + fetch_hint(choice.lang, self.settings.models_dir, choice.hub_id)
         )
 
-    def _model(self, lang: str) -> _Model | str:
-        """The loaded model, or a reason code when there is none to use."""
-        if lang in self._models:
-            return self._models[lang] or "model_not_available"
+    def _model(self, lang: str) -> tuple[ModelLocation, Engine] | str:
+        """The model and its loaded engine, or a reason code when there is none to use."""
+        known = self._models.get(lang, ...)
+        if known is None:
+            return "model_not_available"
         choice = self.registry.choice(lang)
         if choice is None:
             return "no_model_for_language"
         try:
-            location = locate(choice.spec, self.settings.models_dir)
-            engine = self._load(location)
+            location = known if known is not ... else locate(choice.spec, self.settings.models_dir)
+            engine = self._engine(location)
         except ModelNotFound as missing:
             if choice.explicit:
                 raise self._unavailable(choice, str(missing)) from missing
@@ -263,13 +335,43 @@ class Translator:
             )
             self._models[lang] = None
             return "model_not_available"
-        self._models[lang] = _Model(location, engine)
-        return self._models[lang]
+        self._models[lang] = location
+        return location, engine
+
+    @property
+    def _device(self) -> str:
+        if self._resolved_device is None:  # resolving "auto" imports torch: only once a model is needed
+            self._resolved_device = resolve_device(self.settings.device)
+        return self._resolved_device
+
+    def _engine_args(self, location: ModelLocation) -> tuple[str, Path, str, int]:
+        if self.settings.backend == "marian":
+            return "marian", location.path, self._device, self.settings.threads
+        converted = find_ct2_directory(location.path, self._device)
+        return "ctranslate2", converted or location.path, self._device, self.settings.threads
+
+    def _engine(self, location: ModelLocation) -> Engine:
+        """The loaded engine of a model, loading it (within max_loaded_models) when needed."""
+        args = self._engine_args(location)
+        if not is_engine_loaded(*args):
+            started = time.perf_counter()
+            try:
+                engine = self._load(location)
+            except ModelNotFound:
+                raise
+            except Exception as error:  # a model folder that does not load is as unusable as a missing one
+                message = " ".join(str(error).split())[:300] or "no message"
+                raise ModelNotFound(f"{location.path} does not load ({type(error).__name__}: {message})")
+            self._stats.model_loads += 1
+            self._stats.model_load_seconds += time.perf_counter() - started
+            return engine
+        return load_engine(*args, max_loaded=self.max_loaded_models)
 
     def _load(self, location: ModelLocation) -> Engine:
-        device = resolve_device(self.settings.device)
+        device = self._device
+        limit = self.max_loaded_models
         if self.settings.backend == "marian":
-            return load_engine("marian", location.path, device, self.settings.threads)
+            return load_engine("marian", location.path, device, self.settings.threads, limit)
         converted = find_ct2_directory(location.path, device)
         if converted is None:
             store = self.settings.models_dir.resolve()
@@ -284,12 +386,13 @@ class Translator:
                 CT2_CONVERT_DEFAULT[device],
             )
             converted = convert_to_ctranslate2(location.path, CT2_CONVERT_DEFAULT[device])
-        return load_engine("ctranslate2", converted, device, self.settings.threads)
+        return load_engine("ctranslate2", converted, device, self.settings.threads, limit)
 
     def _translate(self, lang: str, sentences: list[str]) -> list[Translation]:
         model = self._model(lang)
         if isinstance(model, str):
             return [_untranslated(model) for _ in sentences]
+        location, engine = model
         results: list[Translation | None] = [None] * len(sentences)
         todo: dict[str, list[int]] = {}
         for index, sentence in enumerate(sentences):
@@ -297,13 +400,13 @@ class Translator:
                 todo.setdefault(sentence.strip(), []).append(index)
             else:
                 results[index] = _untranslated("empty_source")
-        identity = model.location.identity
-        key = (model.location.name, model.location.revision, self._decoding_key(model.engine))
+        identity = location.identity
+        key = (location.name, location.revision, self._decoding_key(engine))
         english: dict[str, str] = {}
         if self._cache is not None and todo:
             english = self._cache.get_many(*key, list(todo))
             self._stats.cache_hits += sum(len(todo[text]) for text in english)
-        fresh = self._run_model(model.engine, [text for text in todo if text not in english])
+        fresh = self._run_model(engine, [text for text in todo if text not in english])
         if self._cache is not None and fresh:
             self._cache.put_many(*key, {src: en for src, en in fresh.items() if en})
         english.update(fresh)

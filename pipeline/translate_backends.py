@@ -6,8 +6,10 @@ order. Each engine is loaded once per process and shared (see :func:`load_engine
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -188,20 +190,50 @@ def find_ct2_directory(model_dir: Path, device: str) -> Path | None:
     return None
 
 
-_ENGINES: dict[tuple, Engine] = {}
+# Engines loaded in this process, least recently used first (see load_engine).
+_ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0) -> Engine:
-    """The engine for a model directory (for CTranslate2, the converted directory), loaded once."""
-    key = (backend, str(model_dir), device, threads)
+def _engine_key(backend: str, model_dir: Path, device: str, threads: int) -> tuple:
+    return (backend, str(model_dir), device, threads)
+
+
+def is_engine_loaded(backend: str, model_dir: Path, device: str, threads: int = 0) -> bool:
+    return _engine_key(backend, model_dir, device, threads) in _ENGINES
+
+
+def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0,
+                max_loaded: int | None = None) -> Engine:
+    """The engine for a model directory (for CTranslate2, the converted directory), loaded once.
+
+    With `max_loaded`, the least recently used engines are released first so that at most that many
+    stay loaded in this process (an OPUS-MT model takes 0.3-0.5 GB on CPU).
+    """
+    key = _engine_key(backend, model_dir, device, threads)
     with _LOCK:
-        if key not in _ENGINES:
-            if backend == "marian":
-                _ENGINES[key] = MarianEngine(model_dir, device, threads)
-            elif backend == "ctranslate2":
-                _ENGINES[key] = CTranslate2Engine(model_dir, device, threads)
-            else:
-                raise ValueError(f"backend must be marian or ctranslate2, got {backend!r}")
-            log.info("loaded %s model from %s on %s", backend, model_dir, device)
-        return _ENGINES[key]
+        if key in _ENGINES:
+            _ENGINES.move_to_end(key)
+            return _ENGINES[key]
+        if max_loaded is not None and len(_ENGINES) >= max_loaded:
+            while len(_ENGINES) >= max(1, max_loaded):
+                released, _ = _ENGINES.popitem(last=False)
+                log.info("released %s model %s to stay within %d loaded models", released[0], released[1],
+                         max_loaded)
+            gc.collect()
+        if backend == "marian":
+            engine: Engine = MarianEngine(model_dir, device, threads)
+        elif backend == "ctranslate2":
+            engine = CTranslate2Engine(model_dir, device, threads)
+        else:
+            raise ValueError(f"backend must be marian or ctranslate2, got {backend!r}")
+        _ENGINES[key] = engine
+        log.info("loaded %s model from %s on %s", backend, model_dir, device)
+        return engine
+
+
+def release_engines() -> None:
+    """Release every loaded engine (tests and benchmarks start from nothing loaded)."""
+    with _LOCK:
+        _ENGINES.clear()
+    gc.collect()

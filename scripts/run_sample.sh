@@ -3,9 +3,10 @@
 # `multilingual_pipeline` DAG over samples/ into output/, and print what it wrote.
 #
 # Safe to run again: finished installs are skipped, and documents already in output/ are not added twice.
-# Environment: PYTHON (default python3.11), MLP_POOL_SLOTS (default 2), HF_HUB_OFFLINE (default 1: only
-# models already in models/ or the Hugging Face cache are used; fetch others with
-# `python -m pipeline models fetch LANG`).
+# Environment: PYTHON (default python3.11), MLP_POOL_SLOTS (default 2), MLP_FETCH_MODELS (default 1:
+# when the Hugging Face hub is reachable, download the translation models the samples need into models/,
+# about 300 MB each; 0 skips it), HF_HUB_OFFLINE (default 1 for the DAG run itself: it uses only models
+# already in models/ or the Hugging Face cache; set it to 1 before the script to skip the fetch too).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ source scripts/install.sh
 export AIRFLOW_HOME="$REPO/.airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+SAMPLES=("samples/*.txt" "samples/*.html" "samples/*.jsonl")
+if [ "${MLP_FETCH_MODELS:-1}" != "0" ] && [ "${HF_HUB_OFFLINE:-0}" != "1" ]; then
+    # Asks the hub once (3 s timeout); unreachable, it prints how to get each model and the run goes on.
+    step "translation models for the samples (about 300 MB each; MLP_FETCH_MODELS=0 skips this)"
+    HF_HUB_OFFLINE=0 TRANSFORMERS_OFFLINE=0 "$PY" -m pipeline models --models-dir models prefetch \
+        --input "${SAMPLES[@]}" || echo "warning: fetching models failed; running with the models at hand" >&2
+fi
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
 export TRANSFORMERS_OFFLINE="${TRANSFORMERS_OFFLINE:-$HF_HUB_OFFLINE}"
 AIRFLOW="$VENV/bin/airflow"

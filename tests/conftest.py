@@ -53,3 +53,31 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("tiny-marian") / "tiny-ar-en"
     build_test_model(target, max_positions=32)
     return target
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A hub-protocol server on 127.0.0.1 (tests/hub_server.py), with the client pointed at it and online.
+
+    The Hugging Face cache is an empty folder of the test, and the reachability answer of earlier tests
+    is forgotten.
+    """
+    import huggingface_hub.constants
+
+    from pipeline.hub import forget_hub_status
+    from hub_server import HubServer
+
+    server = HubServer().start()
+    cache = tmp_path / "hf-cache"
+    cache.mkdir(exist_ok=True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    forget_hub_status()
+    yield server
+    forget_hub_status()
+    server.stop()

@@ -183,3 +183,21 @@ def test_cli_list_fetch_build_and_convert(tmp_path: Path, tiny_model_dir: Path, 
     assert converted.returncode == 0, converted.stderr
     ct2 = tmp_path / "built" / "ctranslate2-int8"
     assert {"model.bin", "source.spm", "target.spm"} <= {path.name for path in ct2.iterdir()}
+
+
+def test_detection_candidates_follow_the_registry(tmp_path: Path) -> None:
+    from pipeline.detect import DEFAULT_LANGUAGES
+
+    assert Registry(tmp_path).detection_languages() == DEFAULT_LANGUAGES   # the defaults, nothing else
+    (tmp_path / "registry.toml").write_text('[models]\nsw = "my-sw-en"\n', encoding="utf-8")
+    registry = Registry(tmp_path, {"sv": "some/sv-en"})
+    assert registry.detection_languages() == DEFAULT_LANGUAGES | {"sv", "sw"}
+
+
+def test_a_directory_with_a_stray_safetensors_file_is_not_a_model(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
+    stray = tmp_path / "stray"
+    shutil.copytree(tiny_model_dir, stray)
+    (stray / "model.safetensors").rename(stray / "adapter.safetensors")
+    with pytest.raises(ModelNotFound, match="no config.json with model.safetensors"):
+        locate(str(stray), tmp_path)

@@ -220,3 +220,83 @@ def test_ctranslate2_converts_inside_the_local_store(tmp_path: Path, tiny_model_
     assert result.status is TranslationStatus.TRANSLATED
     assert result.model.startswith("Helsinki-NLP/opus-mt-ar-en@")
     assert (stored / "ctranslate2-int8" / "model.bin").is_file()
+
+
+def test_a_long_text_without_punctuation_is_split_in_bounded_pieces(source_tokens) -> None:
+    words = ("المجلس البلدي يناقش خطة جديدة لتطوير الحدائق العامة والطرق "
+             "في المدينة خلال الأعوام المقبلة").split()
+    text = " ".join(words[index % len(words)] for index in range(40_000))   # about 200 KB, no punctuation
+    text += " " + "委员会于星期一在市里举行了第一次会议" * 200                   # and a long run without spaces
+    calls: list[int] = []
+
+    def counting(texts):
+        calls.append(sum(len(part) for part in texts))
+        return source_tokens(texts)
+
+    for limit in (31, 511):
+        calls.clear()
+        pieces = split_for_model(text, counting, limit)
+        assert max(source_tokens(pieces)) <= limit
+        assert regex.sub(r"\s+", "", "".join(pieces)) == regex.sub(r"\s+", "", text)
+        # Every character is tokenised a bounded number of times (the old splitter re-read long prefixes).
+        assert sum(calls) <= 6 * len(text)
+
+
+def test_at_most_max_loaded_models_stay_loaded(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from pipeline.translate_backends import _ENGINES, release_engines
+
+    overrides = {}
+    for lang in ("ar", "fr", "de"):
+        shutil.copytree(tiny_model_dir, tmp_path / lang)
+        overrides[lang] = str(tmp_path / lang)
+    release_engines()
+    for limit, loads in ((1, 4), (3, 3)):
+        release_engines()
+        translator = Translator(TranslationSettings(models_dir=tmp_path / "models", model_overrides=overrides,
+                                                    device="cpu", max_loaded_models=limit))
+        for lang in ("ar", "fr", "de", "ar"):
+            result = translator.translate(lang, ["مرحبا بكم في المدينة"])[0]
+            assert result.status is TranslationStatus.TRANSLATED
+            assert len(_ENGINES) <= limit
+        assert translator.stats.model_loads == loads and translator.stats.model_load_seconds > 0
+        assert translator.order_languages(["fr", "de", "ar"])[0] == "ar"   # the loaded one first
+    release_engines()
+
+
+def test_default_model_limit_follows_the_memory() -> None:
+    from pipeline.translate import default_max_loaded_models
+
+    assert default_max_loaded_models(24 * 2**30) == 10
+    assert default_max_loaded_models(4 * 2**30) == 1
+    assert default_max_loaded_models(512 * 2**30) == 16
+    assert default_max_loaded_models() >= 1
+
+
+def test_an_override_that_does_not_load_is_an_error(tmp_path: Path, tiny_model_dir: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not safetensors")
+    translator = Translator(TranslationSettings(models_dir=tmp_path, model_overrides={"ar": str(broken)}))
+    with pytest.raises(ModelUnavailableError, match="does not load"):
+        translator.check_explicit_models()
+
+
+def test_overrides_beyond_the_model_limit_are_checked_without_loading(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
+    from pipeline.translate_backends import release_engines
+
+    overrides = {}
+    for lang in ("ar", "de", "fr"):
+        shutil.copytree(tiny_model_dir, tmp_path / lang)
+        overrides[lang] = str(tmp_path / lang)
+    release_engines()
+    translator = Translator(TranslationSettings(models_dir=tmp_path / "models", model_overrides=overrides,
+                                                device="cpu", max_loaded_models=1))
+    translator.check_explicit_models()
+    assert translator.stats.model_loads == 1
+    (tmp_path / "fr" / "model.safetensors").write_bytes(b"\0" * 16)
+    broken = Translator(TranslationSettings(models_dir=tmp_path / "models", model_overrides=overrides,
+                                            device="cpu", max_loaded_models=1))
+    with pytest.raises(ModelUnavailableError, match="'fr' cannot be loaded.*does not load"):
+        broken.check_explicit_models()
+    release_engines()
