@@ -176,9 +176,9 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
     Deterministic for the same inputs. A pattern that matches nothing stays in the plan so that its
-    shard records it as a `not_found` reject, and is logged as a warning; when the inputs yield nothing to
-    read or to record as a reject, the run stops with a SettingsError naming them. Also prepares the output directory and
-    removes what a crashed earlier run left in it.
+    shard records it as a `not_found` reject, and is logged as a warning; when the inputs yield nothing
+    to read or to record as a reject, the run stops with a SettingsError naming them. Also prepares the
+    output directory and removes what a crashed earlier run left in it.
     """
     from pipeline.ingest import expand_inputs
     from pipeline.roots import INPUT_SETTING, check_path, check_run

@@ -350,8 +350,8 @@ class Cluster:
 
 
 def trigger(api: Api, run_id: str, conf: dict[str, Any]) -> None:
-    api.call("POST", f"/dags/{DAG_ID}/dagRuns", json={"dag_run_id": run_id, "logical_date": None,
-                                                     "conf": conf})
+    api.call("POST", f"/dags/{DAG_ID}/dagRuns",
+             json={"dag_run_id": run_id, "logical_date": None, "conf": conf})
 
 
 def wait_for_run(cluster: Cluster, run_id: str, timeout: float,
@@ -446,8 +446,8 @@ def print_timings(title: str, run: dict[str, Any], rows: list[dict[str, Any]]) -
     per_queue: dict[str, float] = {}
     for row in rows:
         per_queue[row["queue"]] = per_queue.get(row["queue"], 0.0) + row["seconds"]
-    print("      task seconds per queue: " + ", ".join(f"{queue} {seconds:.1f}"
-                                                     for queue, seconds in sorted(per_queue.items())))
+    print("      task seconds per queue: "
+          + ", ".join(f"{queue} {seconds:.1f}" for queue, seconds in sorted(per_queue.items())))
     return {"run_seconds": round(wall.total_seconds(), 1), "task_seconds_per_queue":
             {queue: round(seconds, 1) for queue, seconds in per_queue.items()}, "tasks": rows}
 
@@ -553,8 +553,8 @@ def run_check(args: argparse.Namespace, services: Services, work: Path) -> dict[
     api.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
     cluster.task_queues = {task["task_id"]: task["queue"] or DEFAULT_QUEUE
                            for task in api.call("GET", f"/dags/{DAG_ID}/tasks")["tasks"]}
-    step("DAG parsed; queues of its tasks: " + ", ".join(f"{task} {queue}" for task, queue
-                                                           in cluster.task_queues.items()))
+    step("DAG parsed; queues of its tasks: "
+         + ", ".join(f"{task} {queue}" for task, queue in cluster.task_queues.items()))
 
     model = work / "tiny-ar-en"
     subprocess.run([sys.executable, "-m", "pipeline", "models", "build-test-model", str(model)],

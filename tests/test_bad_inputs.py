@@ -344,7 +344,7 @@ def run_in_subprocess(inputs: list[Path], output: Path, run_id: str, models: Pat
                "--run-id", run_id, "--models-dir", str(models), "--device", "cpu",
                "--max-input-mb", str(MAX_INPUT_BYTES / 2**20)]
     # Unrestricted, as the command line is by default: what is checked here is how each input is read
-    # (a link given explicitly to /dev/zero under allowed roots fails the run instead, see test_allowed_roots).
+    # (a link given explicitly to /dev/zero under allowed roots fails the run instead: test_allowed_roots).
     env = {name: value for name, value in os.environ.items() if not name.startswith("MLP_ALLOWED_")}
     completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUN_BOUND_S,
                                env={**env, "PYTHONPATH": str(REPO_ROOT)})
