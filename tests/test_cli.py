@@ -61,8 +61,8 @@ def test_model_overrides_must_name_a_language():
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--include-lang", "xx"], "error: include_langs: unknown language 'xx'; known: ar, de, en, es, fr"),
-    (["--skip-lang", "xx"], "error: skip_langs: unknown language 'xx'; known: ar, de, en, es, fr"),
+    (["--include-lang", "xx"], "error: include_langs: unknown language 'xx'; known: ar, de, en, es, fa, fr"),
+    (["--skip-lang", "xx"], "error: skip_langs: unknown language 'xx'; known: ar, de, en, es, fa, fr"),
     (["--num-beams", "99"], "error: num_beams must be between 1 and 8, got 99"),
     (["--num-beams", "0"], "error: num_beams must be a positive integer, got 0"),
 ])
