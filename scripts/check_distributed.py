@@ -519,7 +519,9 @@ def run_check(args: argparse.Namespace, services: Services, work: Path) -> dict[
                                           os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "MLP_TRANSLATION_QUEUE": TRANSLATION_QUEUE, "MLP_FILES_PER_SHARD": str(args.files_per_shard),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+           # The seeds lie outside the project, beyond the DAGs' default input roots.
+           "MLP_ALLOWED_INPUT_ROOTS": os.pathsep.join([str(REPO / "samples"), str(args.seeds)])}
     env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
     for command in (["airflow", "db", "migrate"],
                     ["airflow", "pools", "set", "mlp_translation", "2", "shard tasks of the pipeline"]):

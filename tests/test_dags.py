@@ -245,7 +245,7 @@ def test_the_form_and_the_command_line_accept_the_same_language_codes(dagbag: Da
 @pytest.mark.parametrize("key", ["include_langs", "skip_langs"])
 def test_an_unknown_language_is_refused_with_the_known_ones(dagbag: DagBag, key: str) -> None:
     params = _validated(dagbag, {"input": ["samples"], "output": "out", key: ["xx"]})
-    with pytest.raises(SettingsError, match=rf"{key}: unknown language 'xx'; known: ar, de, en, es, fr"):
+    with pytest.raises(SettingsError, match=rf"{key}: unknown language 'xx'; known: ar, de, en, es, fa, fr"):
         config.manual_settings(params, "manual__1")
     known = config.manual_settings({**params, key: ["zh-Hant", "AR"]}, "manual__1")
     assert getattr(known, key) == frozenset({"zh-hant", "ar"})
@@ -370,6 +370,7 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     summary = logs["finalize"]
     assert re.fullmatch(r"INFO run manual__\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d+Z: 5 documents, .*", summary[0])
     assert summary[1:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
+                           "INFO Hugging Face hub: offline (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)",
                            f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json"]
     documents = _rows(output, "documents")
     assert len(documents) == 5 and documents["doc_id"].is_unique
@@ -492,11 +493,14 @@ def _failed_without_retry(run, task_id: str) -> None:
     ("models", "translate_shard", 'or name it in the models field: {"ar": "DIR"}'),
 ])
 def test_a_configuration_error_fails_the_run_at_once_in_any_task(
-        airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path,
+        airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str], setting: str, failing_task: str, message: str) -> None:
     conf = {"input": [str(arabic_seed)], "output": str(tmp_path / "out"), "device": "cpu"}
-    conf.update({"output": "/proc/mlp-output"} if setting == "output"
-                else {"models": {"ar": str(tmp_path / "no-such-model")}})
+    if setting == "output":
+        monkeypatch.setenv("MLP_ALLOWED_OUTPUT_ROOTS", "/proc")   # allowed, and still not writable
+        conf["output"] = "/proc/mlp-output"
+    else:
+        conf["models"] = {"ar": str(tmp_path / "no-such-model")}
 
     run = dagbag.dags[MANUAL].test(run_conf=conf)
 
@@ -510,7 +514,7 @@ def test_a_configuration_error_fails_the_run_at_once_in_any_task(
 @pytest.mark.airflow
 def test_inputs_that_match_no_file_fail_the_run_naming_them(
         airflow_db: Path, dagbag: DagBag, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    patterns = ["/srv/does-not-exist", str(tmp_path / "nothing-*.txt")]
+    patterns = [str(tmp_path / "does-not-exist"), str(tmp_path / "nothing-*.txt")]
 
     run = dagbag.dags[MANUAL].test(run_conf={"input": patterns, "output": str(tmp_path / "out")})
 
