@@ -19,7 +19,10 @@ fail() { echo "error: $*" >&2; exit 1; }
 apt_install() {   # apt_install PACKAGE: only as root; anyone else is told what to run
     [ "$(id -u)" = 0 ] || fail "$1 is not installed; install it with: sudo apt-get install $1"
     echo "==> apt-get install $1"
+    # A fresh machine may have no package lists yet: read them and try once more.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" > /dev/null 2>&1 \
+        || { apt-get update -q > /dev/null 2>&1 \
+             && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" > /dev/null 2>&1; } \
         || fail "apt-get install $1 failed"
 }
 
