@@ -1,7 +1,7 @@
 """Boilerplate removal on the development set: clean() over every page, scored by the set's score.py.
 
     python benchmarks/bench_boilerplate.py [--data ../shared/benchmarks/boilerplate/dev.jsonl]
-        [--out benchmarks/results/boilerplate_units.jsonl] [--threshold 0.5] [--repeats 3]
+        [--out benchmarks/.work/boilerplate_units.jsonl] [--threshold 0.5] [--repeats 3]
 
 Writes one units file per reading (`doc.paragraphs`; `+meta`: with title, byline, date and attribution
 first, as the gold counts them as body), runs the scorer on each and prints the table per source with
@@ -46,7 +46,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path,
-                        default=ROOT / "benchmarks" / "results" / "boilerplate_units.jsonl")
+                        default=ROOT / "benchmarks" / ".work" / "boilerplate_units.jsonl")
     parser.add_argument("--threshold", type=float, default=BODY_THRESHOLD)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

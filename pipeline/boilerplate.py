@@ -44,7 +44,8 @@ _UNSPACED_STOP_CHARACTERS = frozenset(
     "のにはをがでとたしてもなるれるからまでよりこ")
 _UNSPACED_STOP = re.compile("[" + "".join(sorted(_UNSPACED_STOP_CHARACTERS)) + "]")
 _DIGIT = re.compile(r"\d")
-_LETTER_OR_SPACE = re.compile(r"[^\W\d_]| ")
+# Neither a letter, a digit nor a space.
+_SYMBOL = re.compile(r"[^\w ]|_")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = ".!?。！？؟…"
@@ -123,7 +124,7 @@ _WINDOW = 3
 
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
-    unspaced = len(_UNSPACED.findall(line))
+    unspaced = len(_UNSPACED.findall(line)) if _UNSPACED.search(line) else 0
     words = line.split()
     if unspaced > len(line) / 3:
         # About 1.7 characters a word in Chinese and Japanese prose.
@@ -133,19 +134,21 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     else:
         n_words = len(words)
         lowered = [word.strip(".,;:!?\"'()«»“”‘’[]").lower() for word in words]
-        n_stops = sum(1 for word in lowered if word in stopwords)
+        n_stops = sum(map(stopwords.__contains__, lowered))
         capitalised = sum(1 for word in words if word[:1].isupper()) / max(len(words), 1)
     n_chars = len(line)
     digits = len(_DIGIT.findall(line))
-    letters_or_spaces = len(_LETTER_OR_SPACE.findall(line))
+    symbols = len(_SYMBOL.findall(line))
     stripped = line.rstrip(_CLOSERS)
-    interface = sum(1 for word in _WORD.findall(line.lower()) if word in _INTERFACE_WORDS)
+    tokens = _WORD.findall(line.lower())
+    interface = sum(map(_INTERFACE_WORDS.__contains__, tokens))
     return (
         math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
-        capitalised, digits / max(n_chars, 1), 1.0 - (letters_or_spaces + digits) / max(n_chars, 1),
+        capitalised, digits / max(n_chars, 1), symbols / max(n_chars, 1),
         float(line.count("|") + line.count("»") + line.count("•") + line.count("·")),
-        interface / max(n_words, 1), (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
+        interface / max(len(tokens), 1),
+        (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
         float(line[:1].islower()), n_words,
     )
 
@@ -169,8 +172,10 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
                   stopwords: frozenset[str]) -> np.ndarray:
     """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros)."""
     n = len(lines)
-    shapes = [_line_shape(line, stopwords) if line else None for line in lines]
-    word_counts = [shape[-1] if shape and not gone else 0.0 for shape, gone in zip(shapes, removed)]
+    # Lines a rule removed are not scored, and count as no words for the page's prose.
+    shapes = [_line_shape(line, stopwords) if line and not gone else None
+              for line, gone in zip(lines, removed)]
+    word_counts = [shape[-1] if shape else 0.0 for shape in shapes]
     prose = [count if count >= _PROSE_MIN_WORDS else 0.0 for count in word_counts]
     total_prose = sum(prose) or 1.0
     page_prose_share = sum(prose) / (sum(word_counts) or 1.0)
@@ -181,7 +186,8 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     prose_before = 0.0
     comment_seen = False
     for index, shape in enumerate(shapes):
-        comment_seen = comment_seen or (comment_prompts[index] and index > last)
+        # A comment prompt after the start of the article: what follows it is readers' text.
+        comment_seen = comment_seen or (comment_prompts[index] and index > first)
         if shape is None:
             continue
         distance = first - index if index < first else index - last if index > last else 0

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import ftfy
+import numpy as np
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
@@ -65,8 +66,12 @@ _HEADLINE_MAX_WORDS = 30
 _TITLE_MAX_WORDS_SKIPPED = 3
 # A line the rules leave is kept when its body score (pipeline.boilerplate) reaches BODY_THRESHOLD; a
 # headline needs less, being short, but a line scored as sure boilerplate never becomes the title.
-BODY_THRESHOLD = 0.1
+BODY_THRESHOLD = 0.25
 TITLE_MIN_SCORE = 0.2
+TITLE_SURE_SCORE = 0.5
+# A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
+# rules alone clean it.
+MIN_SCORED_LINES = 5
 LOW_SCORE_RULE = "low_score"
 # Repetition across a batch: a line of this many characters found in this many pages of one site.
 REPEATED_RULE = "repeated_in_site"
@@ -706,9 +711,9 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
         if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
             return title
         upcoming = content[position + 1]
-        if (scores[upcoming] > scores[index] and _is_headline(lines[upcoming])
-                and _headline_key(lines[upcoming]) != key):
-            continue   # of two headline-shaped lines in a row, the one scored more like body
+        if (scores[index] < TITLE_SURE_SCORE and scores[upcoming] > scores[index]
+                and _is_headline(lines[upcoming]) and _headline_key(lines[upcoming]) != key):
+            continue   # an unsure line ("Sign in") before a headline scored more like body
         following = lines[index + 1] if index + 1 < len(lines) else ""
         if following and rules[index + 1] is None and following[:1].islower():
             return title   # a hard-wrapped paragraph, not a headline
@@ -759,8 +764,12 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     """
     metadata = metadata or {}
     lines, rules, found = judge_lines(text, repeated)
-    scores = body_scores(lines, [rule is not None for rule in rules],
-                         [rule == "comment_prompt" for rule in rules])
+    undecided = sum(1 for line, rule in zip(lines, rules) if line and rule is None)
+    if undecided >= MIN_SCORED_LINES:
+        scores = body_scores(lines, [rule is not None for rule in rules],
+                             [rule == "comment_prompt" for rule in rules])
+    else:
+        scores = np.ones(len(lines))
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
     removed = []
