@@ -275,8 +275,9 @@ class _ShardProcessor:
 
         cleaned: list[tuple[RawDocument, CleanedDocument]] = []
         with self._timed("clean"):
-            sites = [site_of(raw.metadata, raw.source_path) for raw in raws]
-            repeated = repeated_lines((raw.text, site) for raw, site in zip(raws, sites))
+            # Only documents with a url are grouped by site: a folder of files is no site.
+            sites = [site_of(raw.metadata) for raw in raws]
+            repeated = repeated_lines((raw.text, site) for raw, site in zip(raws, sites) if site)
             for raw, site in zip(raws, sites):
                 try:
                     document = clean(raw.text, metadata=raw.metadata,
