@@ -21,12 +21,14 @@ many pages of the same site (menus, teasers, footers, sign-up forms) is boilerpl
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -67,34 +69,40 @@ commentaires partager startseite suche anmelden kommentare teilen главная
 
 @lru_cache(maxsize=None)
 def _stoplists() -> dict[str, frozenset[str]]:
-    import justext
+    """jusText's stop-word lists, read as `justext.get_stoplist` reads them.
 
-    return {code: frozenset(justext.get_stoplist(name)) for code, name in _STOPLIST_LANGUAGES.items()}
-
-
-@lru_cache(maxsize=None)
-def _stopword_languages() -> dict[str, tuple[str, ...]]:
-    by_word: dict[str, list[str]] = {}
-    for code, words in _stoplists().items():
-        for word in words:
-            by_word.setdefault(word, []).append(code)
-    return {word: tuple(codes) for word, codes in by_word.items()}
+    The package's data files are read without importing the package: importing jusText loads lxml and
+    its HTML parser, a tenth of a second of every pipeline process that the lists do not need.
+    """
+    spec = importlib.util.find_spec("justext")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("boilerplate: the justext package (stop-word lists) is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "stoplists"
+    return {code: frozenset(word.decode("utf8").lower()
+                            for word in (folder / f"{name}.txt").read_bytes().splitlines())
+            for code, name in _STOPLIST_LANGUAGES.items()}
 
 
 def guess_stopwords(lines: Sequence[str]) -> frozenset[str]:
-    """The stop words of the page's language, guessed from the words of its longest lines."""
+    """The stop words of the page's language, guessed from the words of its longest lines.
+
+    The language whose list holds most of the sample's words wins; between equals, the one holding the
+    earliest of those words.
+    """
     sample: list[str] = []
     for line in sorted(lines, key=len, reverse=True):
         sample.extend(_WORD.findall(line.lower()))
         if len(sample) >= _LANGUAGE_SAMPLE_WORDS:
             break
-    languages = _stopword_languages()
-    votes: Counter[str] = Counter()
-    for word in sample:
-        votes.update(languages.get(word, ()))
-    if not votes:
+    stoplists = _stoplists()
+    votes = {code: sum(map(words.__contains__, sample)) for code, words in stoplists.items()}
+    most = max(votes.values())
+    if not most:
         return frozenset()
-    return _stoplists()[votes.most_common(1)[0][0]]
+    leaders = [stoplists[code] for code, count in votes.items() if count == most]
+    if len(leaders) == 1:
+        return leaders[0]
+    return next(words for word in sample for words in leaders if word in words)
 
 
 FEATURE_NAMES = (

@@ -72,6 +72,12 @@ TITLE_SURE_SCORE = 0.5
 # A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
 # rules alone clean it.
 MIN_SCORED_LINES = 5
+# A page whose undecided lines are all sentences (a headline aside) is prose through and through: the
+# body scorer keeps every such line, so it is not run. A sentence here ends with a full stop of its
+# script and holds five words or more (twelve characters in scripts written without spaces).
+_FULL_STOPS = ".!?。！？؟…।"
+_PROSE_MIN_SPACES = 4
+_PROSE_MIN_UNSPACED_CHARS = 12
 LOW_SCORE_RULE = "low_score"
 # Repetition across a batch: a line of this many characters found in this many pages of one site.
 REPEATED_RULE = "repeated_in_site"
@@ -752,6 +758,18 @@ def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
     return lines, rules, found
 
 
+def _is_sentence(line: str) -> bool:
+    return (line.rstrip(_CLOSERS + " ")[-1:] in _FULL_STOPS
+            and (line.count(" ") >= _PROSE_MIN_SPACES
+                 or (len(line) >= _PROSE_MIN_UNSPACED_CHARS and bool(_UNSPACED_SCRIPT.search(line)))))
+
+
+def _all_prose(lines: Sequence[str], rules: Sequence[str | None]) -> bool:
+    """Whether `lines` are all sentences on a page without a comment prompt (readers' comments are
+    sentences too, and the scorer is what removes them)."""
+    return all(map(_is_sentence, lines)) and "comment_prompt" not in rules
+
+
 def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: float = BODY_THRESHOLD,
           repeated: frozenset[str] = frozenset()) -> CleanedDocument:
     """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
@@ -764,8 +782,8 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     """
     metadata = metadata or {}
     lines, rules, found = judge_lines(text, repeated)
-    undecided = sum(1 for line, rule in zip(lines, rules) if line and rule is None)
-    if undecided >= MIN_SCORED_LINES:
+    undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
+    if len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules):
         scores = body_scores(lines, [rule is not None for rule in rules],
                              [rule == "comment_prompt" for rule in rules])
     else:
