@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -601,6 +602,31 @@ def _classify(line: str, found: _Metadata) -> str | None:
     return None
 
 
+# Menus, teasers and footers recur on every page of a site: lines already judged are looked up.
+_RULE_CACHE_LINES = 1 << 16
+
+
+@lru_cache(maxsize=_RULE_CACHE_LINES)
+def _rule_and_metadata(line: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The rule that takes `line` and the metadata it offers, read on its own."""
+    found = _Metadata()
+    return _classify(line, found), tuple(found.values.items())
+
+
+def _classify_repeating(line: str, found: _Metadata) -> str | None:
+    """`_classify`, with the rule of a line seen before taken from a cache.
+
+    A rule's verdict depends on the line alone; what it offers as metadata is offered again, in the
+    same order, so the first value of each field still wins.
+    """
+    if len(line) > _LONG_LINE:
+        return _classify(line, found)
+    rule, offers = _rule_and_metadata(line)
+    for field, value in offers:
+        found.offer(field, value)
+    return rule
+
+
 def _ftfy_may_change(line: str) -> bool:
     """False only where `ftfy.fix_text(line, _FTFY_CONFIG)` would return `line` unchanged."""
     return bool(
@@ -745,7 +771,7 @@ def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
     """
     lines, spaced_menus = _repair(text)
     found = _Metadata()
-    rules = [_classify(line, found) if line else None for line in lines]
+    rules = [_classify_repeating(line, found) if line else None for line in lines]
     for index in spaced_menus:
         if rules[index] is None:
             rules[index] = "navigation"
