@@ -130,32 +130,36 @@ _BLOCK_GAP = 2
 _WINDOW = 3
 
 
+_WORD_EDGES = ".,;:!?\"'()«»“”‘’[]"
+# Menus, teasers and footers recur on every page of a site: their features are looked up.
+_SHAPE_CACHE_LINES = 1 << 16
+
+
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     unspaced = len(_UNSPACED.findall(line)) if _UNSPACED.search(line) else 0
-    words = line.split()
+    lowered_line = line.lower()
     if unspaced > len(line) / 3:
         # About 1.7 characters a word in Chinese and Japanese prose.
-        n_words = max(len(words), unspaced / 1.7)
+        n_words = max(len(line.split()), unspaced / 1.7)
         n_stops = len(_UNSPACED_STOP.findall(line))
         capitalised = 0.0
     else:
+        words = line.split()
         n_words = len(words)
-        lowered = [word.strip(".,;:!?\"'()«»“”‘’[]").lower() for word in words]
-        n_stops = sum(map(stopwords.__contains__, lowered))
-        capitalised = sum(1 for word in words if word[:1].isupper()) / max(len(words), 1)
+        n_stops = sum(map(stopwords.__contains__, [word.strip(_WORD_EDGES) for word in lowered_line.split()]))
+        capitalised = sum([word[0].isupper() for word in words]) / max(n_words, 1)
     n_chars = len(line)
-    digits = len(_DIGIT.findall(line))
-    symbols = len(_SYMBOL.findall(line))
     stripped = line.rstrip(_CLOSERS)
-    tokens = _WORD.findall(line.lower())
-    interface = sum(map(_INTERFACE_WORDS.__contains__, tokens))
+    tokens = _WORD.findall(lowered_line)
     return (
         math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
-        capitalised, digits / max(n_chars, 1), symbols / max(n_chars, 1),
+        capitalised, len(_DIGIT.findall(line)) / max(n_chars, 1),
+        len(_SYMBOL.findall(line)) / max(n_chars, 1),
         float(line.count("|") + line.count("»") + line.count("•") + line.count("·")),
-        interface / max(len(tokens), 1),
+        sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1),
         (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
         float(line[:1].islower()), n_words,
     )
