@@ -193,23 +193,28 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     page_prose_share = sum(prose) / (sum(word_counts) or 1.0)
     first, last = _main_block(word_counts)
     main_block_share = sum(prose[first:last + 1]) / total_prose
-    repeats = Counter(lines)
     rows = np.zeros((n, _BASE_COUNT))
-    prose_before = 0.0
-    comment_seen = False
-    for index, shape in enumerate(shapes):
-        # A comment prompt after the start of the article: what follows it is readers' text.
-        comment_seen = comment_seen or (comment_prompts[index] and index > first)
-        if shape is None:
-            continue
-        distance = first - index if index < first else index - last if index > last else 0
-        rows[index] = (
-            1.0, *shape[:-1], index / max(n - 1, 1), float(distance == 0), math.log1p(distance),
-            prose_before / total_prose, (total_prose - prose_before - prose[index]) / total_prose,
-            float(comment_seen), float(repeats[lines[index]] > 1), page_prose_share, main_block_share,
-            float(shape[-1] < 5) * page_prose_share, float(shape[-1] < 5),
-        )
-        prose_before += prose[index]
+    scored = np.array([shape is not None for shape in shapes])
+    if not scored.any():
+        return np.hstack([rows, np.zeros((n, len(_PAIRS)))])
+    indexes = np.flatnonzero(scored)
+    shape_rows = np.array([shape for shape in shapes if shape is not None])
+    prose_array = np.array(prose)
+    prose_before = (np.cumsum(prose_array) - prose_array)[indexes]
+    distance = np.where(indexes < first, first - indexes, np.where(indexes > last, indexes - last, 0))
+    # A comment prompt after the start of the article: what follows it is readers' text.
+    comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (np.arange(n) > first))
+    repeats = Counter(lines)
+    short = (shape_rows[:, -1] < 5).astype(float)
+    rows[indexes] = np.column_stack([
+        np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
+        np.log1p(distance), prose_before / total_prose,
+        (total_prose - prose_before - prose_array[indexes]) / total_prose,
+        comment_seen[indexes].astype(float),
+        np.array([repeats[lines[index]] > 1 for index in indexes], dtype=float),
+        np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
+        short * page_prose_share, short,
+    ])
     left, right = zip(*_PAIRS)
     return np.hstack([rows, rows[:, left] * rows[:, right]])
 

@@ -18,7 +18,6 @@ from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import ftfy
-import numpy as np
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
@@ -811,9 +810,9 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
     if len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules):
         scores = body_scores(lines, [rule is not None for rule in rules],
-                             [rule == "comment_prompt" for rule in rules])
+                             [rule == "comment_prompt" for rule in rules]).tolist()
     else:
-        scores = np.ones(len(lines))
+        scores = [1.0] * len(lines)
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
     removed = []
@@ -821,7 +820,7 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
         if rule is None and line and scores[index] < threshold:
             rules[index] = rule = LOW_SCORE_RULE
         if rule:
-            removed.append(RemovedLine(line, rule, round(float(scores[index]), 4) if rule == LOW_SCORE_RULE
+            removed.append(RemovedLine(line, rule, round(scores[index], 4) if rule == LOW_SCORE_RULE
                                        else None))
     return CleanedDocument(
         # _repair's lines are stripped and collapsed already: split_paragraphs would redo both.
