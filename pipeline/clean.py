@@ -317,6 +317,9 @@ _DIGIT = regex.compile(r"\d")
 # Scripts written without spaces between words, where one "word" can be a whole headline.
 _UNSPACED_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _UNSPACED_HEADLINE_MIN_CHARS = 6
+# Unicode decimal digits (category Nd), as `\d` of `regex`; the standard `re` scans for them faster.
+_ANY_DIGIT = re.compile(r"\d")
+_ASCII_GLUE = re.compile("(?<=[a-z])(?=[A-Z])")
 _WORD_SPLIT = regex.compile(r"[\s|/·•»›>,;:：，、\-–—_]+")
 _GLUE = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Han})(?=[^\p{Han}])|(?<=[^\p{Han}])(?=\p{Han})")
 _LOWER_UPPER = regex.compile(r"\p{Ll}\p{Lu}")
@@ -343,7 +346,9 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _words(line: str) -> list[str]:
-    return [word for word in _WORD_SPLIT.split(_GLUE.sub(" ", line)) if word]
+    # _GLUE over a line of ASCII only reduces to lower-then-upper, which `re` finds several times faster.
+    glued = _ASCII_GLUE.sub(" ", line) if line.isascii() else _GLUE.sub(" ", line)
+    return [word for word in _WORD_SPLIT.split(glued) if word]
 
 
 def _segment_han(word: str, vocabulary: frozenset[str]) -> bool:
@@ -532,7 +537,8 @@ def _attribution(line: str, found: _Metadata) -> bool:
 
 
 def _published(line: str, found: _Metadata) -> bool:
-    if len(line) > 100:
+    # Every date pattern holds a digit: lines without one are passed over cheaply.
+    if len(line) > 100 or not _ANY_DIGIT.search(line):
         return False
     if len(line) <= 60 and _DATE_LINE.match(line):
         found.offer("published", _date_of(line))
