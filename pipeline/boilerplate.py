@@ -138,7 +138,7 @@ _SHAPE_CACHE_LINES = 1 << 16
 @lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
-    unspaced = len(_UNSPACED.findall(line)) if _UNSPACED.search(line) else 0
+    unspaced = len(_UNSPACED.findall(line)) if not line.isascii() and _UNSPACED.search(line) else 0
     lowered_line = line.lower()
     if unspaced > len(line) / 3:
         # About 1.7 characters a word in Chinese and Japanese prose.
