@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import PurePath
+from typing import Callable, Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import ftfy
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
+from pipeline.boilerplate import SiteRepetition, body_scores
 from pipeline.records import CleanedDocument, RemovedLine
 from pipeline.segment import paragraphs_from_lines
 
@@ -60,6 +64,25 @@ _LONG_LINE = 300           # no line rule but copyright and cookie banners appli
 _HEADLINE_MAX_CHARS = 200
 _HEADLINE_MAX_WORDS = 30
 _TITLE_MAX_WORDS_SKIPPED = 3
+# A line the rules leave is kept when its body score (pipeline.boilerplate) reaches BODY_THRESHOLD; a
+# headline needs less, being short, but a line scored as sure boilerplate never becomes the title.
+BODY_THRESHOLD = 0.25
+TITLE_MIN_SCORE = 0.2
+TITLE_SURE_SCORE = 0.5
+# A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
+# rules alone clean it.
+MIN_SCORED_LINES = 5
+# A page whose undecided lines are all sentences (a headline aside) is prose through and through: the
+# body scorer keeps every such line, so it is not run. A sentence here ends with a full stop of its
+# script and holds five words or more (twelve characters in scripts written without spaces).
+_FULL_STOPS = ".!?。！？؟…।"
+_PROSE_MIN_SPACES = 4
+_PROSE_MIN_UNSPACED_CHARS = 12
+LOW_SCORE_RULE = "low_score"
+# Repetition across a batch: a line of this many characters found in this many pages of one site.
+REPEATED_RULE = "repeated_in_site"
+REPEATED_MIN_CHARS = 12
+MIN_SITE_REPEATS = 3
 
 # --- vocabularies (casefolded) ---------------------------------------------------------------------
 
@@ -195,7 +218,8 @@ _COMMENT_PROMPTS = (
     r"اترك تعليقا|اترك تعليقاً|أضف تعليق[اًك]*|التعليقات|اكتب تعليقك|تعليقات)"
 )
 _COMMENT_PROMPT = regex.compile(
-    rf"(?i)^(?:{_FEEDBACK_QUESTION}\s*(?:{_COMMENT_PROMPTS})?|{_COMMENT_PROMPTS})[\s!.:：]*$")
+    rf"(?i)^(?:{_FEEDBACK_QUESTION}\s*(?:{_COMMENT_PROMPTS})?|{_COMMENT_PROMPTS})"
+    r"(?:\s*[(（]\d+[)）])?[\s!.:：]*$")
 _CAPTCHA = regex.compile(r"(?i)captcha|i'?m not a robot|are you a robot|验证码|رمز التحقق")
 _NEWSLETTER = regex.compile(
     r"(?i)\b(?:subscribe|sign up|signup)\b.{0,30}\bnewsletters?\b|"
@@ -293,6 +317,9 @@ _DIGIT = regex.compile(r"\d")
 # Scripts written without spaces between words, where one "word" can be a whole headline.
 _UNSPACED_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _UNSPACED_HEADLINE_MIN_CHARS = 6
+# Unicode decimal digits (category Nd), as `\d` of `regex`; the standard `re` scans for them faster.
+_ANY_DIGIT = re.compile(r"\d")
+_ASCII_GLUE = re.compile("(?<=[a-z])(?=[A-Z])")
 _WORD_SPLIT = regex.compile(r"[\s|/·•»›>,;:：，、\-–—_]+")
 _GLUE = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Han})(?=[^\p{Han}])|(?<=[^\p{Han}])(?=\p{Han})")
 _LOWER_UPPER = regex.compile(r"\p{Ll}\p{Lu}")
@@ -319,7 +346,9 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _words(line: str) -> list[str]:
-    return [word for word in _WORD_SPLIT.split(_GLUE.sub(" ", line)) if word]
+    # _GLUE over a line of ASCII only reduces to lower-then-upper, which `re` finds several times faster.
+    glued = _ASCII_GLUE.sub(" ", line) if line.isascii() else _GLUE.sub(" ", line)
+    return [word for word in _WORD_SPLIT.split(glued) if word]
 
 
 def _segment_han(word: str, vocabulary: frozenset[str]) -> bool:
@@ -508,7 +537,8 @@ def _attribution(line: str, found: _Metadata) -> bool:
 
 
 def _published(line: str, found: _Metadata) -> bool:
-    if len(line) > 100:
+    # Every date pattern holds a digit: lines without one are passed over cheaply.
+    if len(line) > 100 or not _ANY_DIGIT.search(line):
         return False
     if len(line) <= 60 and _DATE_LINE.match(line):
         found.offer("published", _date_of(line))
@@ -575,6 +605,31 @@ def _classify(line: str, found: _Metadata) -> str | None:
         if matches(line, found) if takes_metadata else matches(line):
             return name
     return None
+
+
+# Menus, teasers and footers recur on every page of a site: lines already judged are looked up.
+_RULE_CACHE_LINES = 1 << 16
+
+
+@lru_cache(maxsize=_RULE_CACHE_LINES)
+def _rule_and_metadata(line: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The rule that takes `line` and the metadata it offers, read on its own."""
+    found = _Metadata()
+    return _classify(line, found), tuple(found.values.items())
+
+
+def _classify_repeating(line: str, found: _Metadata) -> str | None:
+    """`_classify`, with the rule of a line seen before taken from a cache.
+
+    A rule's verdict depends on the line alone; what it offers as metadata is offered again, in the
+    same order, so the first value of each field still wins.
+    """
+    if len(line) > _LONG_LINE:
+        return _classify(line, found)
+    rule, offers = _rule_and_metadata(line)
+    for field, value in offers:
+        found.offer(field, value)
+    return rule
 
 
 def _ftfy_may_change(line: str) -> bool:
@@ -665,11 +720,13 @@ def _mark_menu_words_at_top(lines: list[str], rules: list[str | None]) -> None:
             rules[index] = "navigation"
 
 
-def _mark_title(lines: list[str], rules: list[str | None], given_title: str | None) -> str | None:
+def _mark_title(lines: list[str], rules: list[str | None], given_title: str | None,
+                scores: Sequence[float], min_score: float) -> str | None:
     """Find the headline at the top, and its repeats (often one with a breadcrumb glued on).
 
     Without a given title, the first headline-shaped line is taken, looking past a few single words
-    (a kicker or an unrecognised menu item) but never past a sentence.
+    (a kicker or an unrecognised menu item) and past lines scored as boilerplate ("Accessibility
+    links"), but never past a sentence.
     """
     title_key = _headline_key(given_title) if given_title else None
     title: str | None = None
@@ -682,12 +739,18 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
             rules[index] = "repeated_title" if title else "title"
             title = title or _headline_text(line)
             continue
+        if scores[index] < min_score:
+            continue
         if (title_key is None and words_skipped < _TITLE_MAX_WORDS_SKIPPED and _is_single_word(line)
                 and not _ends_sentence(line)):
             words_skipped += 1
             continue
         if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
             return title
+        upcoming = content[position + 1]
+        if (scores[index] < TITLE_SURE_SCORE and scores[upcoming] > scores[index]
+                and _is_headline(lines[upcoming]) and _headline_key(lines[upcoming]) != key):
+            continue   # an unsure line ("Sign in") before a headline scored more like body
         following = lines[index + 1] if index + 1 < len(lines) else ""
         if following and rules[index + 1] is None and following[:1].islower():
             return title   # a hard-wrapped paragraph, not a headline
@@ -705,24 +768,66 @@ def _given(metadata: Mapping[str, str], *keys: str) -> str | None:
     return None
 
 
-def clean(text: str, *, metadata: Mapping[str, str] | None = None) -> CleanedDocument:
-    """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
+def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
+                ) -> tuple[list[str], list[str | None], _Metadata]:
+    """The page's repaired lines, the rule (or None) that removes each, and the metadata the rules found.
 
-    Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
-    values found in the text. Every line removed from the body is listed in `removed` with its rule.
+    Lines in `repeated` (lines a site repeats across many documents of a batch) are boilerplate.
     """
-    metadata = metadata or {}
     lines, spaced_menus = _repair(text)
     found = _Metadata()
-    rules = [_classify(line, found) if line else None for line in lines]
+    rules = [_classify_repeating(line, found) if line else None for line in lines]
     for index in spaced_menus:
         if rules[index] is None:
             rules[index] = "navigation"
+    if repeated:
+        for index, line in enumerate(lines):
+            if rules[index] is None and line in repeated:
+                rules[index] = REPEATED_RULE
     _mark_menu_words_at_top(lines, rules)
     _mark_links_under_headers(lines, rules)
+    return lines, rules, found
+
+
+def _is_sentence(line: str) -> bool:
+    return (line.rstrip(_CLOSERS + " ")[-1:] in _FULL_STOPS
+            and (line.count(" ") >= _PROSE_MIN_SPACES
+                 or (len(line) >= _PROSE_MIN_UNSPACED_CHARS and bool(_UNSPACED_SCRIPT.search(line)))))
+
+
+def _all_prose(lines: Sequence[str], rules: Sequence[str | None]) -> bool:
+    """Whether `lines` are all sentences on a page without a comment prompt (readers' comments are
+    sentences too, and the scorer is what removes them)."""
+    return all(map(_is_sentence, lines)) and "comment_prompt" not in rules
+
+
+def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: float = BODY_THRESHOLD,
+          repeated: frozenset[str] = frozenset()) -> CleanedDocument:
+    """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
+
+    A line goes when a rule matches it, when it is in `repeated` (see `clean_batch`), or when its body
+    score (`pipeline.boilerplate.body_scores`) is below `threshold`; 0 keeps every line no rule takes.
+    Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
+    values found in the text. Every line removed from the body is listed in `removed` with its rule
+    and, where it had one, its score.
+    """
+    metadata = metadata or {}
+    lines, rules, found = judge_lines(text, repeated)
+    undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
+    if len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules):
+        scores = body_scores(lines, [rule is not None for rule in rules],
+                             [rule == "comment_prompt" for rule in rules]).tolist()
+    else:
+        scores = [1.0] * len(lines)
     given_title = _given(metadata, "title")
-    guessed_title = _mark_title(lines, rules, given_title)
-    removed = tuple(RemovedLine(line, rule) for line, rule in zip(lines, rules) if rule)
+    guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
+    removed = []
+    for index, (line, rule) in enumerate(zip(lines, rules)):
+        if rule is None and line and scores[index] < threshold:
+            rules[index] = rule = LOW_SCORE_RULE
+        if rule:
+            removed.append(RemovedLine(line, rule, round(scores[index], 4) if rule == LOW_SCORE_RULE
+                                       else None))
     return CleanedDocument(
         # _repair's lines are stripped and collapsed already: split_paragraphs would redo both.
         paragraphs=tuple(paragraphs_from_lines("" if rule else line for line, rule in zip(lines, rules))),
@@ -730,8 +835,44 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None) -> CleanedDoc
         byline=_given(metadata, "byline", "author") or found.values.get("byline"),
         published=_given(metadata, "published", "date") or found.values.get("published"),
         attribution=_given(metadata, "attribution", "source") or found.values.get("attribution"),
-        removed=removed,
+        removed=tuple(removed),
     )
+
+
+def site_of(metadata: Mapping[str, str] | None, source: str | None = None) -> str:
+    """The site a document comes from: the host of its url, else its source's directory."""
+    url = (metadata or {}).get("url") or ""
+    host = urlsplit(url.strip()).hostname if "://" in url else None
+    if host:
+        return host.removeprefix("www.")
+    return str(PurePath(source).parent) if source else ""
+
+
+def repeated_lines(documents: Iterable[tuple[str, str]], min_repeats: int = MIN_SITE_REPEATS,
+                   ) -> dict[str, frozenset[str]]:
+    """Per site, the lines found in `min_repeats` or more of its documents in a batch of (text, site).
+
+    Lines are compared with whitespace collapsed, as `clean` reads them; only lines of REPEATED_MIN_CHARS
+    or more count, since a single word repeats across any site by chance.
+    """
+    repetition = SiteRepetition(REPEATED_MIN_CHARS)
+    for text, site in documents:
+        repetition.add(site, {" ".join(line.split()) for line in _LINE_BREAKS.sub("\n", text).split("\n")})
+    return {site: repetition.repeated(site, min_repeats) for site in repetition.sites()}
+
+
+def clean_batch(documents: Iterable[tuple[str, Mapping[str, str] | None, str]], *,
+                threshold: float = BODY_THRESHOLD, min_repeats: int = MIN_SITE_REPEATS,
+                ) -> list[CleanedDocument]:
+    """`clean` over a batch of (text, metadata, site), with the lines a site repeats removed.
+
+    A line found in `min_repeats` or more documents of the same site in the batch (menus, teasers and
+    footers a site prints on every page) is boilerplate: rule "repeated_in_site". See `site_of`.
+    """
+    batch = list(documents)
+    repeated = repeated_lines(((text, site) for text, _, site in batch), min_repeats)
+    return [clean(text, metadata=metadata, threshold=threshold, repeated=repeated.get(site, frozenset()))
+            for text, metadata, site in batch]
 
 
 def removed_by_rule(documents: Iterable[CleanedDocument]) -> dict[str, int]:

@@ -56,10 +56,11 @@ class Reject:
 
 @dataclass(frozen=True, slots=True)
 class RemovedLine:
-    """A line that cleaning removed or moved to metadata, and the rule that matched it."""
+    """A line that cleaning removed or moved to metadata, the rule that matched it, and its body score."""
 
     text: str
-    rule: str                   # e.g. "navigation", "copyright", "comment_prompt", "byline"
+    rule: str                   # e.g. "navigation", "copyright", "comment_prompt", "byline", "low_score"
+    score: float | None = None  # body probability of a line removed for its score ("low_score")
 
 
 @dataclass(frozen=True, slots=True)

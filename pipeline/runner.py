@@ -361,19 +361,25 @@ class _ShardProcessor:
         Each stage runs over the whole batch before the next starts, so its code and models stay in
         the processor's cache: document by document, the text stages ran a fifth slower.
         """
-        from pipeline.clean import clean
+        from pipeline.clean import clean, repeated_lines, site_of
         from pipeline.detect import detect_documents
         from pipeline.models import ModelUnavailableError
         from pipeline.segment import sentence_spans
 
         cleaned: list[tuple[RawDocument, CleanedDocument]] = []
         with self._timed("clean"):
-            for raw in raws:
+            # Only documents with a url are grouped by site: a folder of files is no site. Documents already
+            # in the output count too, so that a page cleans the same in a first run and in a rerun.
+            sites = [site_of(raw.metadata) for raw in raws]
+            repeated = repeated_lines((raw.text, site) for raw, site in zip(raws, sites) if site)
+            skipped = 0
+            for raw, site in zip(raws, sites):
                 if self._already_done(raw):
-                    self.skipped += 1
+                    skipped += 1
                     continue
                 try:
-                    document = clean(raw.text, metadata=raw.metadata)
+                    document = clean(raw.text, metadata=raw.metadata,
+                                     repeated=repeated.get(site, frozenset()))
                 except Exception as error:  # one bad document must not stop the batch
                     rejects.append(_processing_error(raw, "clean", error))
                     continue
@@ -384,8 +390,10 @@ class _ShardProcessor:
                               "lines removed)")
                     rejects.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record,
                                           raw.record_id))
+        self.skipped += skipped
         self._progress("clean", f"{plural(len(cleaned), 'document')} with text, "
-                                f"{plural(len(raws) - len(cleaned), 'document')} rejected")
+                                f"{plural(len(raws) - len(cleaned) - skipped, 'document')} rejected"
+                                + (f", {skipped} already in the output" if skipped else ""))
         with self._timed("detect"):
             try:
                 detected: list[DocumentLanguages | None] = list(

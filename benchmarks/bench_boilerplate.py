@@ -1,0 +1,138 @@
+"""Boilerplate removal on the development set: clean() over every page, scored by the set's score.py.
+
+    python benchmarks/bench_boilerplate.py [--data ../shared/benchmarks/boilerplate/dev.jsonl]
+        [--out benchmarks/.work/boilerplate_units.jsonl] [--threshold 0.5] [--repeats 3]
+
+Writes one units file per reading (`doc.paragraphs`; `+meta`: with title, byline, date and attribution
+first, as the gold counts them as body), runs the scorer on each and prints the table per source with
+the figures of clean() before the body scorer (rules only, hard-coded from the set's README) for
+comparison. Speed: CPU time of clean() alone over all pages, best of --repeats passes, each with the
+line caches of clean() emptied first.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.boilerplate import _line_shape  # noqa: E402
+from pipeline.clean import (  # noqa: E402
+    BODY_THRESHOLD, MIN_SITE_REPEATS, _rule_and_metadata, clean, clean_batch)
+
+DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"
+# clean() with line rules only (commit f58376b), from the development set's README.
+BEFORE = {
+    "dragnet": {"project": (0.330, 0.995, 0.496, 90.4), "project+meta": (0.329, 0.997, 0.495, 90.3),
+                "min10words": (0.439, 0.960, 0.603, 67.7), "c4_style": (0.482, 0.892, 0.626, 68.4)},
+    "cleaneval-dev": {"project": (0.888, 0.988, 0.936, 31.6), "project+meta": (0.887, 0.989, 0.935, 31.9),
+                      "min10words": (0.971, 0.859, 0.911, 4.1), "c4_style": (0.976, 0.616, 0.755, 9.9)},
+    "ALL": {"project": (0.366, 0.994, 0.535, 87.4), "project+meta": (0.366, 0.995, 0.535, 87.4),
+            "min10words": (0.477, 0.944, 0.634, 62.1), "c4_style": (0.512, 0.848, 0.639, 65.0)},
+}
+BEFORE_MB_PER_S = 0.56
+
+
+def _units(document, with_metadata: bool) -> list[str]:
+    meta = [document.title, document.byline, document.published, document.attribution]
+    return [value for value in meta if value] * with_metadata + list(document.paragraphs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "benchmarks" / ".work" / "boilerplate_units.jsonl")
+    parser.add_argument("--threshold", type=float, default=BODY_THRESHOLD)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with args.data.open(encoding="utf-8") as source:
+        pages = [json.loads(line) for line in source]
+    texts = [page["scraped_text"] for page in pages]
+    megabytes = sum(len(text.encode("utf-8")) for text in texts) / 1e6
+    timings = []
+    for _ in range(args.repeats):
+        # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
+        _rule_and_metadata.cache_clear()
+        _line_shape.cache_clear()
+        started = time.process_time()
+        documents = [clean(text, threshold=args.threshold) for text in texts]
+        timings.append(time.process_time() - started)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for reading, with_metadata in (("project", False), ("project+meta", True)):
+        path = args.out.with_name(args.out.stem + ("_meta" if with_metadata else "") + args.out.suffix)
+        with path.open("w", encoding="utf-8") as out:
+            for page, document in zip(pages, documents):
+                out.write(json.dumps({"id": page["id"], "units": _units(document, with_metadata)},
+                                     ensure_ascii=False) + "\n")
+        scorer = str(args.data.parent / "score.py")
+        scored = subprocess.run([sys.executable, scorer, str(args.data), str(path),
+                                 "--json"], check=True, capture_output=True, text=True).stdout
+        figures[reading] = json.loads(scored)
+    print(f"threshold {args.threshold}; {len(pages)} pages, {megabytes:.1f} MB")
+    print("| source | system | P | R | F1 | macro F1 | boilerplate units kept % |")
+    print("|---|---|---|---|---|---|---|")
+    for source in ("dragnet", "cleaneval-dev", "ALL"):
+        for reading in ("project", "project+meta"):
+            row = _row(figures[reading], source)
+            print(f"| {source} | clean() {reading} | {row['P']:.3f} | {row['R']:.3f} | {row['F1']:.3f} | "
+                  f"{row['macro_F1']:.3f} | {100 * row['bp_units_kept']:.1f} |")
+        for system, (precision, recall, f1, kept) in BEFORE[source].items():
+            label = f"before: clean() {system}" if system.startswith("project") else system
+            print(f"| {source} | {label} | {precision:.3f} | {recall:.3f} | {f1:.3f} | | {kept:.1f} |")
+    spec = importlib.util.spec_from_file_location("boilerplate_score", args.data.parent / "score.py")
+    score_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score_module)
+    site_repetition(pages, score_module)
+    best = min(timings)
+    print(f"speed: clean() {megabytes / best:.2f} MB/s CPU ({len(pages) / best:.0f} pages/s), best of "
+          f"{args.repeats}: " + ", ".join(f"{timing:.1f}" for timing in timings)
+          + f" s (before {BEFORE_MB_PER_S} MB/s)")
+
+
+def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_site: int = 10) -> None:
+    """Pages of many sites: each synthetic site prints the non-body lines of one real page (its menus,
+    teasers, footers) around the text of ten other real pages; cleaned one by one and as a batch."""
+    import random
+
+    rng = random.Random(20261128)
+    dragnet = [page for page in pages if page["source"] == "dragnet"]
+    rng.shuffle(dragnet)
+    batch, golds = [], []
+    for site in range(sites):
+        template = dragnet[site]
+        gold = set(score_module.tokens(" ".join(score_module.gold_blocks(template))))
+        chrome = [line for line in template["scraped_text"].split("\n")
+                  if not set(score_module.tokens(line)) <= gold]
+        header, footer = chrome[:len(chrome) // 2], chrome[len(chrome) // 2:]
+        for page in dragnet[sites + site * pages_per_site: sites + (site + 1) * pages_per_site]:
+            text = "\n".join([*header, page["scraped_text"], *footer])
+            batch.append((text, {"url": f"https://site{site}.example/{page['id']}"}, f"site{site}.example"))
+            golds.append(score_module.gold_blocks(page))
+    print(f"\nsite repetition: {sites} synthetic sites x {pages_per_site} pages "
+          f"(min_repeats {MIN_SITE_REPEATS})")
+    print("| cleaning | P | R | F1 | boilerplate units kept % |")
+    print("|---|---|---|---|---|")
+    for label, documents in (("page by page", [clean(text, metadata=meta) for text, meta, _ in batch]),
+                             ("batch, lines repeated across a site removed", clean_batch(batch))):
+        rows = [score_module.score_page(list(document.paragraphs), gold)
+                for document, gold in zip(documents, golds)]
+        total = score_module.aggregate(rows)
+        print(f"| {label} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} | "
+              f"{100 * total['bp_units_kept']:.1f} |")
+
+
+def _row(figures: dict, source: str) -> dict:
+    return figures["all"] if source == "ALL" else figures["sources"][source]
+
+
+if __name__ == "__main__":
+    main()

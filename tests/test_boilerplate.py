@@ -1,0 +1,237 @@
+"""Body scores: line features, the context step, the shipped model, and cleaning pages of unseen sites."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import justext
+import numpy as np
+import pytest
+
+from pipeline.boilerplate import (CONTEXT_NAMES, FEATURE_NAMES, LineModel, body_scores, context_features,
+                                  default_model, guess_stopwords, line_features)
+from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
+                            repeated_lines, site_of)
+
+PAGES = Path(__file__).parent / "data" / "boilerplate"
+STRICT = 0.5
+
+# The body of each test page: everything else (menus, teasers, comments, footers) must go.
+BODY = {
+    "ru_news.txt": [
+        "Городской совет в четверг утвердил план реконструкции набережной, работы начнутся весной и "
+        "продлятся два года.",
+        "По словам мэра, на проект выделено около трёх миллиардов рублей, большая часть средств поступит "
+        "из областного бюджета.",
+        "Жители, которые участвовали в обсуждении, попросили сохранить старые деревья и добавить "
+        "велосипедные дорожки.",
+        "Подрядчика выберут на открытом конкурсе до конца апреля, сообщили в администрации.",
+    ],
+    "ar_news.txt": [
+        "افتتحت البلدية يوم الأحد مكتبة عامة جديدة تضم أكثر من خمسين ألف كتاب باللغتين العربية والإنجليزية.",
+        "وقال رئيس البلدية إن المكتبة ستفتح أبوابها يوميا من الساعة التاسعة صباحا حتى العاشرة مساء.",
+        "وتضم المكتبة قاعة للأطفال ومختبرا للحاسوب وقاعة للمحاضرات تتسع لمئتي شخص.",
+        "وأضاف أن الدخول مجاني لجميع السكان، وأن البلدية تخطط لافتتاح فرعين آخرين في العام المقبل.",
+    ],
+    "zh_news.txt": [
+        "本市地铁五号线今天上午正式开通运营，全长二十八公里，共设二十个车站。",
+        "据市交通局介绍，新线路开通后，从城东到市中心的通勤时间将由一小时缩短到三十五分钟。",
+        "首班车于早上六点发车，末班车为晚上十一点，高峰时段发车间隔为三分钟。",
+        "不少市民一早就来到车站体验新线路，他们表示新线路让出行更加方便了。",
+    ],
+}
+TITLES = {
+    "ru_news.txt": "Городской совет утвердил план ремонта набережной",
+    "ar_news.txt": "افتتاح مكتبة عامة جديدة في وسط المدينة",
+    "zh_news.txt": "城市地铁新线路今日开通运营",
+}
+COMMENTS = {
+    "ru_news.txt": "Наконец-то! Давно пора было этим заняться, набережная в ужасном состоянии.",
+    "ar_news.txt": "خبر رائع، نتمنى أن تكون هناك مكتبات مثلها في كل حي.",
+    "zh_news.txt": "终于开通了，以后上班方便多了！",
+}
+
+
+def _features(lines: list[str]) -> np.ndarray:
+    removed = [False] * len(lines)
+    return line_features(lines, removed, removed, guess_stopwords(lines))
+
+
+def _column(rows: np.ndarray, name: str) -> np.ndarray:
+    return rows[:, FEATURE_NAMES.index(name)]
+
+
+@pytest.mark.parametrize("name", sorted(BODY))
+def test_own_pages_lose_menus_teasers_and_footers_and_keep_their_body(name: str) -> None:
+    text = (PAGES / name).read_text(encoding="utf-8")
+    cleaned = clean(text)
+    assert [paragraph for paragraph in cleaned.paragraphs if paragraph in BODY[name]] == BODY[name]
+    assert cleaned.title == TITLES[name]
+    # Menus, teasers and footers go at any threshold; the recall-first default may keep a short interface
+    # line or a reader comment, a stricter threshold removes them, and every comment scores under every
+    # body line.
+    page = text.split("\n")
+    teasers = page[page.index(BODY[name][-1]) + 1:page.index(COMMENTS[name]) - 2]
+    assert len(teasers) == 4 and not set(teasers) & set(cleaned.paragraphs)
+    assert page[0] not in cleaned.paragraphs and page[-1] not in cleaned.paragraphs
+    assert clean(text, threshold=STRICT).paragraphs == tuple(BODY[name])
+    lines, rules, _ = judge_lines(text)
+    scores = dict(zip(lines, body_scores(lines, [rule is not None for rule in rules],
+                                         [rule == "comment_prompt" for rule in rules])))
+    assert scores[COMMENTS[name]] < min(scores[line] for line in BODY[name])
+    for line in cleaned.removed:
+        # Scores are kept with the decision they led to, and only lines removed for their score have one.
+        if line.rule == LOW_SCORE_RULE:
+            assert line.score is not None and 0.0 <= line.score < BODY_THRESHOLD
+        else:
+            assert line.score is None
+
+
+def test_threshold_is_a_parameter_of_the_decision_not_of_the_scores() -> None:
+    text = (PAGES / "ru_news.txt").read_text(encoding="utf-8")
+    everything = clean(text, threshold=0.0)
+    default = clean(text)
+    strict = clean(text, threshold=0.99)
+    assert not any(line.rule == LOW_SCORE_RULE for line in everything.removed)
+    assert "Ответить" in everything.paragraphs
+    assert set(default.paragraphs) < set(everything.paragraphs)
+    assert len(strict.paragraphs) < len(default.paragraphs)
+    low = [(line.text, line.score) for line in default.removed if line.rule == LOW_SCORE_RULE]
+    assert low and set(low) <= {(line.text, line.score) for line in strict.removed}
+
+
+def test_stop_words_are_picked_by_the_page_language() -> None:
+    russian = guess_stopwords(BODY["ru_news.txt"])
+    arabic = guess_stopwords(BODY["ar_news.txt"])
+    assert russian == frozenset(justext.get_stoplist("Russian")) and {"в", "и", "на"} <= russian
+    assert arabic == frozenset(justext.get_stoplist("Arabic")) and {"في", "من"} <= arabic
+    assert guess_stopwords(["12345 67890"]) == frozenset()
+
+
+def test_stop_word_share_separates_prose_from_labels() -> None:
+    for name, label in (("ru_news.txt", "Цены на бензин снова выросли"), ("zh_news.txt", "市图书馆延长开放时间")):
+        rows = _features([*BODY[name], label])
+        stop_share = _column(rows, "stop_share")
+        assert stop_share[:4].min() > stop_share[4], name
+
+
+def test_unspaced_script_is_counted_in_words_not_as_one_word() -> None:
+    rows = _features([BODY["zh_news.txt"][0], "首页"])
+    log_words = _column(rows, "log_words")
+    assert np.expm1(log_words[0]) > 10 and np.expm1(log_words[1]) < 3
+
+
+def test_line_shape_features() -> None:
+    lines = ["Home | Search | Login | Contact us", "The council approved the plan on Monday, officials said.",
+             "Page 3 of 12 - 2024"]
+    rows = _features(lines)
+    assert _column(rows, "sentence_end").tolist() == [0.0, 1.0, 0.0]
+    assert _column(rows, "interface_share")[0] == 0.8 and _column(rows, "interface_share")[1] == 0.0
+    assert _column(rows, "separators")[0] == 3
+    assert _column(rows, "digit_share")[2] > _column(rows, "digit_share")[1]
+    assert _column(rows, "capitalised_share")[0] > _column(rows, "capitalised_share")[1]
+
+
+def test_main_block_and_comment_position() -> None:
+    prose = "The council approved the plan on Monday after a long debate about the budget and its cost."
+    comment = "I disagree with the council on this plan, it will cost far too much for what it gives us."
+    lines = ["Menu", prose, prose.replace("Monday", "Tuesday"), "Comments", comment]
+    removed = [False, False, False, True, False]
+    comment_prompts = [False, False, False, True, False]
+    rows = line_features(lines, removed, comment_prompts, guess_stopwords(lines))
+    assert _column(rows, "in_main_block").tolist()[:3] == [0.0, 1.0, 1.0]
+    # The prompt itself was removed by a rule: it has no features of its own.
+    assert _column(rows, "after_comment_prompt").tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+    assert _column(rows, "prose_before")[4] > 0.6
+
+
+def test_context_step_lets_neighbours_decide_a_short_line() -> None:
+    model = default_model()
+    own = np.array([0.95, 0.95, 0.3, 0.95, 0.95, 0.05, 0.05, 0.3, 0.05, 0.05])
+    short = np.array([0, 0, 1, 0, 0, 1, 1, 1, 1, 1], dtype=float)
+    scores = model.context_scores(context_features(own, [False] * len(own), short))
+    # The same unsure short line: raised between article lines, lowered inside a menu.
+    assert scores[2] > own[2] and scores[7] < own[7] and scores[2] > STRICT > scores[7]
+
+
+def test_context_counts_lines_removed_by_rules_as_boilerplate() -> None:
+    own = np.array([0.9, 0.4, 0.9])
+    free = context_features(own, [False, False, False], np.ones(3))
+    fenced = context_features(own, [True, False, True], np.ones(3))
+    assert fenced[1, CONTEXT_NAMES.index("previous")] < free[1, CONTEXT_NAMES.index("previous")]
+    share = CONTEXT_NAMES.index("removed_neighbours")
+    assert fenced[1, share] > free[1, share]
+
+
+def test_model_file_round_trips_and_rejects_a_wrong_feature_list() -> None:
+    model = default_model()
+    again = LineModel.from_text(model.to_text())
+    assert np.allclose(again.weights, model.weights, rtol=1e-5)
+    assert np.allclose(again.context_weights, model.context_weights, rtol=1e-5)
+    broken = model.to_text().replace("stop_share ", "stopword_share ")
+    with pytest.raises(ValueError, match=r"\[line\]"):
+        LineModel.from_text(broken)
+
+
+def test_rule_removed_lines_score_zero() -> None:
+    lines = ["Home | News | Sport", "The council approved the plan on Monday after a long debate."]
+    scores = body_scores(lines, [True, False], [False, False])
+    assert scores[0] == 0.0 and scores[1] > BODY_THRESHOLD
+
+
+def test_title_is_not_taken_from_boilerplate() -> None:
+    text = "\n".join([
+        "Accessibility links",
+        "Skip to content",
+        "Council approves riverside plan",
+        "The city council approved the riverside plan on Thursday after a debate that lasted four hours.",
+        "Work is expected to start in the spring and to last two years, the mayor told reporters.",
+        "Residents asked the council to keep the old trees and to add cycle lanes along the river.",
+    ])
+    cleaned = clean(text)
+    assert cleaned.title == "Council approves riverside plan"
+    assert [paragraph[:8] for paragraph in cleaned.paragraphs][-3:] == ["The city", "Work is ", "Resident"]
+
+
+# --- repetition across the documents of a batch ------------------------------------------------------
+
+def _site_pages(site: int, pages: int) -> list[str]:
+    header = [f"Site {site} Daily", "Subscribe for our morning briefing today",
+              "Weather forecast for the week ahead"]
+    teasers = [f"Opinion: why the port of site {site} matters", "Five places to eat this weekend"]
+    return ["\n".join([*header, f"Story {site}-{page} is about the harbour and its new cranes, the "
+                       f"authority said on day {page} of the works, and more work is planned.",
+                       f"The second paragraph of story {site}-{page} gives the figures for the year and "
+                       "the plans for the years after it.", *teasers])
+            for page in range(pages)]
+
+
+def test_lines_repeated_across_a_site_are_removed_in_a_batch() -> None:
+    batch = [(text, {"url": f"https://www.site{site}.example/{index}"}, site_of(
+        {"url": f"https://www.site{site}.example/{index}"}))
+        for site in range(3) for index, text in enumerate(_site_pages(site, 6))]
+    alone = [clean(text, metadata=metadata) for text, metadata, _ in batch]
+    together = clean_batch(batch)
+    for single, batched in zip(alone, together):
+        assert all(paragraph.startswith(("Story", "The second")) for paragraph in batched.paragraphs)
+        assert len(batched.paragraphs) == 2
+        assert len(batched.paragraphs) <= len(single.paragraphs)
+        assert any(line.rule == REPEATED_RULE for line in batched.removed)
+    # Lines shared by fewer documents of a site than the threshold stay to the line scores.
+    few = clean_batch(batch, min_repeats=7)
+    assert not any(line.rule == REPEATED_RULE for document in few for line in document.removed)
+
+
+def test_repetition_is_counted_per_site() -> None:
+    pages = _site_pages(1, 3)
+    repeated = repeated_lines([(pages[0], "a.example"), (pages[1], "b.example"), (pages[2], "c.example")], 2)
+    assert all(not lines for lines in repeated.values())
+    repeated = repeated_lines([(page, "a.example") for page in pages], 3)
+    assert "Five places to eat this weekend" in repeated["a.example"]
+    assert not any(line.startswith("Story") for line in repeated["a.example"])
+
+
+def test_site_of_reads_the_url_host_else_the_source_directory() -> None:
+    assert site_of({"url": "https://www.example.org/news/1.html"}) == "example.org"
+    assert site_of({}, "/data/crawl/example.net/page1.txt") == "/data/crawl/example.net"
+    assert site_of({"url": "not a url"}, "/data/x/page.txt") == "/data/x"
+    assert site_of(None) == ""
