@@ -66,6 +66,18 @@ commentaires partager startseite suche anmelden kommentare teilen главная
 首页 登录 注册 搜索 评论 分享 更多 返回
 """.split())
 
+_INTERFACE_PHRASE_MAX_WORDS = 3
+
+
+def is_interface_phrase(line: str) -> bool:
+    """Whether `line` is a short interface phrase ("Sign in", "تسجيل الدخول", "Read more"): at most
+    _INTERFACE_PHRASE_MAX_WORDS words, every word longer than two letters an interface word."""
+    tokens = _WORD.findall(line.lower())
+    if not tokens or len(tokens) > _INTERFACE_PHRASE_MAX_WORDS:
+        return False
+    longer = [token for token in tokens if len(token) > 2]
+    return bool(longer) and all(map(_INTERFACE_WORDS.__contains__, longer))
+
 
 @lru_cache(maxsize=None)
 def _stoplists() -> dict[str, frozenset[str]]:
@@ -109,8 +121,8 @@ FEATURE_NAMES = (
     "bias", "log_words", "log_chars", "stop_share", "log_stops", "sentence_end", "colon_end",
     "capitalised_share", "digit_share", "symbol_share", "separators", "interface_share", "comma_rate",
     "lowercase_start", "position", "in_main_block", "distance_to_main_block", "prose_before",
-    "prose_after", "after_comment_prompt", "repeated_in_page", "page_prose_share", "main_block_share",
-    "short_x_page_prose", "short",
+    "prose_after", "after_comment_prompt", "after_comment_header", "repeated_in_page", "page_prose_share",
+    "main_block_share", "short_x_page_prose", "short",
 )
 # Features whose pairwise products the line model also reads: a linear model cannot otherwise learn
 # that a short line is body inside the main text and boilerplate far from it.
@@ -127,6 +139,15 @@ CONTEXT_NAMES = (
 )
 _PROSE_MIN_WORDS = 8
 _BLOCK_GAP = 2
+# A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", or the
+# name beside a clock time ("March 3, 2019 at 9:41 pm").
+_COMMENT_HEADER_MAX_CHARS = 80
+_COMMENT_HEADER = re.compile(
+    r"(?:\b(?:says|said|wrote|writes|replied|a écrit|a dit|schrieb|schreibt|escribió|escribe|dice|dijo"
+    r"|disse|diz|escreveu|scrive|ha scritto|schreef|napisał|пишет|написал|написала|كتب|كتبت)\s*[:：]?"
+    r"|说[:：]|写道[:：]?|さん[:：])\W*$"
+    r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
+    re.IGNORECASE)
 _WINDOW = 3
 
 
@@ -204,13 +225,18 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     distance = np.where(indexes < first, first - indexes, np.where(indexes > last, indexes - last, 0))
     # A comment prompt after the start of the article: what follows it is readers' text.
     comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (np.arange(n) > first))
+    # A comment header after the start of the article: it and what follows are readers' text.
+    header_seen = np.logical_or.accumulate(np.array(
+        [index > first and shape is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS
+         and _COMMENT_HEADER.search(line) is not None
+         for index, (line, shape) in enumerate(zip(lines, shapes))], dtype=bool))
     repeats = Counter(lines)
     short = (shape_rows[:, -1] < 5).astype(float)
     rows[indexes] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
         np.log1p(distance), prose_before / total_prose,
         (total_prose - prose_before - prose_array[indexes]) / total_prose,
-        comment_seen[indexes].astype(float),
+        comment_seen[indexes].astype(float), header_seen[indexes].astype(float),
         np.array([repeats[lines[index]] > 1 for index in indexes], dtype=float),
         np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
         short * page_prose_share, short,

@@ -21,7 +21,7 @@ import ftfy
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
-from pipeline.boilerplate import SiteRepetition, body_scores
+from pipeline.boilerplate import SiteRepetition, body_scores, is_interface_phrase
 from pipeline.records import CleanedDocument, RemovedLine
 from pipeline.segment import paragraphs_from_lines
 
@@ -725,8 +725,8 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
     """Find the headline at the top, and its repeats (often one with a breadcrumb glued on).
 
     Without a given title, the first headline-shaped line is taken, looking past a few single words
-    (a kicker or an unrecognised menu item) and past lines scored as boilerplate ("Accessibility
-    links"), but never past a sentence.
+    (a kicker or an unrecognised menu item), past short interface phrases ("Sign in") whatever their
+    score, and past lines scored as boilerplate ("Accessibility links"), but never past a sentence.
     """
     title_key = _headline_key(given_title) if given_title else None
     title: str | None = None
@@ -739,7 +739,7 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
             rules[index] = "repeated_title" if title else "title"
             title = title or _headline_text(line)
             continue
-        if scores[index] < min_score:
+        if scores[index] < min_score or (title_key is None and is_interface_phrase(line)):
             continue
         if (title_key is None and words_skipped < _TITLE_MAX_WORDS_SKIPPED and _is_single_word(line)
                 and not _ends_sentence(line)):

@@ -1,6 +1,7 @@
 """Body scores: line features, the context step, the shipped model, and cleaning pages of unseen sites."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import justext
@@ -144,6 +145,26 @@ def test_main_block_and_comment_position() -> None:
     assert _column(rows, "prose_before")[4] > 0.6
 
 
+def test_comment_headers_after_the_article_mark_readers_text_in_any_language() -> None:
+    prose = "The council approved the plan on Monday after a long debate about the budget and its cost."
+    first_comment = "I disagree with the council on this plan, it will cost far too much for what it gives."
+    second_comment = "Je trouve que ce projet arrive bien trop tard pour les habitants du quartier du port."
+    lines = ["Alice says:", prose, prose.replace("Monday", "Tuesday"), prose.replace("Monday", "Friday"),
+             "Bob says:", first_comment, "Marie a écrit :", second_comment]
+    nothing = [False] * len(lines)
+    rows = line_features(lines, nothing, nothing, guess_stopwords(lines))
+    # A header-like line before the article opens nothing; one after it opens the readers' text.
+    assert _column(rows, "after_comment_header").tolist() == [0.0] * 4 + [1.0] * 4
+    french_only = [line for line in lines if line not in ("Bob says:", first_comment)]
+    rows = line_features(french_only, nothing[:6], nothing[:6], guess_stopwords(french_only))
+    assert _column(rows, "after_comment_header").tolist() == [0.0] * 4 + [1.0] * 2
+    # A sentence that reports speech and a clock time in an article line are no headers.
+    quoted = ["Alice says the plan is good.", prose, prose.replace("Monday", "Tuesday at 9:30 am"),
+              "He wrote that the cost was too high, and the mayor agreed with him on Friday."]
+    rows = line_features(quoted, nothing[:4], nothing[:4], guess_stopwords(quoted))
+    assert _column(rows, "after_comment_header").tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
 def test_context_step_lets_neighbours_decide_a_short_line() -> None:
     model = default_model()
     own = np.array([0.95, 0.95, 0.3, 0.95, 0.95, 0.05, 0.05, 0.3, 0.05, 0.05])
@@ -190,6 +211,24 @@ def test_title_is_not_taken_from_boilerplate() -> None:
     cleaned = clean(text)
     assert cleaned.title == "Council approves riverside plan"
     assert [paragraph[:8] for paragraph in cleaned.paragraphs][-3:] == ["The city", "Work is ", "Resident"]
+
+
+@pytest.mark.parametrize("interface_line", ["Sign in", "تسجيل الدخول", "Войти"])
+def test_interface_phrase_is_never_the_title_whatever_its_score(
+        interface_line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pipeline.clean is also the name of the stage function: the module is reached through sys.modules.
+    monkeypatch.setattr(sys.modules["pipeline.clean"], "body_scores",
+                        lambda lines, removed, prompts: np.full(len(lines), 0.9))
+    text = "\n".join([
+        interface_line,
+        "Council approves riverside plan",
+        "The city council approved the riverside plan on Thursday after a debate that lasted four hours.",
+        "Work is expected to start in the spring and to last two years, the mayor told reporters.",
+        "Residents asked the council to keep the old trees and to add cycle lanes along the river.",
+        "Read the council's report",
+        "Contact the newsroom",
+    ])
+    assert clean(text).title == "Council approves riverside plan"
 
 
 # --- repetition across the documents of a batch ------------------------------------------------------
