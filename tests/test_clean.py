@@ -448,7 +448,7 @@ SAMPLE_METADATA: dict[tuple[str, str | None], tuple[str | None, ...]] = {
 def sample_documents() -> dict[tuple[str, str | None], RawDocument]:
     from pipeline.ingest import read_documents
 
-    paths = [path for path in sorted(SAMPLES_DIR.iterdir()) if path.name not in ("README.md", "empty.txt")]
+    paths = [path for path in sorted(SAMPLES_DIR.iterdir()) if path.name != "empty.txt"]
     documents = {(Path(document.source_path).name, document.record_id or document.source_record): document
                  for document in read_documents(paths) if isinstance(document, RawDocument)}
     assert sorted(documents, key=str) == sorted(SAMPLE_NOT_BODY, key=str)
