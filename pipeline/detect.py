@@ -20,6 +20,7 @@ of the set, with the low confidence that such text gets.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -27,7 +28,8 @@ from typing import Iterable, Sequence
 
 import regex
 
-from pipeline.records import LanguageGuess
+from pipeline.records import CleanedRecord, DetectedRecord, LanguageGuess
+from pipeline.stage import Stage
 
 UNDETERMINED = "und"
 
@@ -413,3 +415,22 @@ def _document_guess(
     lang = min(letters_by_language, key=lambda code: (-letters_by_language[code], code))
     total_letters = sum(letter_counts[index] for index in voters)
     return LanguageGuess(lang, round(evidence[lang] / total_letters, _SCORE_DECIMALS), "detected")
+
+
+class DetectStage(Stage[CleanedRecord, DetectedRecord]):
+    """The language of each document and paragraph of a batch, among `languages` (the registry's)."""
+
+    name = "detect"
+
+    def __init__(self, languages: Iterable[str]):
+        super().__init__()
+        self.languages = frozenset(languages)
+
+    def process(self, batch: Sequence[CleanedRecord]) -> list[DetectedRecord]:
+        found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages)
+        return [DetectedRecord(record.raw, record.cleaned, languages.document, languages.paragraphs)
+                for record, languages in zip(batch, found, strict=True)]
+
+    def describe(self, outputs: Sequence[DetectedRecord]) -> str:
+        found = Counter(record.document_language.lang for record in outputs)
+        return ", ".join(f"{lang} {count}" for lang, count in found.most_common())

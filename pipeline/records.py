@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Mapping
+from typing import Iterator, Mapping
 
 
 class RejectReason(StrEnum):
@@ -104,3 +104,61 @@ class Translation:
     status: TranslationStatus
     model: str | None = None    # "<model id or directory>@<revision>" that produced en_text
     detail: str | None = None   # for untranslated: a reason code such as "no_model_for_language"
+
+
+# -- a document on its way through the stages: each stage adds what it found --------------------------
+
+SentenceSpans = tuple[tuple[tuple[int, int], ...], ...]   # (start, end) of each sentence, per paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]    # one per paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]
+    spans: SentenceSpans
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A document cleaned, detected and segmented, to be processed with the translation set-up named by
+    `fingerprint` (the models each of its languages will use)."""
+
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]
+    spans: SentenceSpans
+    fingerprint: str
+
+    @property
+    def source(self) -> tuple[str, str | None]:
+        return self.raw.source_path, self.raw.source_record
+
+    def sentences(self) -> Iterator[tuple[str, str]]:
+        """(lang, text) of every sentence, in order."""
+        for paragraph, language, spans in zip(self.cleaned.paragraphs, self.languages, self.spans):
+            for start, end in spans:
+                yield language.lang, paragraph[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationFailure:
+    """A sentence the translator raised on: its documents become `processing_error` rejects."""
+
+    detail: str

@@ -119,7 +119,8 @@ class RunSettings:
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
     shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
-    cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
+    store_path: Path | None = None          # translation store; default: OUTPUT/.translations
+    translation_chunk_size: int = 20_000    # distinct sentences of one language per translation task
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     # Directories inputs may be read from, output written to, models loaded from (see pipeline.roots);
     # None: unrestricted.
@@ -135,8 +136,8 @@ class RunSettings:
         set_(self, "output", Path(self.output))
         set_(self, "run_id", sanitize_run_id(str(self.run_id)))
         set_(self, "models_dir", Path(self.models_dir))
-        if self.cache_path is not None:
-            set_(self, "cache_path", Path(self.cache_path))
+        if self.store_path is not None:
+            set_(self, "store_path", Path(self.store_path))
         if not isinstance(self.model_overrides, Mapping):
             raise SettingsError(
                 f"model_overrides must map a language to a model, got {self.model_overrides!r}")
@@ -158,6 +159,7 @@ class RunSettings:
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
+        _positive_int("translation_chunk_size", self.translation_chunk_size)
         if self.max_loaded_models is not None:
             _positive_int("max_loaded_models", self.max_loaded_models)
         for name in ("allowed_input_roots", "allowed_output_roots", "allowed_model_roots"):
@@ -172,8 +174,10 @@ class RunSettings:
         set_(self, "skip_langs", _languages("skip_langs", self.skip_langs, known))
 
     @property
-    def translation_cache(self) -> Path:
-        return self.cache_path or self.output / ".cache" / "translations.sqlite3"
+    def translation_store(self) -> Path:
+        from pipeline.translation_store import STORE_DIR
+
+        return self.store_path or self.output / STORE_DIR
 
     def untranslated_reason(self, lang: str) -> str | None:
         """Why `lang` is left untranslated by these settings, or None when it is translated."""
@@ -223,6 +227,6 @@ class RunSettings:
             device=self.device,
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,
-            cache_path=self.translation_cache,
+            store_path=self.translation_store,
             max_loaded_models=self.max_loaded_models,
         )

@@ -3,7 +3,8 @@
 A :class:`Translator` resolves each language's model through :mod:`pipeline.models`, splits sentences
 longer than the model's position table at clause punctuation (then by token windows) so nothing is
 truncated, batches pieces by length under a token budget, and joins the pieces back into one English
-string per sentence, in input order. Results can be cached on disk (:mod:`pipeline.translation_cache`).
+string per sentence, in input order. Results are kept in a translation store on disk
+(:mod:`pipeline.translation_store`), so a sentence is translated once per model, revision and decoding.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pipeline.models import (
     hub_status,
     locate,
 )
-from pipeline.records import Translation, TranslationStatus
+from pipeline.align import without_bidi_controls
+from pipeline.records import Translation, TranslationFailure, TranslationStatus
+from pipeline.stage import Resource, Stage
 from pipeline.translate_backends import (
     CT2_CONVERT_DEFAULT,
     Decoding,
@@ -55,7 +58,7 @@ class TranslationSettings:
     device: str = "auto"  # "auto" | "cpu" | "cuda"; fp16 on CUDA
     num_beams: int = 1  # 1 = greedy
     max_batch_tokens: int = 4096  # padded source tokens per batch
-    cache_path: Path | None = None  # persistent translation cache (sqlite); None disables it
+    store_path: Path | None = None  # translation store (Parquet parts); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
     max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
     # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
@@ -182,6 +185,11 @@ def output_budget(source_tokens: int, max_target_tokens: int) -> int:
     return min(max_target_tokens, max(_MIN_OUTPUT_TOKENS, 2 * source_tokens + 10))
 
 
+def model_input(text: str) -> str:
+    """What the model is given for a source sentence, and the text its English is stored under."""
+    return without_bidi_controls(text).strip()
+
+
 def _untranslated(detail: str) -> Translation:
     return Translation(en_text=None, status=TranslationStatus.UNTRANSLATED, detail=detail)
 
@@ -220,11 +228,12 @@ class Translator:
         self._missing: dict[str, str] = {}
         self._checked = False
         self._stats = TranslationStats()
-        self._cache = None
-        if settings.cache_path is not None:
-            from pipeline.translation_cache import TranslationCache
+        self._store = None
+        if settings.store_path is not None:
+            from pipeline.translation_store import TranslationStore
 
-            self._cache = TranslationCache(settings.cache_path)
+            self._store = TranslationStore(settings.store_path)
+        self._store_keys: dict[str, tuple[str, str, str]] = {}
 
     @property
     def stats(self) -> TranslationStats:
@@ -293,16 +302,10 @@ class Translator:
             self._stats.sentences += len(sentences)
             self._stats.seconds += time.perf_counter() - started
 
-    def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-
-    def __enter__(self) -> Translator:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def store_key(self, lang: str) -> tuple[str, str, str] | None:
+        """(model, revision, decoding) under which the English of `lang` was looked up and stored by the
+        last translate() of that language; None when no model translated it."""
+        return self._store_keys.get(lang.lower())
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -402,13 +405,14 @@ class Translator:
                 results[index] = _untranslated("empty_source")
         identity = location.identity
         key = (location.name, location.revision, self._decoding_key(engine))
+        self._store_keys[lang] = key
         english: dict[str, str] = {}
-        if self._cache is not None and todo:
-            english = self._cache.get_many(*key, list(todo))
+        if self._store is not None and todo:
+            english = self._store.get_many(*key, list(todo))
             self._stats.cache_hits += sum(len(todo[text]) for text in english)
         fresh = self._run_model(engine, [text for text in todo if text not in english])
-        if self._cache is not None and fresh:
-            self._cache.put_many(*key, {src: en for src, en in fresh.items() if en})
+        if self._store is not None and fresh:
+            self._store.put_many(*key, fresh)
         english.update(fresh)
         for text, indices in todo.items():
             en_text = english.get(text)
@@ -462,3 +466,24 @@ class Translator:
             joined[owner].append(text)
         # A piece with no output would leave part of the sentence silently untranslated.
         return {text: " ".join(parts) if all(parts) else "" for text, parts in zip(texts, joined)}
+
+
+class TranslateStage(Stage[str, "Translation | TranslationFailure"]):
+    """The English of source sentences of one language: one `Translator.translate` call per batch, so the
+    translator batches them by length. Bidirectional controls, kept in the source text, are not given to
+    the model. A sentence the model raises on becomes a TranslationFailure, which rejects its documents."""
+
+    name = "translate"
+    resource = Resource.ACCELERATOR
+
+    def __init__(self, translator: Translator, lang: str):
+        super().__init__()
+        self.translator = translator
+        self.lang = lang
+
+    def process(self, batch: Sequence[str]) -> list[Translation]:
+        return self.translator.translate(self.lang, [model_input(text) for text in batch])
+
+    def failed(self, item: str, error: Exception) -> TranslationFailure:
+        message = " ".join(str(error).split()) or "no message"
+        return TranslationFailure(f"{self.name}: {type(error).__name__}: {message}")

@@ -16,7 +16,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.reader import read_output
-from pipeline.runner import plural
+from pipeline.planning import plural
 from pipeline.schemas import DATASETS
 from pipeline.write import COMMIT_MARKER, PAUSE_BEFORE_COMMIT_ENV, STAGING_DIR, OutputStore
 
