@@ -200,7 +200,7 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
     with _configuration_errors_fail_at_once():
         shards = plan_shards(inputs, run_settings, files_per_shard=config.files_per_shard())
         open_output(run_settings)
-        check_models(run_settings)
+        check_models(run_settings, load=False)   # weights load in the translation tasks
     return [shard.to_dict() for shard in shards]
 
 

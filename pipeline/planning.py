@@ -94,8 +94,9 @@ def open_output(settings: RunSettings) -> None:
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
 
 
-def check_models(settings: RunSettings) -> None:
-    """Stop the run before any document when a model set for this run cannot be found."""
+def check_models(settings: RunSettings, *, load: bool) -> None:
+    """Stop the run before any document when a model set for this run cannot be found, or with `load`,
+    cannot be loaded (a process that translates next keeps what it loaded)."""
     from pipeline.translate import Translator
 
-    Translator(settings.translation_settings()).check_explicit_models()
+    Translator(settings.translation_settings()).check_explicit_models(load=load)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from pipeline.manifest import RunSummary, finalize_run
 from pipeline.phases import assemble_shard, open_translator, plan_translation, prepare_shard, translate_chunk
-from pipeline.planning import check_models, open_output, plan_shards
+from pipeline.planning import open_output, plan_shards
 from pipeline.settings import RunSettings
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
     started_at = datetime.now(timezone.utc)
     shards = plan_shards(inputs, settings)
     open_output(settings)
-    check_models(settings)
+    translator = open_translator(settings)
+    translator.check_explicit_models()   # a --model that cannot load stops the run before any document
     output = OutputStore(settings.output)
     seconds: dict[str, float] = {}
 
@@ -37,7 +38,6 @@ def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
 
     started = time.perf_counter()
     chunks = plan_translation(settings, prepared)
-    translator = open_translator(settings)
     translated = [translate_chunk(chunk, settings, translator=translator) for chunk in chunks]
     seconds["translate"] = time.perf_counter() - started
 

@@ -265,15 +265,16 @@ class Translator:
                 raise self._unavailable(choice, str(missing)) from missing
             return None
 
-    def check_explicit_models(self) -> None:
+    def check_explicit_models(self, load: bool = True) -> None:
         """Check every per-run override once, so that one that cannot load stops the run before any
-        document is processed (ModelUnavailableError). The first max_loaded_models are loaded (and kept
-        for the run); the others are checked without loading their weights, which would only be released
-        again. Registry-file entries are checked when first needed: a run may never meet their language."""
+        document is processed (ModelUnavailableError). With `load`, the first max_loaded_models are loaded
+        (and kept for the run); the others are checked without loading their weights, which would only be
+        released again. Registry-file entries are checked when first needed: a run may never meet their
+        language."""
         if self._checked:
             return
         for index, lang in enumerate(sorted(self.registry.overrides)):
-            if index < self.max_loaded_models:
+            if load and index < self.max_loaded_models:
                 self._model(lang)
                 continue
             choice = self.registry.choice(lang)
