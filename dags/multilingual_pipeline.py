@@ -228,7 +228,8 @@ def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
-        chunks = plan_chunks(RunSettings.from_dict(settings), [PreparedShard.from_dict(item) for item in prepared])
+        shards = [PreparedShard.from_dict(item) for item in prepared]
+        chunks = plan_chunks(RunSettings.from_dict(settings), shards)
     return [chunk.to_dict() for chunk in chunks]
 
 
@@ -246,14 +247,16 @@ def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]
 
     _quiet_progress_bars()
     task_chunk = TranslationChunk.from_dict(chunk)
-    get_current_context()["chunk_label"] = f"{task_chunk.lang} {task_chunk.index} ({task_chunk.sentences} sentences)"
+    label = f"{task_chunk.lang} {task_chunk.index} ({task_chunk.sentences} sentences)"
+    get_current_context()["chunk_label"] = label
     with _configuration_errors_fail_at_once():
         result = translate_chunk(task_chunk, RunSettings.from_dict(settings))
     return result.to_dict()
 
 
 # Runs when the run had nothing to translate (no translation task: English only, or a rerun) too.
-@task(map_index_template="{{ shard_label }}", trigger_rule="none_failed", execution_timeout=timedelta(hours=6))
+@task(map_index_template="{{ shard_label }}", trigger_rule="none_failed",
+      execution_timeout=timedelta(hours=6))
 def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Align one shard's documents with their English and write its rows; rerunning it rewrites the same
     rows."""
@@ -280,8 +283,9 @@ def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str
 
     started_at = get_current_context()["dag_run"].start_date
     with _configuration_errors_fail_at_once():
-        summary = finalize_run(RunSettings.from_dict(settings), [ShardResult.from_dict(item) for item in results],
-                               inputs, started_at, [ChunkResult.from_dict(item) for item in translated or ()])
+        summary = finalize_run(RunSettings.from_dict(settings),
+                               [ShardResult.from_dict(item) for item in results], inputs, started_at,
+                               [ChunkResult.from_dict(item) for item in translated or ()])
     # Logged while the task runs, one record per line: what is printed or returned shows only after
     # "Done. Returned value", folded away in the log view.
     for level, line in summary.lines():

@@ -272,8 +272,8 @@ class AlignStage(Stage[PreparedDocument, AlignedDocument]):
             failure = next((item for item in translations if isinstance(item, TranslationFailure)), None)
             if failure is not None:
                 raw = document.raw
-                return Reject(raw.source_path, RejectReason.PROCESSING_ERROR, failure.detail, raw.source_record,
-                              raw.record_id)
+                return Reject(raw.source_path, RejectReason.PROCESSING_ERROR, failure.detail,
+                              raw.source_record, raw.record_id)
             pairs = align_sentences(para_id, language.lang, paragraph, spans, translations)
             paragraph_pairs.append(align_paragraph(para_id, paragraph, language, pairs))
             sentence_pairs.extend(pairs)

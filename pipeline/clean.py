@@ -915,7 +915,8 @@ class CleanStage(Stage[RawDocument, CleanedRecord]):
             if document.paragraphs:
                 results.append(CleanedRecord(raw, document))
             else:
-                reason = f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate lines removed)"
+                reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate lines "
+                          "removed)")
                 results.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record,
                                       raw.record_id))
         return results

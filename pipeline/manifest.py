@@ -187,5 +187,3 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         missing_inputs=missing_inputs,
         hub=manifest["hub"],
     )
-
-

@@ -29,7 +29,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from pipeline.planning import Shard, plural
-from pipeline.records import (LanguageGuess, PreparedDocument, RawDocument, Reject, RejectReason,
+from pipeline.records import (PreparedDocument, RawDocument, Reject, RejectReason,
                               SegmentedRecord, Translation, TranslationFailure, TranslationStatus)
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stage import Stage
@@ -162,7 +162,8 @@ class TranslationPlan:
     def untranslated(self, lang: str) -> Translation:
         """The one shared value of every sentence of an excluded language."""
         if lang not in self._untranslated:
-            self._untranslated[lang] = Translation(None, TranslationStatus.UNTRANSLATED, detail=self.excluded(lang))
+            self._untranslated[lang] = Translation(None, TranslationStatus.UNTRANSLATED,
+                                                   detail=self.excluded(lang))
         return self._untranslated[lang]
 
     def _plan(self, lang: str) -> str:
@@ -178,7 +179,8 @@ class TranslationPlan:
             plan = {lang: self._plan(lang) for lang in sorted(key - {ENGLISH})}
             described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
                          "languages": plan}
-            self._fingerprints[key] = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+            encoded = json.dumps(described, sort_keys=True).encode()
+            self._fingerprints[key] = hashlib.sha256(encoded).hexdigest()[:16]
         return self._fingerprints[key]
 
 
@@ -210,7 +212,8 @@ class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
 
     name = "decide"
 
-    def __init__(self, settings: RunSettings, plan: TranslationPlan, committed: Mapping[str, CommittedDocument]):
+    def __init__(self, settings: RunSettings, plan: TranslationPlan,
+                 committed: Mapping[str, CommittedDocument]):
         super().__init__()
         self.settings = settings
         self.plan = plan
@@ -238,8 +241,9 @@ class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
     def process(self, batch: Sequence[SegmentedRecord]) -> list[PreparedDocument | Reject | None]:
         results: list[PreparedDocument | Reject | None] = []
         for record in batch:
-            document = PreparedDocument(record.raw, record.cleaned, record.document_language, record.languages,
-                                        record.spans, self.plan.fingerprint({guess.lang for guess in record.languages}))
+            fingerprint = self.plan.fingerprint({guess.lang for guess in record.languages})
+            document = PreparedDocument(record.raw, record.cleaned, record.document_language,
+                                        record.languages, record.spans, fingerprint)
             earlier = self.seen.get(record.raw.doc_id)
             decision = (_duplicate(document, earlier) if earlier is not None and earlier != document.source
                         else decide(document, self.committed, self.settings))
@@ -313,8 +317,10 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     finally:
         gc.unfreeze()
     result = PreparedShard(
-        shard.index, settings.run_id, documents, {lang: len(texts) for lang, texts in sorted(sentences.items())},
-        sum(stage.stats.left_out for stage in stages), _stage_seconds(stages, ingest=ingest_seconds), hub_state())
+        shard.index, settings.run_id, documents,
+        {lang: len(texts) for lang, texts in sorted(sentences.items())},
+        sum(stage.stats.left_out for stage in stages), _stage_seconds(stages, ingest=ingest_seconds),
+        hub_state())
     work.finish_shard(shard.index, sentences, result.to_dict())
     return result
 
@@ -352,7 +358,8 @@ def plan_translation(settings: RunSettings, prepared: Sequence[PreparedShard]) -
     chunks.sort(key=lambda chunk: (chunk.lang, chunk.index))
     log.info("planned %s over %s: %s", plural(len(chunks), "translation task"),
              plural(len(counts), "language"),
-             ", ".join(f"{lang} {sum(c.sentences for c in chunks if c.lang == lang)}" for lang in sorted(counts)))
+             ", ".join(f"{lang} {sum(chunk.sentences for chunk in chunks if chunk.lang == lang)}"
+                       for lang in sorted(counts)))
     return chunks
 
 
@@ -466,7 +473,8 @@ class _RunTranslations:
                         known[text] = TranslationFailure(outcome["failed"][digest])
                     elif digest in outcome["untranslated"]:
                         detail, model = outcome["untranslated"][digest]
-                        known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=model, detail=detail)
+                        known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=model,
+                                                  detail=detail)
             for outcome in outcomes:
                 if outcome["store_key"] is None:
                     continue
@@ -476,11 +484,13 @@ class _RunTranslations:
                 inputs = {model_input(text): text for text in missing}
                 english = self.store.get_many(*outcome["store_key"], list(inputs))
                 for key_text, en_text in english.items():
-                    known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED, model=outcome["model"])
+                    known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED,
+                                                          model=outcome["model"])
             every = next((outcome["every"] for outcome in outcomes if outcome["every"]), None)
             for text in texts:
                 if text not in known and every is not None:
-                    known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=every[1], detail=every[0])
+                    known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=every[1],
+                                              detail=every[0])
             self._known[lang] = known
 
     def __call__(self, lang: str, text: str) -> Translation | TranslationFailure:
@@ -547,13 +557,16 @@ class _Writer:
                     doc_id = entry.document.raw.doc_id
                     rows["documents"].append(document_row(entry.document, entry.paragraphs, entry.sentences,
                                                           run_id, now))
-                    rows["paragraphs"].extend(paragraph_row(doc_id, pair, run_id) for pair in entry.paragraphs)
+                    rows["paragraphs"].extend(paragraph_row(doc_id, pair, run_id)
+                                              for pair in entry.paragraphs)
                     rows["sentences"].extend(sentence_row(doc_id, pair, run_id) for pair in entry.sentences)
                 unique_rejects = {(r.source_path, r.source_record, str(r.reason)): r for r in rejects}
                 rows["rejects"] = [reject_row(reject, run_id, now) for reject in unique_rejects.values()]
-                tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
+                tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name])
+                          for name, value in rows.items()}
                 key = part_key([entry.document.raw.doc_id for entry in kept], unique_rejects)
-                written = self.output.commit_shard(key, tables, replaced, [entry.document.source for entry in kept])
+                written = self.output.commit_shard(key, tables, replaced,
+                                                   [entry.document.source for entry in kept])
                 self.files.extend(str(path.relative_to(self.settings.output)) for path in written)
                 self.replaced += sum(len(ids) for ids in replaced.values())
                 self._count(rows)
@@ -601,8 +614,8 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
         written, skipped = sum(writer.documents.values()), writer.skipped
         writer.write(aligned, rejects)
         log.info("shard %d, batch %d, write: %s, %d already in the output, %s in %.2f s", prepared.index,
-                 number, plural(sum(writer.documents.values()) - written, "document"), writer.skipped - skipped,
-                 plural(len(rejects), "reject"), writer.seconds - before)
+                 number, plural(sum(writer.documents.values()) - written, "document"),
+                 writer.skipped - skipped, plural(len(rejects), "reject"), writer.seconds - before)
     return ShardResult(
         shard_index=prepared.index,
         run_id=settings.run_id,

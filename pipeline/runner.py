@@ -10,24 +10,29 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from pipeline.manifest import RunSummary, finalize_run
 from pipeline.phases import assemble_shard, open_translator, plan_translation, prepare_shard, translate_chunk
 from pipeline.planning import open_output, plan_shards
 from pipeline.settings import RunSettings
 
+if TYPE_CHECKING:
+    from pipeline.translate import Translator
+
 log = logging.getLogger(__name__)
 
 
-def run(inputs: Sequence[str], settings: RunSettings) -> RunSummary:
+def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None) -> RunSummary:
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
-    finalise: the whole run in this process."""
+    finalise: the whole run in this process. `translator` (by default one for `settings`) lets a caller
+    keep loaded models across runs."""
     from pipeline.write import OutputStore
 
     started_at = datetime.now(timezone.utc)
     shards = plan_shards(inputs, settings)
     open_output(settings)
-    translator = open_translator(settings)
+    translator = translator if translator is not None else open_translator(settings)
     translator.check_explicit_models()   # a --model that cannot load stops the run before any document
     output = OutputStore(settings.output)
     seconds: dict[str, float] = {}

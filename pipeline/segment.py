@@ -425,9 +425,12 @@ class SegmentStage(Stage[DetectedRecord, SegmentedRecord]):
 
     def process(self, batch: Sequence[DetectedRecord]) -> list[SegmentedRecord]:
         return [SegmentedRecord(record.raw, record.cleaned, record.document_language, record.languages,
-                                tuple(tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
-                                      for paragraph, guess in zip(record.cleaned.paragraphs, record.languages)))
-                for record in batch]
+                                self._spans(record)) for record in batch]
+
+    @staticmethod
+    def _spans(record: DetectedRecord) -> tuple[tuple[tuple[int, int], ...], ...]:
+        return tuple(tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
+                     for paragraph, guess in zip(record.cleaned.paragraphs, record.languages))
 
     def describe(self, outputs: Sequence[SegmentedRecord]) -> str:
         paragraphs = sum(len(record.spans) for record in outputs)

@@ -57,8 +57,8 @@ def processing_error(item: Any, stage: str, error: Exception) -> Reject:
     """The reject of a record that `stage` failed on, with the error's type and message."""
     raw = document_of(item)
     message = " ".join(str(error).split()) or "no message"
-    return Reject(raw.source_path, RejectReason.PROCESSING_ERROR, f"{stage}: {type(error).__name__}: {message}",
-                  raw.source_record, raw.record_id)
+    return Reject(raw.source_path, RejectReason.PROCESSING_ERROR,
+                  f"{stage}: {type(error).__name__}: {message}", raw.source_record, raw.record_id)
 
 
 class Stage(ABC, Generic[In, Out]):
@@ -137,7 +137,8 @@ class Stage(ABC, Generic[In, Out]):
                 results.append(self.failed(item, error))
         return results
 
-    def _checked(self, batch: Sequence[In], results: Iterable[Out | Reject | None]) -> list[Out | Reject | None]:
+    def _checked(self, batch: Sequence[In], results: Iterable[Out | Reject | None],
+                 ) -> list[Out | Reject | None]:
         listed = list(results)
         if len(listed) != len(batch):
             raise RuntimeError(f"stage {self.name} gave {len(listed)} results for {len(batch)} records")

@@ -99,18 +99,21 @@ class RunWorkArea:
     def write_batch(self, index: int, batch: int, documents: Sequence[PreparedDocument],
                     rejects: Sequence[Reject]) -> None:
         directory = self.shard_dir(index)
-        write_parquet_atomic(pa.Table.from_pylist([_document_row(item) for item in documents],
-                                                  schema=DOCUMENT_SCHEMA), directory / f"batch-{batch:05d}.parquet")
+        rows = [_document_row(item) for item in documents]
+        write_parquet_atomic(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA),
+                             directory / f"batch-{batch:05d}.parquet")
         write_parquet_atomic(pa.Table.from_pylist(
             [{"source_path": item.source_path, "reason": str(item.reason), "detail": item.detail,
               "source_record": item.source_record, "record_id": item.record_id} for item in rejects],
             schema=REJECT_SCHEMA), directory / f"batch-{batch:05d}.rejects.parquet")
 
-    def finish_shard(self, index: int, sentences: dict[str, dict[str, None]], summary: dict[str, Any]) -> None:
+    def finish_shard(self, index: int, sentences: dict[str, dict[str, None]],
+                     summary: dict[str, Any]) -> None:
         """The shard's distinct sentences to translate, by language, then its marker."""
         directory = self.shard_dir(index)
         rows = [{"lang": lang, "text": text} for lang in sorted(sentences) for text in sentences[lang]]
-        write_parquet_atomic(pa.Table.from_pylist(rows, schema=SENTENCE_SCHEMA), directory / "sentences.parquet")
+        write_parquet_atomic(pa.Table.from_pylist(rows, schema=SENTENCE_SCHEMA),
+                             directory / "sentences.parquet")
         write_text_atomic(json.dumps(summary), directory / PREPARED_MARKER)
 
     def is_prepared(self, index: int) -> bool:
@@ -120,8 +123,8 @@ class RunWorkArea:
         """The shard's batches in the order they were prepared."""
         for path in sorted(self.shard_dir(index).glob("batch-[0-9]*[0-9].parquet")):
             documents = [_document(row) for row in pq.read_table(path, schema=DOCUMENT_SCHEMA).to_pylist()]
-            rejects = [Reject(row["source_path"], RejectReason(row["reason"]), row["detail"], row["source_record"],
-                              row["record_id"])
+            rejects = [Reject(row["source_path"], RejectReason(row["reason"]), row["detail"],
+                              row["source_record"], row["record_id"])
                        for row in pq.read_table(path.with_suffix(".rejects.parquet")).to_pylist()]
             yield documents, rejects
 

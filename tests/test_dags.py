@@ -365,7 +365,8 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
                          ("assemble_shard", ("align", "write"))):
         for shard in range(3):
             for stage in stages:
-                assert [line for line in logs[task] if line.startswith(f"INFO shard {shard}, batch 1, {stage}: ")
+                prefix = f"INFO shard {shard}, batch 1, {stage}: "
+                assert [line for line in logs[task] if line.startswith(prefix)
                         and re.search(r" in \d+\.\d\d s$", line)], (task, shard, stage)
     assert [line for line in logs["translate"] if re.search(
         r"translate: \d+/\d+ sentences translated \(ar \d+/\d+\), 0 failed, in \d+\.\d\d s, "

@@ -52,8 +52,8 @@ class Upper(Stage[RawDocument, str]):
         if any(raw.text == "bad" for raw in batch):
             raise ValueError("cannot\nupper-case 'bad'")
         return [None if raw.text == "skip" else
-                Reject(raw.source_path, RejectReason.NO_TEXT, "empty") if raw.text == "empty" else raw.text.upper()
-                for raw in batch]
+                Reject(raw.source_path, RejectReason.NO_TEXT, "empty") if raw.text == "empty" else
+                raw.text.upper() for raw in batch]
 
 
 def test_a_failed_batch_is_retried_record_by_record_and_only_the_bad_one_is_rejected() -> None:
@@ -153,7 +153,8 @@ def test_three_phases_as_tasks_write_what_the_one_process_run_writes(
     assert_same_output(one_process.output, as_tasks.output)
     # One model per translation task (none for a language without a model), never one per shard and
     # language; several tasks per language.
-    assert [chunk.model_loads for chunk in translated] == [int(chunk.model is not None) for chunk in translated]
+    assert [chunk.model_loads for chunk in translated] == [int(chunk.model is not None)
+                                                           for chunk in translated]
     languages = {chunk.lang for chunk in translated}
     assert len(translated) > len(languages) >= (6 if corpus == "samples" else 1)
     manifest = json.loads((as_tasks.output / "runs" / "same.json").read_text())
@@ -179,7 +180,8 @@ def test_a_rerun_of_the_translation_tasks_reads_the_store_and_assembles_the_same
     assert set(result.sentences["ar"]) == {"translated"}
 
 
-def test_assembling_a_shard_that_was_never_prepared_fails_naming_it(tmp_path: Path, tiny_model_dir: Path) -> None:
+def test_assembling_a_shard_that_was_never_prepared_fails_naming_it(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
     settings = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir)
     with pytest.raises(RuntimeError, match="shard 4 of run same was not prepared"):
         assemble_shard(PreparedShard(4, "same"), settings)
