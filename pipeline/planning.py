@@ -84,6 +84,7 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
 def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
+    from pipeline.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
     from pipeline.write import OutputStore
 
     store = OutputStore(settings.output)
@@ -92,6 +93,10 @@ def open_output(settings: RunSettings) -> None:
         recovery = store.recover()
     if any(recovery.to_dict().values()):
         log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
+    stale = remove_stale_work_areas(settings.output)
+    if stale:
+        log.warning("removed the work areas of runs that never finished, untouched for %d days: %s",
+                    STALE_AFTER_DAYS, ", ".join(stale))
 
 
 def check_models(settings: RunSettings, *, load: bool) -> None:

@@ -11,12 +11,15 @@
   the translation store, or why there is none, and the sentences that stayed untranslated.
 
 Every file is written atomically, and a retried task rewrites its own files, so any task can run again.
-The work area is removed when the run's manifest is written.
+The work area is removed when the run's manifest is written; one left by a run that never finished is
+removed by the plan of a later run once nothing has touched it for STALE_AFTER_DAYS (it may belong to a
+run still going on beside it until then).
 """
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from pipeline.write import write_parquet_atomic, write_text_atomic
 
 WORK_DIR = ".work"
 PREPARED_MARKER = "PREPARED.json"
+STALE_AFTER_DAYS = 7
 
 _LANGUAGE = pa.struct([("lang", pa.string()), ("score", pa.float64()), ("method", pa.string())])
 _REMOVED = pa.struct([("text", pa.string()), ("rule", pa.string()), ("score", pa.float64())])
@@ -171,3 +175,19 @@ class RunWorkArea:
             self.root.parent.rmdir()   # the last run's area: leave no empty .work behind
         except OSError:
             pass
+
+
+def remove_stale_work_areas(output: Path, now: float | None = None) -> list[str]:
+    """Remove the work areas under `output` that nothing has written to for STALE_AFTER_DAYS; returns
+    their run ids."""
+    root = Path(output) / WORK_DIR
+    if not root.is_dir():
+        return []
+    limit = (time.time() if now is None else now) - STALE_AFTER_DAYS * 86400
+    removed = []
+    for area in sorted(root.iterdir()):
+        newest = max((path.stat().st_mtime for path in area.rglob("*")), default=area.stat().st_mtime)
+        if newest < limit:
+            shutil.rmtree(area, ignore_errors=True)
+            removed.append(area.name)
+    return removed

@@ -185,3 +185,22 @@ def test_assembling_a_shard_that_was_never_prepared_fails_naming_it(
     settings = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir)
     with pytest.raises(RuntimeError, match="shard 4 of run same was not prepared"):
         assemble_shard(PreparedShard(4, "same"), settings)
+
+
+def test_the_work_area_of_a_run_that_never_finished_goes_once_stale(
+        tmp_path: Path, tiny_model_dir: Path, arabic_seed: Path) -> None:
+    import os
+
+    from pipeline.work_area import STALE_AFTER_DAYS, WORK_DIR
+
+    crashed = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir)
+    prepare_shard(plan_shards([str(arabic_seed)], crashed)[0], crashed)   # then the run died
+    area = tmp_path / "out" / WORK_DIR / "same"
+    later = RunSettings(output=tmp_path / "out", run_id="later", models_dir=tmp_path / "models")
+    open_output(later)
+    assert area.is_dir()   # recent: it may be a run still going on beside this one
+    old = os.stat(area).st_mtime - (STALE_AFTER_DAYS + 1) * 86400
+    for path in [area, *area.rglob("*")]:
+        os.utime(path, (old, old))
+    open_output(later)
+    assert not area.exists()
