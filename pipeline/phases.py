@@ -32,7 +32,7 @@ from pipeline.planning import Shard, plural
 from pipeline.records import (PreparedDocument, RawDocument, Reject, RejectReason,
                               SegmentedRecord, Translation, TranslationFailure, TranslationStatus)
 from pipeline.settings import ENGLISH, RunSettings
-from pipeline.stage import Stage
+from pipeline.stage import Stage, run_stages
 from pipeline.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -300,14 +300,8 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
             rejects = [item for item in items if isinstance(item, Reject)]
             log.info("shard %d, batch %d, ingest: %s read, %d rejected in %.2f s", shard.index, number,
                      plural(len(items) - len(rejects), "document"), len(rejects), read_seconds)
-            batch: list[Any] = [item for item in items if isinstance(item, RawDocument)]
-            for stage in stages:
-                before = stage.stats.seconds
-                batch = stage(batch, rejects)
-                described = stage.describe(batch)
-                log.info("shard %d, batch %d, %s: %s%s in %.2f s", shard.index, number, stage.name,
-                         plural(len(batch), "document"), f" ({described})" if described else "",
-                         stage.stats.seconds - before)
+            batch = run_stages(stages, [item for item in items if isinstance(item, RawDocument)], rejects,
+                               f"shard {shard.index}, batch {number}")
             for document in batch:
                 documents += 1
                 for lang, text in document.sentences():
@@ -605,11 +599,8 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
     aligner = AlignStage(translations)
     writer = _Writer(settings, output)
     for number, (documents, rejects) in enumerate(work.batches(prepared.index), start=1):
-        before = aligner.stats.seconds
         translations.load(documents)
-        aligned = aligner(documents, rejects)
-        log.info("shard %d, batch %d, align: %s in %.2f s", prepared.index, number,
-                 plural(len(aligned), "document"), aligner.stats.seconds - before)
+        aligned = run_stages([aligner], documents, rejects, f"shard {prepared.index}, batch {number}")
         before = writer.seconds
         written, skipped = sum(writer.documents.values()), writer.skipped
         writer.write(aligned, rejects)

@@ -143,3 +143,17 @@ class Stage(ABC, Generic[In, Out]):
         if len(listed) != len(batch):
             raise RuntimeError(f"stage {self.name} gave {len(listed)} results for {len(batch)} records")
         return listed
+
+
+def run_stages(stages: Sequence[Stage], batch: Sequence[Any], rejects: list[Reject], label: str) -> list[Any]:
+    """Pass `batch` through `stages` in turn (each over the whole batch, so its code and models stay in
+    the processor's cache), logging one line per stage: `<label>, <stage>: N documents (...) in S s`."""
+    items = list(batch)
+    for stage in stages:
+        before = stage.stats.seconds
+        items = stage(items, rejects)
+        described = stage.describe(items)
+        log.info("%s, %s: %d document%s%s in %.2f s", label, stage.name, len(items),
+                 "" if len(items) == 1 else "s", f" ({described})" if described else "",
+                 stage.stats.seconds - before)
+    return items
