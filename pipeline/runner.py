@@ -33,7 +33,9 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     shards = plan_shards(inputs, settings)
     open_output(settings)
     translator = translator if translator is not None else open_translator(settings)
-    translator.check_explicit_models()   # a --model that cannot load stops the run before any document
+    # A --model that cannot be found stops the run before any document; one that is there but does not
+    # load, when its first translation task loads it (still before any row is written).
+    translator.check_explicit_models(load=False)
     output = OutputStore(settings.output)
     seconds: dict[str, float] = {}
 
