@@ -21,7 +21,7 @@ from typing import Sequence
 
 import regex
 
-from pipeline.records import LanguageGuess, Translation, TranslationStatus
+from pipeline.records import LanguageGuess, Translation, TranslationStatus, UntranslatedReason
 
 # English characters per source character, by script: one Han character carries about as much
 # meaning as three English letters, a Hangul syllable about 2.5, a kana about 2. Other scripts
@@ -182,7 +182,7 @@ class ParagraphPair:
     src_text: str
     en_text: str | None
     status: TranslationStatus
-    status_detail: str | None
+    status_detail: UntranslatedReason | None
     model: str | None
     n_sentences: int
     n_sentences_translated: int
@@ -230,7 +230,7 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
         if len(untranslated) == len(sentences) and len(details) == 1:
             detail = details.pop()
         else:
-            detail = "partial_translation"
+            detail = UntranslatedReason.PARTIAL_TRANSLATION
         return ParagraphPair(para_id, language.lang, language, paragraph, None,
                              TranslationStatus.UNTRANSLATED, detail, None, len(sentences), n_translated,
                              _flag_source(Quality(), paragraph))
