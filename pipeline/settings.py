@@ -245,7 +245,7 @@ class RunSettings:
         return TranslationSettings(
             models_dir=self.models_dir,
             model_overrides=dict(self.model_overrides),
-            backend=self.translator,
+            translator=self.translator,
             device=self.device,
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,

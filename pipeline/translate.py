@@ -52,7 +52,7 @@ _MIN_OUTPUT_TOKENS = 16
 class TranslationSettings:
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
-    backend: TranslatorKind = TranslatorKind.MARIAN
+    translator: TranslatorKind = TranslatorKind.MARIAN
     device: Device = Device.AUTO  # fp16 on CUDA
     num_beams: int = 1  # 1 = greedy
     max_batch_tokens: int = 4096  # padded source tokens per batch
@@ -205,8 +205,8 @@ class Translator:
     """Translates sentences of any configured language to English; models load on first use."""
 
     def __init__(self, settings: TranslationSettings, progress: Callable[[int, int], None] | None = None):
-        if settings.backend not in tuple(TranslatorKind):
-            raise ValueError(f"backend must be marian or ctranslate2, got {settings.backend!r}")
+        if settings.translator not in tuple(TranslatorKind):
+            raise ValueError(f"translator must be marian or ctranslate2, got {settings.translator!r}")
         if settings.num_beams < 1 or settings.max_batch_tokens < 1:
             raise ValueError("num_beams and max_batch_tokens must be positive")
         self.settings = settings
@@ -346,7 +346,7 @@ class Translator:
         return self._resolved_device
 
     def _engine_args(self, location: ModelLocation) -> tuple[TranslatorKind, Path, Device, int]:
-        if self.settings.backend == TranslatorKind.MARIAN:
+        if self.settings.translator == TranslatorKind.MARIAN:
             return TranslatorKind.MARIAN, location.path, self._device, self.settings.threads
         converted = find_ct2_directory(location.path, self._device)
         return TranslatorKind.CTRANSLATE2, converted or location.path, self._device, self.settings.threads
@@ -371,7 +371,7 @@ class Translator:
     def _load(self, location: ModelLocation) -> Engine:
         device = self._device
         limit = self.max_loaded_models
-        if self.settings.backend == TranslatorKind.MARIAN:
+        if self.settings.translator == TranslatorKind.MARIAN:
             return load_engine(TranslatorKind.MARIAN, location.path, device, self.settings.threads, limit)
         converted = find_ct2_directory(location.path, device)
         if converted is None:

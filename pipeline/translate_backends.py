@@ -198,22 +198,22 @@ _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _engine_key(backend: str, model_dir: Path, device: str, threads: int) -> tuple:
-    return (backend, str(model_dir), device, threads)
+def _engine_key(translator: str, model_dir: Path, device: str, threads: int) -> tuple:
+    return (translator, str(model_dir), device, threads)
 
 
-def is_engine_loaded(backend: str, model_dir: Path, device: str, threads: int = 0) -> bool:
-    return _engine_key(backend, model_dir, device, threads) in _ENGINES
+def is_engine_loaded(translator: str, model_dir: Path, device: str, threads: int = 0) -> bool:
+    return _engine_key(translator, model_dir, device, threads) in _ENGINES
 
 
-def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0,
+def load_engine(translator: str, model_dir: Path, device: str, threads: int = 0,
                 max_loaded: int | None = None) -> Engine:
     """The engine for a model directory (for CTranslate2, the converted directory), loaded once.
 
     With `max_loaded`, the least recently used engines are released first so that at most that many
     stay loaded in this process (an OPUS-MT model takes 0.3-0.5 GB on CPU).
     """
-    key = _engine_key(backend, model_dir, device, threads)
+    key = _engine_key(translator, model_dir, device, threads)
     with _LOCK:
         if key in _ENGINES:
             _ENGINES.move_to_end(key)
@@ -224,14 +224,14 @@ def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0,
                 log.info("released %s model %s to stay within %d loaded models", released[0], released[1],
                          max_loaded)
             gc.collect()
-        if backend == TranslatorKind.MARIAN:
+        if translator == TranslatorKind.MARIAN:
             engine: Engine = MarianEngine(model_dir, device, threads)
-        elif backend == TranslatorKind.CTRANSLATE2:
+        elif translator == TranslatorKind.CTRANSLATE2:
             engine = CTranslate2Engine(model_dir, device, threads)
         else:
-            raise ValueError(f"backend must be marian or ctranslate2, got {backend!r}")
+            raise ValueError(f"translator must be marian or ctranslate2, got {translator!r}")
         _ENGINES[key] = engine
-        log.info("loaded %s model from %s on %s", backend, model_dir, device)
+        log.info("loaded %s model from %s on %s", translator, model_dir, device)
         return engine
 
 
