@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from pipeline.records import DATASETS  # noqa: F401 (the DAG file names its assets by config.DATASETS)
 from pipeline.settings import Device, RunSettings, SettingsError, TranslatorKind
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 ASSET_ALIAS_PREFIX = "multilingual_pipeline."
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 

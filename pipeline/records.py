@@ -1,13 +1,17 @@
-"""Typed records passed between stages.
+"""Typed records passed between stages, and the names and codes of what the output stores.
 
 Every stage consumes and yields these small immutable records, so a stage can be used alone from a
 notebook and the runner can stream documents through all of them without holding a batch in memory.
+Nothing here imports a third-party module: the Airflow DAG file may import it when it is parsed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping
+
+# The datasets of an output directory, each a folder of Parquet files (their schemas: pipeline.schemas).
+DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 
 
 class RejectReason(StrEnum):

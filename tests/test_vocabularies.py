@@ -62,3 +62,10 @@ def test_model_origin_decides_what_is_explicit(tmp_path) -> None:
     assert override is not None and default is not None
     assert (override.origin, override.explicit) == (ModelOrigin.OVERRIDE, True)
     assert (default.origin, default.explicit) == (ModelOrigin.DEFAULT, False)
+
+
+def test_the_dataset_names_are_defined_once() -> None:
+    from pipeline import airflow_config, records, schemas
+
+    assert schemas.DATASETS is records.DATASETS and airflow_config.DATASETS is records.DATASETS
+    assert tuple(schemas.SCHEMAS) == records.DATASETS == tuple(schemas.PARTITION_COLUMNS)
