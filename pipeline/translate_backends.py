@@ -90,7 +90,7 @@ class MarianEngine:
         positions = _max_positions(model_dir)
         self.max_source_tokens = positions - 1
         self.max_target_tokens = positions
-        self.decoding_key = f"marian:{'fp16' if device == Device.CUDA else 'fp32'}"
+        self.decoding_key = f"{TranslatorKind.MARIAN}:{'fp16' if device == Device.CUDA else 'fp32'}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self._spm.encode(list(texts))]
@@ -140,7 +140,7 @@ class CTranslate2Engine:
         positions = _max_positions_ct2(ct2_dir)
         self.max_source_tokens = positions - 1
         self.max_target_tokens = positions
-        self.decoding_key = f"ctranslate2:{ct2_dir.name.removeprefix('ctranslate2-')}"
+        self.decoding_key = f"{TranslatorKind.CTRANSLATE2}:{ct2_dir.name.removeprefix('ctranslate2-')}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self._source.encode(list(texts))]
