@@ -179,7 +179,7 @@ def _child_translator(
     settings = TranslationSettings(
         models_dir=model_dir.parent,
         model_overrides={"xx": str(model_dir)},
-        backend=backend,
+        translator=backend,
         device="cpu",
         threads=threads,
         fixed_output_tokens=FIXED_OUTPUT_TOKENS,

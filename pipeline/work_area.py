@@ -27,8 +27,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.records import (CleanedDocument, LanguageGuess, PreparedDocument, RawDocument, Reject,
-                              RejectReason, RemovedLine)
+from pipeline.records import (CleanedDocument, LanguageGuess, LanguageMethod, PreparedDocument, RawDocument,
+                              Reject, RejectReason, RemovedLine)
 from pipeline.write import write_parquet_atomic, write_text_atomic
 
 WORK_DIR = ".work"
@@ -72,6 +72,10 @@ def _document_row(document: PreparedDocument) -> dict[str, Any]:
     }
 
 
+def _guess(stored: dict[str, Any]) -> LanguageGuess:
+    return LanguageGuess(stored["lang"], stored["score"], LanguageMethod(stored["method"]))
+
+
 def _document(row: dict[str, Any]) -> PreparedDocument:
     # The text itself is not kept: after cleaning, the paragraphs are all that later phases read.
     raw = RawDocument(row["doc_id"], row["source_path"], row["source_format"], "", row["encoding"],
@@ -79,8 +83,7 @@ def _document(row: dict[str, Any]) -> PreparedDocument:
     cleaned = CleanedDocument(tuple(row["paragraphs"]), row["title"], row["byline"], row["published"],
                               row["attribution"], tuple(RemovedLine(**line) for line in row["removed"]))
     return PreparedDocument(
-        raw, cleaned, LanguageGuess(**row["document_language"]),
-        tuple(LanguageGuess(**guess) for guess in row["languages"]),
+        raw, cleaned, _guess(row["document_language"]), tuple(_guess(guess) for guess in row["languages"]),
         tuple(tuple(zip(offsets[::2], offsets[1::2])) for offsets in row["spans"]),
         row["fingerprint"])
 

@@ -202,12 +202,12 @@ def test_ctranslate2_float32_greedy_equals_transformers(
         models_dir=tmp_path / "models", model_overrides={"ar": str(model_dir)}, device="cpu"
     )
     with pytest.raises(ModelUnavailableError, match="models convert"):  # never converted implicitly here
-        Translator(TranslationSettings(**{**settings.__dict__, "backend": "ctranslate2"})).translate(
+        Translator(TranslationSettings(**{**settings.__dict__, "translator": "ctranslate2"})).translate(
             "ar", ["سلام"]
         )
     convert_to_ctranslate2(model_dir, "float32")
     transformers = Translator(settings).translate("ar", seed_sentences)
-    ctranslate2 = Translator(TranslationSettings(**{**settings.__dict__, "backend": "ctranslate2"}))
+    ctranslate2 = Translator(TranslationSettings(**{**settings.__dict__, "translator": "ctranslate2"}))
     assert ctranslate2.translate("ar", seed_sentences) == transformers
     assert ctranslate2.stats.model_calls >= 1
 
@@ -216,7 +216,7 @@ def test_ctranslate2_converts_inside_the_local_store(tmp_path: Path, tiny_model_
     stored = tmp_path / "models" / "opus-mt-ar-en"
     shutil.copytree(tiny_model_dir, stored)
     translator = Translator(
-        TranslationSettings(models_dir=tmp_path / "models", backend="ctranslate2", device="cpu")
+        TranslationSettings(models_dir=tmp_path / "models", translator="ctranslate2", device="cpu")
     )
     result = translator.translate("ar", ["صباح الخير"])[0]
     assert result.status is TranslationStatus.TRANSLATED
