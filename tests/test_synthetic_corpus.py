@@ -166,7 +166,8 @@ def test_write_corpus_formats_files_and_manifest(tmp_path: Path):
 
 def test_extend_pool_adds_sentences_and_languages():
     hindi = ["बारिश कम हुई थी।", "पुस्तकालय देर से खुलता है।", "कीमतें फिर बढ़ीं।", "परिषद ने योजना मंज़ूर की।"]
-    extended = extend_pool(POOL, {"hi": hindi, "fr": ["  La pluie   est attendue lundi. ", "Il neige.", " "]})
+    french = ["  La pluie   est attendue lundi. ", "Il neige.", " "]
+    extended = extend_pool(POOL, {"hi": hindi, "fr": french})
     assert "hi" not in POOL.languages and "hi" in extended.languages
     assert extended.sentences["hi"] == (POOL.sentences["hi"][0], *hindi)
     # The pool's own sentences first; whitespace collapsed, so a known sentence is not added twice.
