@@ -200,13 +200,16 @@ def extend_pool(pool: SamplePool, sentences: Mapping[str, Iterable[str]]) -> Sam
     return replace(pool, sentences={lang: tuple(found) for lang, found in sorted(merged.items())})
 
 
-def read_sentence_lines(path: Path, limit: int | None = None, min_chars: int = 20) -> list[str]:
-    """Sentences of a one-sentence-a-line file: those that end like a sentence and have `min_chars`
-    characters or more (labelled data sets hold fragments and lists too), the first `limit` of them."""
+def read_sentence_lines(
+    path: Path, limit: int | None = None, min_chars: int = 20, max_chars: int | None = None
+) -> list[str]:
+    """Sentences of a one-sentence-a-line file: those that end like a sentence and have `min_chars` to
+    `max_chars` characters (labelled data sets hold fragments and lists too), the first `limit` of them."""
     kept: list[str] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         line = " ".join(line.split())
-        if len(line) >= min_chars and _SENTENCE_END.search(line):
+        fits = len(line) >= min_chars and (max_chars is None or len(line) <= max_chars)
+        if fits and _SENTENCE_END.search(line):
             kept.append(line)
             if limit is not None and len(kept) == limit:
                 break

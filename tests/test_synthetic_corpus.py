@@ -165,7 +165,12 @@ def test_write_corpus_formats_files_and_manifest(tmp_path: Path):
 
 
 def test_extend_pool_adds_sentences_and_languages():
-    hindi = ["बारिश कम हुई थी।", "पुस्तकालय देर से खुलता है।", "कीमतें फिर बढ़ीं।", "परिषद ने योजना मंज़ूर की।"]
+    hindi = [
+        "बारिश कम हुई थी।",
+        "पुस्तकालय देर से खुलता है।",
+        "कीमतें फिर बढ़ीं।",
+        "परिषद ने योजना मंज़ूर की।",
+    ]
     french = ["  La pluie   est attendue lundi. ", "Il neige.", " "]
     extended = extend_pool(POOL, {"hi": hindi, "fr": french})
     assert "hi" not in POOL.languages and "hi" in extended.languages
@@ -201,6 +206,7 @@ def test_read_sentence_lines_keeps_whole_sentences(tmp_path: Path):
     ]
     assert read_sentence_lines(path, limit=1) == ["The council approved the budget on Monday."]
     assert read_sentence_lines(path, min_chars=5)[1] == "Too short."
+    assert read_sentence_lines(path, max_chars=40) == ["The library opens late on Thursdays."]
 
 
 def test_pool_from_the_shipped_samples():
