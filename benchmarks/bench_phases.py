@@ -235,13 +235,16 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
     """The layout before: one task per shard runs every stage and loads every model it needs."""
     from pipeline.runner import process_shard
 
-    tasks, stage_seconds, languages_met = [], Counter(), 0
+    tasks, per_shard, stage_seconds, languages_met = [], [], Counter(), 0
     loads = load_seconds = seconds = sentences = 0.0
     rows = Counter()
     for shard in shards:
         result, timing = _task(lambda: process_shard(shard, settings), watch)
         tasks.append(timing)
         translation = result.translation
+        per_shard.append({"shard": shard.index, **{key: translation.get(key, 0) for key in (
+            "sentences", "model_loads", "model_load_seconds", "seconds")}, "wall": timing["wall"],
+            "cpu": timing["cpu"]})
         loads += translation.get("model_loads", 0)
         load_seconds += translation.get("model_load_seconds", 0.0)
         # Loads before the first translate() call (the check of the per-run models) are outside its time.
@@ -256,6 +259,7 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
         "phases": {"shard": _phase(tasks)},
         "stage_seconds": dict(stage_seconds),
         "shard_languages_with_translations": languages_met,
+        "shards": per_shard,
         "sentence_rows": dict(rows),
         "translation": _translation(loads, load_seconds, seconds, sentences),
         "observed_loads": sum(task["observed_loads"] for task in tasks),
