@@ -242,9 +242,11 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
         result, timing = _task(lambda: process_shard(shard, settings), watch)
         tasks.append(timing)
         translation = result.translation
+        met = sorted(lang for lang, statuses in result.sentences.items() if statuses.get("translated"))
         per_shard.append({"shard": shard.index, **{key: translation.get(key, 0) for key in (
             "sentences", "model_loads", "model_load_seconds", "seconds")}, "wall": timing["wall"],
-            "cpu": timing["cpu"]})
+            "cpu": timing["cpu"], "languages_translated": met})
+        languages_met += len(met)
         loads += translation.get("model_loads", 0)
         load_seconds += translation.get("model_load_seconds", 0.0)
         # Loads before the first translate() call (the check of the per-run models) are outside its time.
@@ -252,7 +254,6 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
                     - timing["observed_seconds_inside_translate"])
         sentences += translation.get("sentences", 0)
         stage_seconds.update(result.stage_seconds)
-        languages_met += sum(1 for statuses in result.sentences.values() if statuses.get("translated"))
         for statuses in result.sentences.values():
             rows.update(statuses)
     return {
