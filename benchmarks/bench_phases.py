@@ -103,10 +103,13 @@ def _corpus(shards: int, languages: Sequence[str], documents: int, seed: int,
 
     directory = WORK / f"phases-corpus-s{shards}-{'-'.join(languages)}-n{documents}-seed{seed}"
     folders = [directory / f"shard-{index:03d}" for index in range(shards)]
-    pool = _pool(languages, sentence_dir)
     summaries = [read_corpus_summary(folder) for folder in folders]
-    if all(summary is not None and summary.pool_fingerprint == pool.fingerprint()
-           and summary.generator_version == GENERATOR_VERSION for summary in summaries):
+    written = all(summary is not None and summary.generator_version == GENERATOR_VERSION
+                  for summary in summaries)
+    if written and sentence_dir is None:
+        return directory, summaries  # brought along with the tree; its pool cannot be rebuilt here
+    pool = _pool(languages, sentence_dir)
+    if written and all(summary.pool_fingerprint == pool.fingerprint() for summary in summaries):
         return directory, summaries
     shutil.rmtree(directory, ignore_errors=True)
     weights = dict.fromkeys(languages, 1.0)
