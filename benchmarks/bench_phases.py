@@ -8,8 +8,9 @@ language as a run with L different models would. Each task runs as a fresh worke
 engines are released before it (detectors and model identities are loaded once beforehand, for both
 layouts alike).
 
-- shard tasks (the layout before): `pipeline.runner.process_shard` per shard;
-- three phases (after, where `pipeline/phases.py` exists): `prepare_shard` per shard,
+- shard tasks (the layout before): per shard, one task that loads every per-run model up front (as
+  the shard task of that layout did) and runs the three phases over its own shard alone;
+- three phases (the layout now): `prepare_shard` per shard,
   `plan_translation` over all of them, `translate_chunk` per (language, chunk of sentences),
   `assemble_shard` per shard.
 
@@ -234,17 +235,29 @@ def _translation(loads: float, load_seconds: float, seconds: float, sentences: f
     }
 
 
+def _one_shard_task(shard, settings):
+    """What a shard task of the layout before did: every per-run model loaded up front (its check),
+    then every stage of its own shard, translating only its own sentences."""
+    from pipeline.phases import (assemble_shard, open_translator, plan_translation, prepare_shard,
+                                 translate_chunk)
+
+    translator = open_translator(settings)
+    translator.check_explicit_models()
+    prepared = prepare_shard(shard, settings)
+    for chunk in plan_translation(settings, [prepared]):
+        translate_chunk(chunk, settings, translator=translator)
+    counters = ("sentences", "model_loads", "model_load_seconds", "seconds")
+    return assemble_shard(prepared, settings), {name: getattr(translator.stats, name) for name in counters}
+
+
 def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
     """The layout before: one task per shard runs every stage and loads every model it needs."""
-    from pipeline.runner import process_shard
-
     tasks, per_shard, stage_seconds, languages_met = [], [], Counter(), 0
     loads = load_seconds = seconds = sentences = 0.0
     rows = Counter()
     for shard in shards:
-        result, timing = _task(lambda: process_shard(shard, settings), watch)
+        (result, translation), timing = _task(lambda: _one_shard_task(shard, settings), watch)
         tasks.append(timing)
-        translation = result.translation
         met = sorted(lang for lang, statuses in result.sentences.items() if statuses.get("translated"))
         per_shard.append({"shard": shard.index, **{key: translation.get(key, 0) for key in (
             "sentences", "model_loads", "model_load_seconds", "seconds")}, "wall": timing["wall"],
@@ -268,16 +281,6 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
         "translation": _translation(loads, load_seconds, seconds, sentences),
         "observed_loads": sum(task["observed_loads"] for task in tasks),
     }
-
-
-def _phases_available() -> bool:
-    try:
-        import pipeline.phases  # noqa: F401
-    except ModuleNotFoundError as error:
-        if error.name != "pipeline.phases":
-            raise
-        return False
-    return True
 
 
 def _three_phases(shards, settings, watch: LoadWatch) -> dict[str, Any]:
@@ -406,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from pipeline.detect import load_detectors
     from pipeline.models import locate
-    from pipeline.runner import plan_shards
+    from pipeline.planning import plan_shards
 
     languages = LANGUAGE_ORDER[:args.languages]
     corpus_dir, summaries = _corpus(args.shards, languages, args.documents, args.seed,
@@ -434,9 +437,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with watch.installed():
         for key, (title, measure) in layouts.items():
             if args.only and key != args.only:
-                continue
-            if key == "after" and not _phases_available():
-                print("\nafter: not available in this tree (no pipeline/phases.py)")
                 continue
             runs = []
             for _ in range(args.repeats):
