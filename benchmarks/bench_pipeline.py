@@ -95,7 +95,7 @@ def _child_run(
     """One pipeline run over a corpus; text path only unless `translator` is given."""
     from synthetic_corpus import read_corpus_summary
 
-    from pipeline.runner import finalize_run, plan_shards, process_shard, run
+    from pipeline.runner import run
     from pipeline.settings import RunSettings
 
     corpus = read_corpus_summary(corpus_dir)
@@ -133,13 +133,7 @@ def _child_run(
         translation = dataclasses.replace(
             settings.translation_settings(), threads=threads, fixed_output_tokens=FIXED_OUTPUT_TOKENS
         )
-        started_at = datetime.datetime.now(datetime.timezone.utc)
-        with Translator(translation) as shared:
-            results = [
-                process_shard(shard, settings, translator=shared)
-                for shard in plan_shards(corpus.inputs, settings)
-            ]
-        summary = finalize_run(settings, results, corpus.inputs, started_at)
+        summary = run(corpus.inputs, settings, translator=Translator(translation))
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     manifest = json.loads(Path(summary.manifest_path).read_text(encoding="utf-8"))
     result_path.write_text(
@@ -185,7 +179,7 @@ def _child_translator(
     settings = TranslationSettings(
         models_dir=model_dir.parent,
         model_overrides={"xx": str(model_dir)},
-        backend=backend,
+        translator=backend,
         device="cpu",
         threads=threads,
         fixed_output_tokens=FIXED_OUTPUT_TOKENS,

@@ -145,7 +145,7 @@ def main() -> int:
         settings = TranslationSettings(
             models_dir=WORK,
             model_overrides={"xx": str(MODEL_DIR)},
-            backend=backend,
+            translator=backend,
             device="cpu",
             threads=args.threads,
             fixed_output_tokens=TARGET_TOKENS,

@@ -21,8 +21,8 @@ import json
 import math
 import random
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import regex
@@ -183,6 +183,37 @@ def load_sample_pool(samples_dir: Path) -> SamplePool:
             if by_lang
         },
     )
+
+
+def extend_pool(pool: SamplePool, sentences: Mapping[str, Iterable[str]]) -> SamplePool:
+    """The pool with more sentences: each language's own first, then the new ones; new languages join.
+
+    For corpora in more languages than the samples write documents in, or with more distinct sentences
+    than they hold (a translation cache, or a translator that translates each distinct sentence once,
+    would otherwise see the same few sentences again and again). Whitespace is collapsed, blank lines
+    dropped, and a sentence already there is not added twice.
+    """
+    merged = {lang: dict.fromkeys(found) for lang, found in pool.sentences.items()}
+    for lang, extra in sentences.items():
+        cleaned = (" ".join(line.split()) for line in extra)
+        merged.setdefault(lang, {}).update(dict.fromkeys(line for line in cleaned if line))
+    return replace(pool, sentences={lang: tuple(found) for lang, found in sorted(merged.items())})
+
+
+def read_sentence_lines(
+    path: Path, limit: int | None = None, min_chars: int = 20, max_chars: int | None = None
+) -> list[str]:
+    """Sentences of a one-sentence-a-line file: those that end like a sentence and have `min_chars` to
+    `max_chars` characters (labelled data sets hold fragments and lists too), the first `limit` of them."""
+    kept: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = " ".join(line.split())
+        fits = len(line) >= min_chars and (max_chars is None or len(line) <= max_chars)
+        if fits and _SENTENCE_END.search(line):
+            kept.append(line)
+            if limit is not None and len(kept) == limit:
+                break
+    return kept
 
 
 class CorpusGenerator:

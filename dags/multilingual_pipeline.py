@@ -3,7 +3,7 @@
 `multilingual_pipeline` runs when triggered, with its settings in validated Params (the trigger form);
 `multilingual_pipeline_inbox` runs on a schedule over the documents that arrived in the inbox since its
 last successful run. They are two DAGs because a manual run over arbitrary inputs must not move the
-inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.runner`
+inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.phases`
 functions as `python -m pipeline run`. Nothing heavy is imported here: each task imports the pipeline
 when it runs, so parsing this file stays fast.
 """
@@ -187,54 +187,105 @@ def configure_inbox_run(files: list[str]) -> dict[str, Any]:
 
 @task
 def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
-    """The inputs expanded and cut into shards (batches of files), one mapped task each.
+    """The inputs expanded (once) and cut into shards (batches of files), one mapped task each; the output
+    directory made ready and what a crashed earlier run left in it completed or removed.
 
     Logs how many real files it found; inputs that match nothing are a warning, and a run where no
-    input matches a file fails here at once.
+    input matches a file, or a model set for the run that cannot be found, fails here at once.
     """
-    from pipeline.runner import plan_shards
+    from pipeline.planning import check_models, open_output, plan_shards
+    from pipeline.settings import RunSettings
+
+    run_settings = RunSettings.from_dict(settings)
+    with _configuration_errors_fail_at_once():
+        shards = plan_shards(inputs, run_settings, files_per_shard=config.files_per_shard())
+        open_output(run_settings)
+        check_models(run_settings, load=False)   # weights load in the translation tasks
+    return [shard.to_dict() for shard in shards]
+
+
+@task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6))
+def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Ingest, clean, detect and segment one shard into the run's work area (CPU work)."""
+    from pipeline.phases import prepare_shard as prepare
+    from pipeline.planning import Shard, plural
+    from pipeline.settings import RunSettings
+
+    planned = Shard.from_dict(shard)
+    get_current_context()["shard_label"] = f"shard {planned.index} ({_files(len(planned.inputs))})"
+    log.info("shard %d: %s; loading the language detectors", planned.index, _files(len(planned.inputs)))
+    with _configuration_errors_fail_at_once():
+        prepared = prepare(planned, RunSettings.from_dict(settings))
+    log.info("shard %d prepared: %s, %s to translate", planned.index, plural(prepared.documents, "document"),
+             plural(sum(prepared.sentences.values()), "sentence"))
+    return prepared.to_dict()
+
+
+@task
+def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each language's distinct sentences over every shard, cut into translation tasks."""
+    from pipeline.phases import PreparedShard, plan_translation as plan_chunks
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
-        shards = plan_shards(inputs, RunSettings.from_dict(settings),
-                             files_per_shard=config.files_per_shard())
-    return [shard.to_dict() for shard in shards]
+        shards = [PreparedShard.from_dict(item) for item in prepared]
+        chunks = plan_chunks(RunSettings.from_dict(settings), shards)
+    return [chunk.to_dict() for chunk in chunks]
 
 
 @task(
     pool=config.translation_pool(),
     queue=config.translation_queue(),
-    map_index_template="{{ shard_label }}",
+    map_index_template="{{ chunk_label }}",
     execution_timeout=timedelta(hours=6),
 )
-def translate_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """Ingest, clean, detect, translate and write one shard; rerunning it rewrites the same rows."""
-    from pipeline.runner import Shard, plural, process_shard
+def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Translate one language's chunk of sentences with that language's model (the one model this task
+    loads) into the translation store."""
+    from pipeline.phases import TranslationChunk, translate_chunk
     from pipeline.settings import RunSettings
 
     _quiet_progress_bars()
-    planned = Shard.from_dict(shard)
-    # A pattern that matched nothing travels in the shard to be recorded as a reject: not a file.
-    files = _files(sum(os.path.exists(path) for path in planned.inputs))
-    get_current_context()["shard_label"] = f"shard {planned.index} ({files})"
-    log.info("shard %d: %s; loading the language detectors and the translator", planned.index, files)
+    task_chunk = TranslationChunk.from_dict(chunk)
+    label = f"{task_chunk.lang} {task_chunk.index} ({task_chunk.sentences} sentences)"
+    get_current_context()["chunk_label"] = label
     with _configuration_errors_fail_at_once():
-        result = process_shard(planned, RunSettings.from_dict(settings))
-    log.info("shard %d done: %s, %s", planned.index, plural(sum(result.documents.values()), "document"),
+        result = translate_chunk(task_chunk, RunSettings.from_dict(settings))
+    return result.to_dict()
+
+
+# Runs when the run had nothing to translate (no translation task: English only, or a rerun) too.
+@task(map_index_template="{{ shard_label }}", trigger_rule="none_failed",
+      execution_timeout=timedelta(hours=6))
+def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Align one shard's documents with their English and write its rows; rerunning it rewrites the same
+    rows."""
+    from pipeline.phases import PreparedShard, assemble_shard as assemble
+    from pipeline.planning import plural
+    from pipeline.settings import RunSettings
+
+    shard = PreparedShard.from_dict(prepared)
+    get_current_context()["shard_label"] = f"shard {shard.index} ({plural(shard.documents, 'document')})"
+    with _configuration_errors_fail_at_once():
+        result = assemble(shard, RunSettings.from_dict(settings))
+    log.info("shard %d done: %s, %s", shard.index, plural(sum(result.documents.values()), "document"),
              plural(sum(result.rejects.values()), "reject"))
     return result.to_dict()
 
 
-@task
-def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str, Any]]) -> dict[str, Any]:
+@task(trigger_rule="none_failed")
+def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str, Any]],
+             translated: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write the run manifest and log the summary; returns the counts the assets are published with."""
-    from pipeline.runner import ShardResult, finalize_run
+    from pipeline.manifest import finalize_run
+    from pipeline.phases import ChunkResult, ShardResult
     from pipeline.settings import RunSettings
 
     started_at = get_current_context()["dag_run"].start_date
-    shard_results = [ShardResult.from_dict(result) for result in results]
     with _configuration_errors_fail_at_once():
-        summary = finalize_run(RunSettings.from_dict(settings), shard_results, inputs, started_at)
+        summary = finalize_run(RunSettings.from_dict(settings),
+                               [ShardResult.from_dict(item) for item in results], inputs, started_at,
+                               [ChunkResult.from_dict(item) for item in translated or ()])
     # Logged while the task runs, one record per line: what is printed or returned shows only after
     # "Done. Returned value", folded away in the log view.
     for level, line in summary.lines():
@@ -260,8 +311,11 @@ def publish_assets(settings: dict[str, Any], summary: dict[str, Any], *, outlet_
 def _process(run: Any) -> None:
     """The tasks both DAGs share, after the one that resolves the run's settings and inputs."""
     settings, inputs = run["settings"], run["inputs"]
-    results = translate_shard.partial(settings=settings).expand(shard=plan(settings, inputs))
-    publish_assets(settings, finalize(settings, inputs, results))
+    prepared = prepare_shard.partial(settings=settings).expand(shard=plan(settings, inputs))
+    translated = translate.partial(settings=settings).expand(chunk=plan_translation(settings, prepared))
+    results = assemble_shard.partial(settings=settings).expand(prepared=prepared)
+    translated >> results
+    publish_assets(settings, finalize(settings, inputs, results, translated))
 
 
 @dag(
@@ -286,12 +340,15 @@ def multilingual_pipeline() -> None:
     The settings are those of `python -m pipeline run`; unknown keys are refused.
 
     **Tasks**: `configure_manual_run` (settings from the params) -> `plan` (inputs cut into shards,
-    batches of files) -> `translate_shard` (one mapped task per shard, in the translation pool and
-    queue) -> `finalize` (manifest, summary in its log) -> `publish_assets` (an asset event per
-    dataset, counts in `extra`).
+    batches of files) -> `prepare_shard` (one mapped task per shard: ingest, clean, detect, segment) ->
+    `plan_translation` -> `translate` (one mapped task per language and chunk of sentences, across all
+    shards, in the translation pool and queue: one model each) -> `assemble_shard` (one mapped task per
+    shard: align and write) -> `finalize` (manifest, summary in its log) -> `publish_assets` (an asset
+    event per dataset, counts in `extra`).
 
-    Rerunning or clearing any task is safe: documents are keyed by a content hash and a shard rewrites
-    its own rows, so no row is ever duplicated.
+    Rerunning or clearing any task is safe: documents are keyed by a content hash, a shard rewrites its
+    own rows, and the translation store keeps the first English of a sentence, so no row is ever
+    duplicated.
     """
     _process(configure_manual_run())
 

@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pipeline.settings import RunSettings, SettingsError
+from pipeline.records import DATASETS  # noqa: F401 (the DAG file names its assets by config.DATASETS)
+from pipeline.settings import Device, RunSettings, SettingsError, TranslatorKind
 
 if TYPE_CHECKING:
     from pipeline.runner import RunSummary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 ASSET_ALIAS_PREFIX = "multilingual_pipeline."
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 
@@ -151,8 +151,8 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
         run_id=params.get("run_id") or airflow_run_id,
         models_dir=models_dir(),
         model_overrides=dict(given("models", {})),
-        translator=given("translator", "marian"),
-        device=given("device", "auto"),
+        translator=given("translator", TranslatorKind.MARIAN),
+        device=given("device", Device.AUTO),
         num_beams=given("num_beams", 1),
         force=given("force", False),
         include_langs=frozenset(given("include_langs", ())),
@@ -167,8 +167,8 @@ def inbox_settings(airflow_run_id: str) -> RunSettings:
         output=resolve_path(_variable_or_env("mlp_output", "MLP_OUTPUT", str(REPO_ROOT / "output"))),
         run_id=airflow_run_id,
         models_dir=models_dir(),
-        translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", "marian"),
-        device=_variable_or_env("mlp_device", "MLP_DEVICE", "auto"),
+        translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", TranslatorKind.MARIAN),
+        device=_variable_or_env("mlp_device", "MLP_DEVICE", Device.AUTO),
         **_roots_settings(),
     )
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import regex
 
-from pipeline.records import LanguageGuess, Translation, TranslationStatus
+from pipeline.records import (LanguageGuess, PreparedDocument, Reject, RejectReason, Translation,
+                              TranslationFailure, TranslationStatus, UntranslatedReason)
+from pipeline.stage import Stage
 
 # English characters per source character, by script: one Han character carries about as much
 # meaning as three English letters, a Hangul syllable about 2.5, a kana about 2. Other scripts
@@ -182,7 +184,7 @@ class ParagraphPair:
     src_text: str
     en_text: str | None
     status: TranslationStatus
-    status_detail: str | None
+    status_detail: UntranslatedReason | None
     model: str | None
     n_sentences: int
     n_sentences_translated: int
@@ -230,7 +232,7 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
         if len(untranslated) == len(sentences) and len(details) == 1:
             detail = details.pop()
         else:
-            detail = "partial_translation"
+            detail = UntranslatedReason.PARTIAL_TRANSLATION
         return ParagraphPair(para_id, language.lang, language, paragraph, None,
                              TranslationStatus.UNTRANSLATED, detail, None, len(sentences), n_translated,
                              _flag_source(Quality(), paragraph))
@@ -239,3 +241,40 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
     return ParagraphPair(para_id, language.lang, language, paragraph, en_text,
                          TranslationStatus.TRANSLATED, None, ",".join(models) or None, len(sentences),
                          n_translated, _flag_source(assess(paragraph, en_text), paragraph))
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedDocument:
+    document: PreparedDocument
+    paragraphs: tuple[ParagraphPair, ...]
+    sentences: tuple[SentencePair, ...]
+
+
+class AlignStage(Stage[PreparedDocument, AlignedDocument]):
+    """Pairs every paragraph and sentence of a document with its English, as `translation_of(lang, text)`
+    gives it; a document with a sentence the translator failed on is rejected with that failure."""
+
+    name = "align"
+
+    def __init__(self, translation_of: Callable[[str, str], Translation | TranslationFailure]):
+        super().__init__()
+        self.translation_of = translation_of
+
+    def process(self, batch: Sequence[PreparedDocument]) -> list[AlignedDocument | Reject]:
+        return [self._align(document) for document in batch]
+
+    def _align(self, document: PreparedDocument) -> AlignedDocument | Reject:
+        paragraph_pairs: list[ParagraphPair] = []
+        sentence_pairs: list[SentencePair] = []
+        for para_id, (paragraph, language, spans) in enumerate(
+                zip(document.cleaned.paragraphs, document.languages, document.spans)):
+            translations = [self.translation_of(language.lang, paragraph[start:end]) for start, end in spans]
+            failure = next((item for item in translations if isinstance(item, TranslationFailure)), None)
+            if failure is not None:
+                raw = document.raw
+                return Reject(raw.source_path, RejectReason.PROCESSING_ERROR, failure.detail,
+                              raw.source_record, raw.record_id)
+            pairs = align_sentences(para_id, language.lang, paragraph, spans, translations)
+            paragraph_pairs.append(align_paragraph(para_id, paragraph, language, pairs))
+            sentence_pairs.extend(pairs)
+        return AlignedDocument(document, tuple(paragraph_pairs), tuple(sentence_pairs))

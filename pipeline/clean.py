@@ -22,8 +22,9 @@ import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
 from pipeline.boilerplate import SiteRepetition, body_scores, is_interface_phrase
-from pipeline.records import CleanedDocument, RemovedLine
+from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
 from pipeline.segment import paragraphs_from_lines
+from pipeline.stage import Stage
 
 # Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
 # a bilingual record must be faithful, so typographic quotes, ligatures and full-width forms stay.
@@ -882,3 +883,43 @@ def removed_by_rule(documents: Iterable[CleanedDocument]) -> dict[str, int]:
         for line in document.removed:
             counts[line.rule] = counts.get(line.rule, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+class CleanStage(Stage[RawDocument, CleanedRecord]):
+    """`clean` over a batch; lines repeated across the batch's pages of one site count as boilerplate.
+
+    Only documents with a url are grouped by site (a folder of files is no site). Documents already in
+    the output (`already_done`) count towards the repetition too, so that a page cleans the same in a
+    first run and in a rerun, but are left out.
+    """
+
+    name = "clean"
+
+    def __init__(self, already_done: Callable[[RawDocument], bool] | None = None):
+        super().__init__()
+        self.already_done = already_done
+        self._repeated: dict[str, frozenset[str]] = {}
+
+    def begin_batch(self, batch: Sequence[RawDocument]) -> None:
+        self._repeated = repeated_lines(
+            (raw.text, site) for raw in batch if (site := site_of(raw.metadata)))
+
+    def process(self, batch: Sequence[RawDocument]) -> list[CleanedRecord | Reject | None]:
+        results: list[CleanedRecord | Reject | None] = []
+        for raw in batch:
+            if self.already_done is not None and self.already_done(raw):
+                results.append(None)
+                continue
+            document = clean(raw.text, metadata=raw.metadata,
+                             repeated=self._repeated.get(site_of(raw.metadata), frozenset()))
+            if document.paragraphs:
+                results.append(CleanedRecord(raw, document))
+            else:
+                reason = (f"nothing left after cleaning ({document.n_boilerplate_removed} boilerplate lines "
+                          "removed)")
+                results.append(Reject(raw.source_path, RejectReason.NO_TEXT, reason, raw.source_record,
+                                      raw.record_id))
+        return results
+
+    def describe(self, outputs: Sequence[CleanedRecord]) -> str:
+        return f"{len(outputs)} with text"

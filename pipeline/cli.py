@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from pipeline.settings import RunSettings
 
 
 def _language(value: str) -> str:
@@ -27,6 +31,8 @@ def _language_model(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.settings import Device, TranslatorKind
+
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -37,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="identifier of this run (default: derived from the time)")
     run.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR",
                      help="local model store (default: ./models)")
-    run.add_argument("--translator", choices=("marian", "ctranslate2"), default="marian")
-    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument("--translator", choices=[kind.value for kind in TranslatorKind],
+                     default=TranslatorKind.MARIAN.value)
+    run.add_argument("--device", choices=[device.value for device in Device], default=Device.AUTO.value)
     run.add_argument("--force", action="store_true",
                      help="reprocess documents already in the output and replace their rows")
     run.add_argument("--model", dest="models", action="append", type=_language_model, default=[],
@@ -105,6 +112,48 @@ def _detect(file: Path) -> int:
     return status
 
 
+def settings_from_args(args: argparse.Namespace) -> RunSettings:
+    """RunSettings from the parsed `run` command line; allowed roots only from the environment."""
+    from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, roots_from_env
+    from pipeline.settings import RunSettings, new_run_id
+
+    return RunSettings(
+        output=args.output,
+        run_id=args.run_id or new_run_id(),
+        models_dir=args.models_dir,
+        model_overrides=dict(args.models),
+        translator=args.translator,
+        device=args.device,
+        num_beams=args.num_beams,
+        force=args.force,
+        include_langs=frozenset(args.include_langs),
+        skip_langs=frozenset(args.skip_langs),
+        max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
+        shard_size=args.shard_size,
+        allowed_input_roots=roots_from_env(INPUT_SETTING),
+        allowed_output_roots=roots_from_env(OUTPUT_SETTING),
+        allowed_model_roots=roots_from_env(MODEL_SETTING),
+        max_loaded_models=args.max_loaded_models,
+    )
+
+
+def run_from_cli(args: argparse.Namespace) -> int:
+    """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
+    cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
+    from pipeline.errors import ConfigurationError
+    from pipeline.runner import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    try:
+        summary = run(args.input, settings_from_args(args))
+    except (ConfigurationError, OSError) as error:
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)
+        return 1
+    print(summary.format())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -118,8 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from pipeline.runner import run_from_cli
-
         return run_from_cli(args)
     if args.command == "detect":
         return _detect(args.file)

@@ -20,6 +20,7 @@ of the set, with the low confidence that such text gets.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -27,7 +28,8 @@ from typing import Iterable, Sequence
 
 import regex
 
-from pipeline.records import LanguageGuess
+from pipeline.records import CleanedRecord, DetectedRecord, LanguageGuess, LanguageMethod
+from pipeline.stage import Stage
 
 UNDETERMINED = "und"
 
@@ -65,8 +67,8 @@ _CODE_ALIASES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh", "iw": "he", "in": "id
 class DocumentLanguages:
     """The language of a document and the decided language of each paragraph.
 
-    `own` keeps each paragraph's own detection (method "detected" or "undetermined") beside the decision
-    in `paragraphs`, where short or unsure paragraphs carry the document's language as "inherited".
+    `own` keeps each paragraph's own detection (method DETECTED or UNDETERMINED) beside the decision
+    in `paragraphs`, where short or unsure paragraphs carry the document's language as INHERITED.
     """
 
     document: LanguageGuess
@@ -375,7 +377,7 @@ def _document_languages(
     min_confidence: float,
 ) -> DocumentLanguages:
     """The paragraph policy of detect_document, applied to each paragraph's own detection."""
-    own = [LanguageGuess(lang, score, "detected" if letters else "undetermined")
+    own = [LanguageGuess(lang, score, LanguageMethod.DETECTED if letters else LanguageMethod.UNDETERMINED)
            for (lang, score), letters in zip(guesses, letter_counts)]
     reliable = [
         index for index, guess in enumerate(own)
@@ -387,10 +389,10 @@ def _document_languages(
     reliable_indexes = set(reliable)
     decided = []
     for index, guess in enumerate(own):
-        if guess.method == "undetermined" or index in reliable_indexes:
+        if guess.method == LanguageMethod.UNDETERMINED or index in reliable_indexes:
             decided.append(guess)
         else:
-            decided.append(LanguageGuess(document.lang, document.score, "inherited"))
+            decided.append(LanguageGuess(document.lang, document.score, LanguageMethod.INHERITED))
     return DocumentLanguages(document=document, paragraphs=tuple(decided), own=tuple(own))
 
 
@@ -403,7 +405,8 @@ def _document_guess(
 ) -> LanguageGuess:
     if not voters:
         lang, score = detect_language("\n".join(paragraphs), languages)
-        return LanguageGuess(lang, score, "undetermined" if lang == UNDETERMINED else "detected")
+        method = LanguageMethod.UNDETERMINED if lang == UNDETERMINED else LanguageMethod.DETECTED
+        return LanguageGuess(lang, score, method)
     letters_by_language: dict[str, int] = {}
     evidence: dict[str, float] = {}
     for index in voters:
@@ -412,4 +415,24 @@ def _document_guess(
         evidence[lang] = evidence.get(lang, 0.0) + letter_counts[index] * own[index].score
     lang = min(letters_by_language, key=lambda code: (-letters_by_language[code], code))
     total_letters = sum(letter_counts[index] for index in voters)
-    return LanguageGuess(lang, round(evidence[lang] / total_letters, _SCORE_DECIMALS), "detected")
+    score = round(evidence[lang] / total_letters, _SCORE_DECIMALS)
+    return LanguageGuess(lang, score, LanguageMethod.DETECTED)
+
+
+class DetectStage(Stage[CleanedRecord, DetectedRecord]):
+    """The language of each document and paragraph of a batch, among `languages` (the registry's)."""
+
+    name = "detect"
+
+    def __init__(self, languages: Iterable[str]):
+        super().__init__()
+        self.languages = frozenset(languages)
+
+    def process(self, batch: Sequence[CleanedRecord]) -> list[DetectedRecord]:
+        found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages)
+        return [DetectedRecord(record.raw, record.cleaned, languages.document, languages.paragraphs)
+                for record, languages in zip(batch, found, strict=True)]
+
+    def describe(self, outputs: Sequence[DetectedRecord]) -> str:
+        found = Counter(record.document_language.lang for record in outputs)
+        return ", ".join(f"{lang} {count}" for lang, count in found.most_common())

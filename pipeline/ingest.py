@@ -529,7 +529,14 @@ def read_documents(
     for item in expand_inputs(paths):
         if isinstance(item, Reject):
             yield item
-            continue
+        else:
+            yield from read_files([item], max_bytes=max_bytes)
+
+
+def read_files(files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
+               ) -> Iterator[RawDocument | Reject]:
+    """Stream documents from files already found (by `expand_inputs`), without expanding them again."""
+    for item in map(Path, files):
         path = str(item)
         shown = display_path(path)
         source_format = TEXT_FORMATS.get(item.suffix.lower())

@@ -19,6 +19,7 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Mapping
 
@@ -76,17 +77,26 @@ class ModelNotFound(Exception):
     """A model is not available where it was looked for (internal; the reason is in the message)."""
 
 
+class ModelOrigin(StrEnum):
+    """Where the model configured for a language comes from, first match wins (see the module doc)."""
+
+    OVERRIDE = "override"    # the run's --model LANG=ID_OR_DIR (the trigger form's `models`)
+    REGISTRY = "registry"    # [models] of registry.toml in the model store
+    DEFAULT = "default"      # the built-in OPUS-MT model of the language
+    FALLBACK = "fallback"    # the multilingual model, for languages with none of the above
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """The model configured for a language, before anything is looked up."""
 
     lang: str
     spec: str  # hub id (optionally ``id@revision``) or a directory, as configured
-    origin: str  # "override" | "registry" | "default" | "fallback"
+    origin: ModelOrigin
 
     @property
     def explicit(self) -> bool:
-        return self.origin in ("override", "registry")
+        return self.origin in (ModelOrigin.OVERRIDE, ModelOrigin.REGISTRY)
 
     @property
     def hub_id(self) -> str | None:
@@ -161,13 +171,13 @@ class Registry:
     def choice(self, lang: str) -> ModelChoice | None:
         lang = lang.lower()
         if lang in self.overrides:
-            return ModelChoice(lang, self.overrides[lang], "override")
+            return ModelChoice(lang, self.overrides[lang], ModelOrigin.OVERRIDE)
         if lang in self.entries:
-            return ModelChoice(lang, self.entries[lang], "registry")
+            return ModelChoice(lang, self.entries[lang], ModelOrigin.REGISTRY)
         if lang in DEFAULT_MODELS:
-            return ModelChoice(lang, DEFAULT_MODELS[lang], "default")
+            return ModelChoice(lang, DEFAULT_MODELS[lang], ModelOrigin.DEFAULT)
         if self.fallback:
-            return ModelChoice(lang, self.fallback, "fallback")
+            return ModelChoice(lang, self.fallback, ModelOrigin.FALLBACK)
         return None
 
     def languages(self) -> list[str]:
@@ -428,8 +438,8 @@ def _list(models_dir: Path) -> int:
         assert choice is not None
         print(f"{lang:<6} {choice.spec:<36} {choice.origin:<9} {availability(choice, models_dir)}")
     if registry.fallback:
-        fallback = ModelChoice("*", registry.fallback, "fallback")
-        print(f"{'*':<6} {registry.fallback:<36} {'fallback':<9} {availability(fallback, models_dir)}")
+        fallback = ModelChoice("*", registry.fallback, ModelOrigin.FALLBACK)
+        print(f"{'*':<6} {registry.fallback:<36} {fallback.origin:<9} {availability(fallback, models_dir)}")
     else:
         print("*      (no fallback: other languages stay untranslated)")
     return 0

@@ -1,13 +1,17 @@
-"""Typed records passed between stages.
+"""Typed records passed between stages, and the names and codes of what the output stores.
 
 Every stage consumes and yields these small immutable records, so a stage can be used alone from a
 notebook and the runner can stream documents through all of them without holding a batch in memory.
+Nothing here imports a third-party module: the Airflow DAG file may import it when it is parsed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Mapping
+from typing import Iterator, Mapping
+
+# The datasets of an output directory, each a folder of Parquet files (their schemas: pipeline.schemas).
+DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 
 
 class RejectReason(StrEnum):
@@ -85,7 +89,15 @@ class LanguageGuess:
 
     lang: str                   # ISO 639-1 code ("zh" for Chinese), or "und" when undetermined
     score: float                # confidence in [0, 1]
-    method: str                 # "detected" | "inherited" (too short; took the document's) | "undetermined"
+    method: LanguageMethod
+
+
+class LanguageMethod(StrEnum):
+    """How a language decision was reached; stored in the `lang_method` column."""
+
+    DETECTED = "detected"          # the text's own detection
+    INHERITED = "inherited"        # too short or unsure: took the document's language
+    UNDETERMINED = "undetermined"  # no letters to detect from
 
 
 class TranslationStatus(StrEnum):
@@ -96,6 +108,22 @@ class TranslationStatus(StrEnum):
     UNTRANSLATED = "untranslated"             # en_text null, reason in status_detail
 
 
+class UntranslatedReason(StrEnum):
+    """Why text is left untranslated; stored in the `status_detail` column of `paragraphs/` and
+    `sentences/` (and, as the plan of a language, in the documents' `models_fingerprint`)."""
+
+    LANGUAGE_SKIPPED = "language_skipped"            # the run's skip_langs names the language
+    LANGUAGE_NOT_INCLUDED = "language_not_included"  # the run's include_langs leaves the language out
+    LANGUAGE_UNDETERMINED = "language_undetermined"  # no language could be detected
+    NO_MODEL_FOR_LANGUAGE = "no_model_for_language"  # no model is configured and there is no fallback
+    MODEL_NOT_AVAILABLE = "model_not_available"      # a default or fallback model that cannot be loaded
+    # Planning, before any model is loaded: either of the two above (the fingerprint's plan only).
+    NO_USABLE_MODEL = "no_usable_model"
+    EMPTY_SOURCE = "empty_source"                    # the sentence holds only whitespace
+    EMPTY_OUTPUT = "empty_output"                    # the model gave no English
+    PARTIAL_TRANSLATION = "partial_translation"      # a paragraph whose sentences differ in status or reason
+
+
 @dataclass(frozen=True, slots=True)
 class Translation:
     """The English of one source sentence, or why there is none. Never invented, never a copy."""
@@ -103,4 +131,62 @@ class Translation:
     en_text: str | None
     status: TranslationStatus
     model: str | None = None    # "<model id or directory>@<revision>" that produced en_text
-    detail: str | None = None   # for untranslated: a reason code such as "no_model_for_language"
+    detail: UntranslatedReason | None = None   # for untranslated: why
+
+
+# -- a document on its way through the stages: each stage adds what it found --------------------------
+
+SentenceSpans = tuple[tuple[tuple[int, int], ...], ...]   # (start, end) of each sentence, per paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]    # one per paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentedRecord:
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]
+    spans: SentenceSpans
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A document cleaned, detected and segmented, to be processed with the translation set-up named by
+    `fingerprint` (the models each of its languages will use)."""
+
+    raw: RawDocument
+    cleaned: CleanedDocument
+    document_language: LanguageGuess
+    languages: tuple[LanguageGuess, ...]
+    spans: SentenceSpans
+    fingerprint: str
+
+    @property
+    def source(self) -> tuple[str, str | None]:
+        return self.raw.source_path, self.raw.source_record
+
+    def sentences(self) -> Iterator[tuple[str, str]]:
+        """(lang, text) of every sentence, in order."""
+        for paragraph, language, spans in zip(self.cleaned.paragraphs, self.languages, self.spans):
+            for start, end in spans:
+                yield language.lang, paragraph[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationFailure:
+    """A sentence the translator raised on: its documents become `processing_error` rejects."""
+
+    detail: str

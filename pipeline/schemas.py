@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pipeline.records import DATASETS  # noqa: F401 (re-exported beside the schemas, as before)
+
 SCHEMA_VERSION = "1"
-DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 # Parquet names the item of a list "element"; declaring it so keeps the schema read back identical.

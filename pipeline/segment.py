@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 from importlib.resources import files
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import re
 
 import regex
+
+from pipeline.records import DetectedRecord, SegmentedRecord
+from pipeline.stage import Stage
 
 _BLANK_LINE = regex.compile(r"\n[ \t\p{Zs}]*\n")
 _ENDS_PARAGRAPH = regex.compile(r"[.!?;:…。！？؟۔।\"'”’»）)\]]\s*$")
@@ -412,3 +415,24 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
 def split_sentences(text: str, lang: str) -> list[str]:
     """The sentences of one paragraph, in order, stripped: `[text[s:e] for s, e in sentence_spans(...)]`."""
     return [text[start:end] for start, end in sentence_spans(text, lang)]
+
+
+class SegmentStage(Stage[DetectedRecord, SegmentedRecord]):
+    """Sentence spans of every paragraph, by the paragraph's language; a paragraph with no sentence
+    boundary is one sentence."""
+
+    name = "segment"
+
+    def process(self, batch: Sequence[DetectedRecord]) -> list[SegmentedRecord]:
+        return [SegmentedRecord(record.raw, record.cleaned, record.document_language, record.languages,
+                                self._spans(record)) for record in batch]
+
+    @staticmethod
+    def _spans(record: DetectedRecord) -> tuple[tuple[tuple[int, int], ...], ...]:
+        return tuple(tuple(sentence_spans(paragraph, guess.lang)) or ((0, len(paragraph)),)
+                     for paragraph, guess in zip(record.cleaned.paragraphs, record.languages))
+
+    def describe(self, outputs: Sequence[SegmentedRecord]) -> str:
+        paragraphs = sum(len(record.spans) for record in outputs)
+        sentences = sum(len(spans) for record in outputs for spans in record.spans)
+        return f"{paragraphs} paragraphs, {sentences} sentences"

@@ -1,4 +1,7 @@
-"""Settings of one run, shared by the command line and the Airflow DAG (JSON-safe for XCom)."""
+"""Settings of one run, shared by the command line and the Airflow DAG (JSON-safe for XCom).
+
+Light to import (no third-party module): the DAG file takes its choices from here when it is parsed.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -7,17 +10,33 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.errors import ConfigurationError
+from pipeline.records import UntranslatedReason
 from pipeline.roots import parse_roots
 
 if TYPE_CHECKING:
     from pipeline.translate import TranslationSettings
 
-TRANSLATORS = ("marian", "ctranslate2")
-DEVICES = ("auto", "cpu", "cuda")
+
+class TranslatorKind(StrEnum):
+    """The engine that runs the translation models (the `translator` setting)."""
+
+    MARIAN = "marian"              # transformers' MarianMTModel
+    CTRANSLATE2 = "ctranslate2"    # the same models converted to CTranslate2
+
+
+class Device(StrEnum):
+    """Where the models run (the `device` setting); AUTO resolves to CUDA when present, else CPU."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
 DEFAULT_MAX_BATCH_TOKENS = 4096
 MAX_BEAMS = 8
 ENGLISH = "en"
@@ -25,6 +44,7 @@ ENGLISH = "en"
 # optional BCP 47 subtags, such as "ar", "fil" or "zh-Hant". Also the form's JSON-schema pattern.
 LANGUAGE_CODE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 _LANGUAGE = re.compile(LANGUAGE_CODE_PATTERN)
+_Choice = TypeVar("_Choice", bound=StrEnum)
 _UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9._-]+")
 # An ISO 8601 time with a UTC offset at the end of a run id, as in Airflow's "manual__2026-...+00:00".
 _TRAILING_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:?\d{2})$")
@@ -94,6 +114,13 @@ def _languages(name: str, values: Any, known: frozenset[str] | None = None) -> f
     return frozenset(language_code(name, value, known) for value in values)
 
 
+def _choice(name: str, choices: type[_Choice], value: Any) -> _Choice:
+    try:
+        return choices(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}") from None
+
+
 def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{name} must be a positive integer, got {value!r}")
@@ -111,15 +138,16 @@ class RunSettings:
     run_id: str
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)
-    translator: str = "marian"
-    device: str = "auto"
+    translator: TranslatorKind = TranslatorKind.MARIAN
+    device: Device = Device.AUTO
     num_beams: int = 1
     force: bool = False
     include_langs: frozenset[str] = frozenset()
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
     shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
-    cache_path: Path | None = None          # default: OUTPUT/.cache/translations.sqlite3
+    store_path: Path | None = None          # translation store; default: OUTPUT/.translations
+    translation_chunk_size: int = 20_000    # distinct sentences of one language per translation task
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     # Directories inputs may be read from, output written to, models loaded from (see pipeline.roots);
     # None: unrestricted.
@@ -135,8 +163,8 @@ class RunSettings:
         set_(self, "output", Path(self.output))
         set_(self, "run_id", sanitize_run_id(str(self.run_id)))
         set_(self, "models_dir", Path(self.models_dir))
-        if self.cache_path is not None:
-            set_(self, "cache_path", Path(self.cache_path))
+        if self.store_path is not None:
+            set_(self, "store_path", Path(self.store_path))
         if not isinstance(self.model_overrides, Mapping):
             raise SettingsError(
                 f"model_overrides must map a language to a model, got {self.model_overrides!r}")
@@ -147,17 +175,15 @@ class RunSettings:
                 raise SettingsError(f"model_overrides[{lang!r}] must be a model id or directory")
             overrides[code] = model.strip()
         set_(self, "model_overrides", dict(sorted(overrides.items())))
-        if self.translator not in TRANSLATORS:
-            raise SettingsError(
-                f"translator must be one of {', '.join(TRANSLATORS)}, got {self.translator!r}")
-        if self.device not in DEVICES:
-            raise SettingsError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        set_(self, "translator", _choice("translator", TranslatorKind, self.translator))
+        set_(self, "device", _choice("device", Device, self.device))
         if not isinstance(self.force, bool):
             raise SettingsError(f"force must be true or false, got {self.force!r}")
         _positive_int("num_beams", self.num_beams, MAX_BEAMS)
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
+        _positive_int("translation_chunk_size", self.translation_chunk_size)
         if self.max_loaded_models is not None:
             _positive_int("max_loaded_models", self.max_loaded_models)
         for name in ("allowed_input_roots", "allowed_output_roots", "allowed_model_roots"):
@@ -172,15 +198,17 @@ class RunSettings:
         set_(self, "skip_langs", _languages("skip_langs", self.skip_langs, known))
 
     @property
-    def translation_cache(self) -> Path:
-        return self.cache_path or self.output / ".cache" / "translations.sqlite3"
+    def translation_store(self) -> Path:
+        from pipeline.translation_store import STORE_DIR
 
-    def untranslated_reason(self, lang: str) -> str | None:
+        return self.store_path or self.output / STORE_DIR
+
+    def untranslated_reason(self, lang: str) -> UntranslatedReason | None:
         """Why `lang` is left untranslated by these settings, or None when it is translated."""
         if lang in self.skip_langs:
-            return "language_skipped"
+            return UntranslatedReason.LANGUAGE_SKIPPED
         if self.include_langs and lang not in self.include_langs:
-            return "language_not_included"
+            return UntranslatedReason.LANGUAGE_NOT_INCLUDED
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,6 +218,8 @@ class RunSettings:
             value = getattr(self, item.name)
             if isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, StrEnum):
+                value = value.value
             elif isinstance(value, frozenset):
                 value = sorted(value)
             elif isinstance(value, Mapping):
@@ -219,10 +249,10 @@ class RunSettings:
         return TranslationSettings(
             models_dir=self.models_dir,
             model_overrides=dict(self.model_overrides),
-            backend=self.translator,
+            translator=self.translator,
             device=self.device,
             num_beams=self.num_beams,
             max_batch_tokens=self.max_batch_tokens,
-            cache_path=self.translation_cache,
+            store_path=self.translation_store,
             max_loaded_models=self.max_loaded_models,
         )

@@ -1,10 +1,17 @@
-"""A MarianMT model with random weights, built offline, for tests and benchmarks only.
+"""A MarianMT model with random weights, built offline, for tests, benchmarks and deployment checks.
 
 It has the files and layout of an OPUS-MT model (``source.spm``, ``target.spm``, ``vocab.json``,
 ``tokenizer_config.json``, ``config.json``, ``model.safetensors``, ``generation_config.json``), so the
 real loading code reads it exactly as it reads a downloaded model. Its output is meaningless text; it is
 never a default model. The SentencePiece vocabulary is trained on ``tiny_model_corpus.txt``, shipped in
 the package, so building needs no network.
+
+It ships in the package, not beside the tests, because the installed package needs it: the documented
+``python -m pipeline models build-test-model`` builds it where the pipeline is deployed, so a machine
+without network or models can prove that its workers load a model and translate with it
+(``scripts/check_distributed.py`` does so on a Celery deployment), and the benchmarks build the
+OPUS-MT-size variant from it. Importing it costs nothing: torch and transformers load only when a model
+is built.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 A :class:`Translator` resolves each language's model through :mod:`pipeline.models`, splits sentences
 longer than the model's position table at clause punctuation (then by token windows) so nothing is
 truncated, batches pieces by length under a token budget, and joins the pieces back into one English
-string per sentence, in input order. Results can be cached on disk (:mod:`pipeline.translation_cache`).
+string per sentence, in input order. Results are kept in a translation store on disk
+(:mod:`pipeline.translation_store`), so a sentence is translated once per model, revision and decoding.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from pipeline.models import (
     hub_status,
     locate,
 )
-from pipeline.records import Translation, TranslationStatus
+from pipeline.align import without_bidi_controls
+from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
+from pipeline.settings import Device, TranslatorKind
+from pipeline.stage import Resource, Stage
 from pipeline.translate_backends import (
     CT2_CONVERT_DEFAULT,
     Decoding,
@@ -51,11 +55,11 @@ _MIN_OUTPUT_TOKENS = 16
 class TranslationSettings:
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
-    backend: str = "marian"  # "marian" (transformers) | "ctranslate2"
-    device: str = "auto"  # "auto" | "cpu" | "cuda"; fp16 on CUDA
+    translator: TranslatorKind = TranslatorKind.MARIAN
+    device: Device = Device.AUTO  # fp16 on CUDA
     num_beams: int = 1  # 1 = greedy
     max_batch_tokens: int = 4096  # padded source tokens per batch
-    cache_path: Path | None = None  # persistent translation cache (sqlite); None disables it
+    store_path: Path | None = None  # translation store (Parquet parts); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
     max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
     # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
@@ -182,7 +186,12 @@ def output_budget(source_tokens: int, max_target_tokens: int) -> int:
     return min(max_target_tokens, max(_MIN_OUTPUT_TOKENS, 2 * source_tokens + 10))
 
 
-def _untranslated(detail: str) -> Translation:
+def model_input(text: str) -> str:
+    """What the model is given for a source sentence, and the text its English is stored under."""
+    return without_bidi_controls(text).strip()
+
+
+def _untranslated(detail: UntranslatedReason) -> Translation:
     return Translation(en_text=None, status=TranslationStatus.UNTRANSLATED, detail=detail)
 
 
@@ -204,8 +213,8 @@ class Translator:
     """Translates sentences of any configured language to English; models load on first use."""
 
     def __init__(self, settings: TranslationSettings, progress: Callable[[int, int], None] | None = None):
-        if settings.backend not in ("marian", "ctranslate2"):
-            raise ValueError(f"backend must be marian or ctranslate2, got {settings.backend!r}")
+        if settings.translator not in tuple(TranslatorKind):
+            raise ValueError(f"translator must be marian or ctranslate2, got {settings.translator!r}")
         if settings.num_beams < 1 or settings.max_batch_tokens < 1:
             raise ValueError("num_beams and max_batch_tokens must be positive")
         self.settings = settings
@@ -215,16 +224,17 @@ class Translator:
         self.max_loaded_models = settings.max_loaded_models or default_max_loaded_models()
         if self.max_loaded_models < 1:
             raise ValueError("max_loaded_models must be positive")
-        self._resolved_device: str | None = None
+        self._resolved_device: Device | None = None
         self._models: dict[str, ModelLocation | None] = {}
         self._missing: dict[str, str] = {}
         self._checked = False
         self._stats = TranslationStats()
-        self._cache = None
-        if settings.cache_path is not None:
-            from pipeline.translation_cache import TranslationCache
+        self._store = None
+        if settings.store_path is not None:
+            from pipeline.translation_store import TranslationStore
 
-            self._cache = TranslationCache(settings.cache_path)
+            self._store = TranslationStore(settings.store_path)
+        self._store_keys: dict[str, tuple[str, str, str]] = {}
 
     @property
     def stats(self) -> TranslationStats:
@@ -256,15 +266,16 @@ class Translator:
                 raise self._unavailable(choice, str(missing)) from missing
             return None
 
-    def check_explicit_models(self) -> None:
+    def check_explicit_models(self, load: bool = True) -> None:
         """Check every per-run override once, so that one that cannot load stops the run before any
-        document is processed (ModelUnavailableError). The first max_loaded_models are loaded (and kept
-        for the run); the others are checked without loading their weights, which would only be released
-        again. Registry-file entries are checked when first needed: a run may never meet their language."""
+        document is processed (ModelUnavailableError). With `load`, the first max_loaded_models are loaded
+        (and kept for the run); the others are checked without loading their weights, which would only be
+        released again. Registry-file entries are checked when first needed: a run may never meet their
+        language."""
         if self._checked:
             return
         for index, lang in enumerate(sorted(self.registry.overrides)):
-            if index < self.max_loaded_models:
+            if load and index < self.max_loaded_models:
                 self._model(lang)
                 continue
             choice = self.registry.choice(lang)
@@ -293,16 +304,10 @@ class Translator:
             self._stats.sentences += len(sentences)
             self._stats.seconds += time.perf_counter() - started
 
-    def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-
-    def __enter__(self) -> Translator:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def store_key(self, lang: str) -> tuple[str, str, str] | None:
+        """(model, revision, decoding) under which the English of `lang` was looked up and stored by the
+        last translate() of that language; None when no model translated it."""
+        return self._store_keys.get(lang.lower())
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -313,14 +318,14 @@ class Translator:
             + fetch_hint(choice.lang, self.settings.models_dir, choice.hub_id)
         )
 
-    def _model(self, lang: str) -> tuple[ModelLocation, Engine] | str:
+    def _model(self, lang: str) -> tuple[ModelLocation, Engine] | UntranslatedReason:
         """The model and its loaded engine, or a reason code when there is none to use."""
         known = self._models.get(lang, ...)
         if known is None:
-            return "model_not_available"
+            return UntranslatedReason.MODEL_NOT_AVAILABLE
         choice = self.registry.choice(lang)
         if choice is None:
-            return "no_model_for_language"
+            return UntranslatedReason.NO_MODEL_FOR_LANGUAGE
         try:
             location = known if known is not ... else locate(choice.spec, self.settings.models_dir)
             engine = self._engine(location)
@@ -334,21 +339,21 @@ class Translator:
                 f"{choice.spec}: {fetch_hint(lang, self.settings.models_dir, choice.hub_id)}"
             )
             self._models[lang] = None
-            return "model_not_available"
+            return UntranslatedReason.MODEL_NOT_AVAILABLE
         self._models[lang] = location
         return location, engine
 
     @property
-    def _device(self) -> str:
+    def _device(self) -> Device:
         if self._resolved_device is None:  # resolving "auto" imports torch: only once a model is needed
             self._resolved_device = resolve_device(self.settings.device)
         return self._resolved_device
 
-    def _engine_args(self, location: ModelLocation) -> tuple[str, Path, str, int]:
-        if self.settings.backend == "marian":
-            return "marian", location.path, self._device, self.settings.threads
+    def _engine_args(self, location: ModelLocation) -> tuple[TranslatorKind, Path, Device, int]:
+        if self.settings.translator == TranslatorKind.MARIAN:
+            return TranslatorKind.MARIAN, location.path, self._device, self.settings.threads
         converted = find_ct2_directory(location.path, self._device)
-        return "ctranslate2", converted or location.path, self._device, self.settings.threads
+        return TranslatorKind.CTRANSLATE2, converted or location.path, self._device, self.settings.threads
 
     def _engine(self, location: ModelLocation) -> Engine:
         """The loaded engine of a model, loading it (within max_loaded_models) when needed."""
@@ -370,8 +375,8 @@ class Translator:
     def _load(self, location: ModelLocation) -> Engine:
         device = self._device
         limit = self.max_loaded_models
-        if self.settings.backend == "marian":
-            return load_engine("marian", location.path, device, self.settings.threads, limit)
+        if self.settings.translator == TranslatorKind.MARIAN:
+            return load_engine(TranslatorKind.MARIAN, location.path, device, self.settings.threads, limit)
         converted = find_ct2_directory(location.path, device)
         if converted is None:
             store = self.settings.models_dir.resolve()
@@ -386,7 +391,7 @@ class Translator:
                 CT2_CONVERT_DEFAULT[device],
             )
             converted = convert_to_ctranslate2(location.path, CT2_CONVERT_DEFAULT[device])
-        return load_engine("ctranslate2", converted, device, self.settings.threads, limit)
+        return load_engine(TranslatorKind.CTRANSLATE2, converted, device, self.settings.threads, limit)
 
     def _translate(self, lang: str, sentences: list[str]) -> list[Translation]:
         model = self._model(lang)
@@ -399,23 +404,25 @@ class Translator:
             if sentence.strip():
                 todo.setdefault(sentence.strip(), []).append(index)
             else:
-                results[index] = _untranslated("empty_source")
+                results[index] = _untranslated(UntranslatedReason.EMPTY_SOURCE)
         identity = location.identity
         key = (location.name, location.revision, self._decoding_key(engine))
+        self._store_keys[lang] = key
         english: dict[str, str] = {}
-        if self._cache is not None and todo:
-            english = self._cache.get_many(*key, list(todo))
+        if self._store is not None and todo:
+            english = self._store.get_many(*key, list(todo))
             self._stats.cache_hits += sum(len(todo[text]) for text in english)
         fresh = self._run_model(engine, [text for text in todo if text not in english])
-        if self._cache is not None and fresh:
-            self._cache.put_many(*key, {src: en for src, en in fresh.items() if en})
+        if self._store is not None and fresh:
+            self._store.put_many(*key, fresh)
         english.update(fresh)
         for text, indices in todo.items():
             en_text = english.get(text)
             result = (
                 Translation(en_text, TranslationStatus.TRANSLATED, model=identity)
                 if en_text
-                else Translation(None, TranslationStatus.UNTRANSLATED, model=identity, detail="empty_output")
+                else Translation(None, TranslationStatus.UNTRANSLATED, model=identity,
+                                 detail=UntranslatedReason.EMPTY_OUTPUT)
             )
             for index in indices:
                 results[index] = result
@@ -462,3 +469,24 @@ class Translator:
             joined[owner].append(text)
         # A piece with no output would leave part of the sentence silently untranslated.
         return {text: " ".join(parts) if all(parts) else "" for text, parts in zip(texts, joined)}
+
+
+class TranslateStage(Stage[str, "Translation | TranslationFailure"]):
+    """The English of source sentences of one language: one `Translator.translate` call per batch, so the
+    translator batches them by length. Bidirectional controls, kept in the source text, are not given to
+    the model. A sentence the model raises on becomes a TranslationFailure, which rejects its documents."""
+
+    name = "translate"
+    resource = Resource.ACCELERATOR
+
+    def __init__(self, translator: Translator, lang: str):
+        super().__init__()
+        self.translator = translator
+        self.lang = lang
+
+    def process(self, batch: Sequence[str]) -> list[Translation]:
+        return self.translator.translate(self.lang, [model_input(text) for text in batch])
+
+    def failed(self, item: str, error: Exception) -> TranslationFailure:
+        message = " ".join(str(error).split()) or "no message"
+        return TranslationFailure(f"{self.name}: {type(error).__name__}: {message}")

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from pipeline.settings import Device, TranslatorKind
+
 log = logging.getLogger(__name__)
 
 CT2_PREFERENCE = {
-    "cpu": ("int8", "int8_float32", "float32", "int8_float16", "float16"),
-    "cuda": ("float16", "int8_float16", "int8", "float32", "int8_float32"),
+    Device.CPU: ("int8", "int8_float32", "float32", "int8_float16", "float16"),
+    Device.CUDA: ("float16", "int8_float16", "int8", "float32", "int8_float32"),
 }
-CT2_CONVERT_DEFAULT = {"cpu": "int8", "cuda": "float16"}
+CT2_CONVERT_DEFAULT = {Device.CPU: "int8", Device.CUDA: "float16"}
 _SPECIAL_TOKENS = frozenset({"</s>", "<unk>", "<pad>"})
 
 
@@ -45,14 +47,15 @@ class Engine(Protocol):
         """English for each text; ``max_new_tokens`` bounds each output (end-of-sentence included)."""
 
 
-def resolve_device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda"):
+def resolve_device(device: str) -> Device:
+    """`device` with AUTO resolved: CUDA when torch sees a GPU, else CPU."""
+    if device not in tuple(Device):
         raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device != "auto":
-        return device
+    if device != Device.AUTO:
+        return Device(device)
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return Device.CUDA if torch.cuda.is_available() else Device.CPU
 
 
 def _source_spm(model_dir: Path):
@@ -80,14 +83,14 @@ class MarianEngine:
         self.device = device
         self.tokenizer = MarianTokenizer.from_pretrained(model_dir)
         model = MarianMTModel.from_pretrained(model_dir, use_safetensors=True)
-        if device == "cuda":
+        if device == Device.CUDA:
             model = model.half()
         self.model = model.to(device).eval()
         self._spm = _source_spm(model_dir)
         positions = _max_positions(model_dir)
         self.max_source_tokens = positions - 1
         self.max_target_tokens = positions
-        self.decoding_key = f"marian:{'fp16' if device == 'cuda' else 'fp32'}"
+        self.decoding_key = f"{TranslatorKind.MARIAN}:{'fp16' if device == Device.CUDA else 'fp32'}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self._spm.encode(list(texts))]
@@ -137,7 +140,7 @@ class CTranslate2Engine:
         positions = _max_positions_ct2(ct2_dir)
         self.max_source_tokens = positions - 1
         self.max_target_tokens = positions
-        self.decoding_key = f"ctranslate2:{ct2_dir.name.removeprefix('ctranslate2-')}"
+        self.decoding_key = f"{TranslatorKind.CTRANSLATE2}:{ct2_dir.name.removeprefix('ctranslate2-')}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self._source.encode(list(texts))]
@@ -195,22 +198,22 @@ _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _engine_key(backend: str, model_dir: Path, device: str, threads: int) -> tuple:
-    return (backend, str(model_dir), device, threads)
+def _engine_key(translator: str, model_dir: Path, device: str, threads: int) -> tuple:
+    return (translator, str(model_dir), device, threads)
 
 
-def is_engine_loaded(backend: str, model_dir: Path, device: str, threads: int = 0) -> bool:
-    return _engine_key(backend, model_dir, device, threads) in _ENGINES
+def is_engine_loaded(translator: str, model_dir: Path, device: str, threads: int = 0) -> bool:
+    return _engine_key(translator, model_dir, device, threads) in _ENGINES
 
 
-def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0,
+def load_engine(translator: str, model_dir: Path, device: str, threads: int = 0,
                 max_loaded: int | None = None) -> Engine:
     """The engine for a model directory (for CTranslate2, the converted directory), loaded once.
 
     With `max_loaded`, the least recently used engines are released first so that at most that many
     stay loaded in this process (an OPUS-MT model takes 0.3-0.5 GB on CPU).
     """
-    key = _engine_key(backend, model_dir, device, threads)
+    key = _engine_key(translator, model_dir, device, threads)
     with _LOCK:
         if key in _ENGINES:
             _ENGINES.move_to_end(key)
@@ -221,14 +224,14 @@ def load_engine(backend: str, model_dir: Path, device: str, threads: int = 0,
                 log.info("released %s model %s to stay within %d loaded models", released[0], released[1],
                          max_loaded)
             gc.collect()
-        if backend == "marian":
+        if translator == TranslatorKind.MARIAN:
             engine: Engine = MarianEngine(model_dir, device, threads)
-        elif backend == "ctranslate2":
+        elif translator == TranslatorKind.CTRANSLATE2:
             engine = CTranslate2Engine(model_dir, device, threads)
         else:
-            raise ValueError(f"backend must be marian or ctranslate2, got {backend!r}")
+            raise ValueError(f"translator must be marian or ctranslate2, got {translator!r}")
         _ENGINES[key] = engine
-        log.info("loaded %s model from %s on %s", backend, model_dir, device)
+        log.info("loaded %s model from %s on %s", translator, model_dir, device)
         return engine
 
 

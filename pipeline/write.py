@@ -20,11 +20,6 @@ An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few 
 need). Its own writes update the index directly; every other change is found by listing the directories
 and comparing each part's (inode, mtime, size) with what was read, so only parts added, rewritten or
 removed by another process are read again. Work per shard therefore stays constant as the output grows.
-
-Test hook: when the environment variable `PIPELINE_TEST_PAUSE_BEFORE_COMMIT` holds a number of
-seconds, `commit_shard` sleeps that long between writing the shard's parts
-(into its staging directory) and the commit marker, so a test can kill a run while a shard is half
-written. Unset (the default), it does nothing.
 """
 from __future__ import annotations
 
@@ -33,7 +28,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,7 +46,6 @@ PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
-PAUSE_BEFORE_COMMIT_ENV = "PIPELINE_TEST_PAUSE_BEFORE_COMMIT"
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED.json"
 PUBLISH_ORDER = ("documents", "paragraphs", "sentences")
@@ -405,9 +398,6 @@ class OutputStore:
                 staged = staging / path.relative_to(self.root)
                 staged.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(rows, staged, compression=COMPRESSION)
-        pause = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
-        if pause:
-            time.sleep(float(pause))
         marker = {"key": key,
                   "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_parts]
                             for dataset, dataset_parts in parts.items()},

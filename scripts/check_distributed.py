@@ -35,11 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.records import DATASETS
+
 REPO = Path(__file__).resolve().parent.parent
 DAG_ID = "multilingual_pipeline"
 TRANSLATION_QUEUE = "translation"
 DEFAULT_QUEUE = "default"
-DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 # Columns that differ between two runs over the same inputs by design: the run's id and when rows were
 # written. Every other column must be equal.
 PER_RUN_COLUMNS = ("run_id", "processed_at", "rejected_at")

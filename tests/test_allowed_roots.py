@@ -13,7 +13,8 @@ from pipeline import airflow_config
 from pipeline.cli import build_parser
 from pipeline.errors import ConfigurationError
 from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, PathNotAllowedError
-from pipeline.runner import plan_shards, settings_from_args
+from pipeline.cli import settings_from_args
+from pipeline.planning import plan_shards
 from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

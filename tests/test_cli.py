@@ -86,7 +86,7 @@ def test_language_codes_with_subtags_and_any_case_are_accepted():
 
 
 def test_summary_speaks_in_plurals_and_says_why_documents_were_replaced():
-    from pipeline.runner import RunSummary
+    from pipeline.manifest import RunSummary
 
     summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=1, paragraphs=1, sentences=2,
                          translated=2, source_is_english=0, untranslated=0, rejects={}, skipped=3, replaced=8,

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.reader import read_output
-from pipeline.write import COMMIT_MARKER, PAUSE_BEFORE_COMMIT_ENV, STAGING_DIR, OutputStore
+from pipeline.write import COMMIT_MARKER, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PAUSING_RUN = Path(__file__).resolve().parent / "pausing_run.py"
 DOCUMENTS_PER_RUN = 12
 
 
@@ -43,12 +44,12 @@ def test_parallel_runs_on_one_output(tmp_path: Path):
     for prefix in ("harbour", "library"):
         inputs = tmp_path / prefix
         _write_documents(inputs, prefix)
-        commands.append([sys.executable, "-m", "pipeline", "run", "--input", str(inputs), "--output",
+        # A pause inside each commit keeps the first run's shard half written while the second one
+        # starts, which is when a run clears what it takes for a crashed run's leftovers.
+        commands.append([sys.executable, str(PAUSING_RUN), "1", "run", "--input", str(inputs), "--output",
                          str(output), "--run-id", prefix, "--shard-size", "3",
                          "--models-dir", str(tmp_path / "models")])
-    # A pause inside each commit keeps the first run's shard half written while the second one starts,
-    # which is when a run clears what it takes for a crashed run's leftovers.
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), PAUSE_BEFORE_COMMIT_ENV: "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     first = subprocess.Popen(commands[0], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     store = OutputStore(output)

@@ -16,11 +16,12 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.reader import read_output
-from pipeline.runner import plural
+from pipeline.planning import plural
 from pipeline.schemas import DATASETS
-from pipeline.write import COMMIT_MARKER, PAUSE_BEFORE_COMMIT_ENV, STAGING_DIR, OutputStore
+from pipeline.write import COMMIT_MARKER, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PAUSING_RUN = Path(__file__).resolve().parent / "pausing_run.py"
 N_DOCUMENTS = 240
 SHARD_SIZE = 20
 
@@ -41,10 +42,13 @@ def _write_documents(directory: Path) -> None:
         (directory / f"doc_{number:04d}.txt").write_text(text, encoding="utf-8")
 
 
-def _command(inputs: Path, output: Path, run_id: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline", "run", "--input", str(inputs), "--output", str(output),
-            "--run-id", run_id, "--shard-size", str(SHARD_SIZE),
-            "--models-dir", str(output.parent / "models")]
+def _command(inputs: Path, output: Path, run_id: str, pause_before_commit: float | None = None) -> list[str]:
+    """The run's command line; with `pause_before_commit`, every shard pauses that many seconds between
+    its staged parts and its commit marker."""
+    start = [sys.executable, "-m", "pipeline"] if pause_before_commit is None else [
+        sys.executable, str(PAUSING_RUN), str(pause_before_commit)]
+    return [*start, "run", "--input", str(inputs), "--output", str(output), "--run-id", run_id,
+            "--shard-size", str(SHARD_SIZE), "--models-dir", str(output.parent / "models")]
 
 
 def _half_written(store: OutputStore) -> bool:
@@ -83,8 +87,8 @@ def _assert_no_reader_sees_uncommitted_rows(output: Path) -> None:
 
 
 def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[str, str]) -> None:
-    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env={**env, PAUSE_BEFORE_COMMIT_ENV: "2"},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
         while not _half_written(store):
@@ -104,7 +108,7 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     store = OutputStore(output)
 
-    _kill_when_half_written(_command(inputs, output, "crashed"), store, env)
+    _kill_when_half_written(_command(inputs, output, "crashed", pause_before_commit=2), store, env)
     committed_before = len(read_output(output, "documents"))
     assert 0 < committed_before < N_DOCUMENTS
     assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
@@ -145,7 +149,8 @@ def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
                            capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
 
-    _kill_when_half_written(_command(inputs, output, "forced") + ["--force"], store, env)
+    _kill_when_half_written(_command(inputs, output, "forced", pause_before_commit=2) + ["--force"], store,
+                            env)
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
     assert {"first", "forced"} >= set(documents["run_id"]) >= {"first"}

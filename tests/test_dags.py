@@ -70,7 +70,7 @@ def parse_in_subprocess() -> dict:
         f"heavy = sorted(name for name in {HEAVY_MODULES!r} if name in sys.modules)\n"
         "from airflow.dag_processing.dagbag import DagBag\n"
         f"inbox = DagBag(dag_folder={str(DAGS_DIR)!r}).dags[{INBOX!r}]\n"
-        "shard = inbox.get_task('translate_shard')\n"
+        "shard = inbox.get_task('translate')\n"
         "print(json.dumps({'heavy': heavy, 'schedule': inbox.schedule, 'pool': shard.pool,"
         " 'queue': shard.queue}))\n"
     )
@@ -104,18 +104,20 @@ def test_tasks_form_one_chain_without_cycles(dagbag: DagBag, dag_id: str, first_
     dag.check_cycle()
     order = [task.task_id for task in dag.topological_sort()]
     assert order[0] == first_task
-    assert order[-4:] == ["plan", "translate_shard", "finalize", "publish_assets"]
-    assert dag.get_task("translate_shard").upstream_task_ids >= {"plan"}
+    assert order[-7:] == ["plan", "prepare_shard", "plan_translation", "translate", "assemble_shard",
+                          "finalize", "publish_assets"]
+    assert dag.get_task("assemble_shard").upstream_task_ids >= {"prepare_shard", "translate"}
 
 
 @pytest.mark.parametrize("dag_id", [MANUAL, INBOX])
-def test_shard_task_is_mapped_in_the_translation_pool_and_queue(dagbag: DagBag, dag_id: str) -> None:
-    shard_task = dagbag.dags[dag_id].get_task("translate_shard")
-    assert shard_task.is_mapped
-    assert shard_task.pool == "mlp_translation"
-    assert shard_task.queue == "default"
-    other_pools = {task.pool for task in dagbag.dags[dag_id].tasks if task.task_id != "translate_shard"}
-    assert other_pools == {"default_pool"}
+def test_only_translation_tasks_are_in_the_translation_pool_and_queue(dagbag: DagBag, dag_id: str) -> None:
+    dag = dagbag.dags[dag_id]
+    translate = dag.get_task("translate")
+    assert translate.is_mapped and translate.pool == "mlp_translation"
+    assert all(dag.get_task(task_id).is_mapped for task_id in ("prepare_shard", "assemble_shard"))
+    others = [task for task in dag.tasks if task.task_id != "translate"]
+    assert {task.pool for task in others} == {"default_pool"}
+    assert {task.queue for task in dag.tasks} == {"default"}
 
 
 @pytest.mark.parametrize("dag_id", [MANUAL, INBOX])
@@ -350,21 +352,27 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     first = dag.test(run_conf=conf)
 
     assert first.state == "success"
-    shard_runs = [ti for ti in first.get_task_instances() if ti.task_id == "translate_shard"]
+    shard_runs = [ti for ti in first.get_task_instances() if ti.task_id == "prepare_shard"]
     # The pattern that matched nothing rides in the last shard to become a reject; it is not a file.
     assert sorted(ti.rendered_map_index for ti in shard_runs) == [
         "shard 0 (2 files)", "shard 1 (2 files)", "shard 2 (1 file)"]
+    translations = [ti for ti in first.get_task_instances() if ti.task_id == "translate"]
+    assert [ti.rendered_map_index for ti in translations] == ["ar 0 (13 sentences)"]
     logs = _task_logs(caplog.records)
     assert "INFO planned 5 files in 3 shards" in logs["plan"]
     assert f"WARNING 1 input matched no file: {missing}" in logs["plan"]
-    shard_log = logs["translate_shard"]
-    for shard in range(3):
-        for stage in ("ingest", "clean", "detect", "segment", "translate", "align", "write"):
-            assert [line for line in shard_log if line.startswith(f"INFO shard {shard}, batch 1, {stage}: ")
-                    and re.search(r" in \d+\.\d\d s$", line)], (shard, stage)
-    assert [line for line in shard_log if re.search(
-        r"translate: \d+/\d+ sentences translated \(ar \d+/\d+\), \d+\.\d sentences/s", line)]
-    assert not [line for line in shard_log if line.startswith("ERROR")]
+    for task, stages in (("prepare_shard", ("ingest", "clean", "detect", "segment", "decide")),
+                         ("assemble_shard", ("align", "write"))):
+        for shard in range(3):
+            for stage in stages:
+                prefix = f"INFO shard {shard}, batch 1, {stage}: "
+                assert [line for line in logs[task] if line.startswith(prefix)
+                        and re.search(r" in \d+\.\d\d s$", line)], (task, shard, stage)
+    assert [line for line in logs["translate"] if re.search(
+        r"translate: \d+/\d+ sentences translated \(ar \d+/\d+\), 0 failed, in \d+\.\d\d s, "
+        r"\d+\.\d sentences/s", line)]
+    assert not [line for task in ("prepare_shard", "translate", "assemble_shard") for line in logs[task]
+                if line.startswith("ERROR")]
     # A worker logs a task's stderr as ERROR: transformers' "Loading weights" bar must not reach it.
     assert "Loading weights" not in capsys.readouterr().err
     summary = logs["finalize"]
@@ -406,28 +414,28 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
 def test_a_shard_that_fails_after_writing_is_retried_without_duplicates(
         airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import runner
+    from pipeline import phases
 
-    real_process_shard = runner.process_shard
+    real_assemble_shard = phases.assemble_shard
     crashed: list[int] = []
 
     def crash_once_after_writing(shard, settings, **kwargs):
-        result = real_process_shard(shard, settings, **kwargs)
+        result = real_assemble_shard(shard, settings, **kwargs)
         if not crashed:
             crashed.append(shard.index)
             raise RuntimeError("worker lost after writing its rows")
         return result
 
-    monkeypatch.setattr(runner, "process_shard", crash_once_after_writing)
+    monkeypatch.setattr(phases, "assemble_shard", crash_once_after_writing)
     dag = dagbag.dags[MANUAL]
-    monkeypatch.setattr(dag.get_task("translate_shard"), "retry_delay", timedelta(seconds=0))
+    monkeypatch.setattr(dag.get_task("assemble_shard"), "retry_delay", timedelta(seconds=0))
     output = tmp_path / "out"
 
     run = dag.test(run_conf={"input": [str(seeds_dir)], "output": str(output), "device": "cpu"})
 
     assert run.state == "success"
     assert crashed == [0]
-    shard_runs = [ti for ti in run.get_task_instances() if ti.task_id == "translate_shard"]
+    shard_runs = [ti for ti in run.get_task_instances() if ti.task_id == "assemble_shard"]
     assert [ti.try_number for ti in shard_runs] == [2]
     assert len(_rows(output, "documents")) == 5
     _assert_no_duplicate_rows(output)
@@ -490,7 +498,7 @@ def _failed_without_retry(run, task_id: str) -> None:
 @pytest.mark.airflow
 @pytest.mark.parametrize("setting, failing_task, message", [
     ("output", "plan", "AirflowFailException: cannot write to output directory /proc/mlp-output"),
-    ("models", "translate_shard", 'or name it in the models field: {"ar": "DIR"}'),
+    ("models", "plan", 'or name it in the models field: {"ar": "DIR"}'),
 ])
 def test_a_configuration_error_fails_the_run_at_once_in_any_task(
         airflow_db: Path, dagbag: DagBag, arabic_seed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -521,7 +529,7 @@ def test_inputs_that_match_no_file_fail_the_run_naming_them(
     _failed_without_retry(run, "plan")
     assert ("AirflowFailException: input: no file or directory matches "
             f"{', '.join(patterns)}\n") in capsys.readouterr().out
-    assert _task_states(run, "translate_shard") == ["upstream_failed"]
+    assert _task_states(run, "prepare_shard") == ["upstream_failed"]
     assert not (tmp_path / "out").exists()
 
 

@@ -167,4 +167,4 @@ def test_the_kubernetes_policy_gives_the_gpu_pod_template_to_the_translation_que
         policy.task_policy(task)
     templated = {task.task_id: task.executor_config["pod_template_file"]
                  for task in dag.tasks if task.executor_config}
-    assert templated == {"translate_shard": "/templates/gpu.yaml"}
+    assert templated == {"translate": "/templates/gpu.yaml"}

@@ -13,9 +13,13 @@ import pytest
 
 from pipeline.cli import build_parser, main
 from pipeline.reader import read_output
-from pipeline.runner import STAGES, RunSummary, Shard, ShardResult, plan_shards, process_shard, run
+from pipeline.manifest import RunSummary
+from pipeline.phases import STAGES, ShardResult
+from pipeline.planning import Shard, plan_shards
+from pipeline.runner import run
 from pipeline.settings import RunSettings, SettingsError, new_run_id, sanitize_run_id
 from pipeline.write import OutputStore
+from shard_runs import process_shard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,7 +115,8 @@ def test_manifest_records_counts_timings_versions_and_models(first_run: Path, ti
     assert {"python", "pipeline", "pyarrow", "transformers", "torch"} <= set(manifest["versions"])
     assert [model.split("@")[0] for model in manifest["models"]["ar"]] == [str(tiny_model_dir)]
     assert manifest["settings"]["model_overrides"] == {"ar": str(tiny_model_dir)}
-    assert (first_run / ".cache" / "translations.sqlite3").is_file()
+    assert list((first_run / ".translations").glob("*/*.parquet"))
+    assert not (first_run / ".work").exists()   # the run's work area goes with the manifest's writing
 
 
 def test_rerun_adds_nothing_and_force_replaces(output_copy: Path, inputs: list[str], tiny_model_dir: Path):
@@ -264,8 +269,9 @@ def test_plan_is_deterministic_and_keeps_unmatched_patterns(tmp_path: Path, seed
     inputs = [str(seeds_dir / "*.txt"), str(tmp_path / "missing.txt")]
     shards = plan_shards(inputs, settings, files_per_shard=2)
     assert shards == plan_shards(inputs, settings, files_per_shard=2)
-    assert [len(shard.inputs) for shard in shards] == [2, 2, 2]
-    assert shards[-1].inputs[-1] == str(tmp_path / "missing.txt")
+    assert [len(shard.inputs) for shard in shards] == [2, 2, 1]
+    # The pattern is expanded once, here: its shard carries it as a reject, not as a file to read again.
+    assert shards[-1].rejects == ((str(tmp_path / "missing.txt"), "not_found", shards[-1].rejects[0][2]),)
     assert [shard.index for shard in shards] == [0, 1, 2]
     assert Shard.from_dict(json.loads(json.dumps(shards[0].to_dict()))) == shards[0]
 
@@ -298,7 +304,7 @@ def test_settings_round_trip_and_validation(tmp_path: Path):
     assert settings.run_id == "a-b-..-c" and "/" not in settings.run_id
     assert settings.model_overrides == {"ar": "Helsinki-NLP/opus-mt-ar-en"}
     assert RunSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
-    assert settings.translation_settings().cache_path == tmp_path / ".cache" / "translations.sqlite3"
+    assert settings.translation_settings().store_path == tmp_path / ".translations"
     assert settings.untranslated_reason("fr") == "language_not_included"
     with pytest.raises(SettingsError, match="translator must be one of"):
         RunSettings(output=tmp_path, run_id="r", translator="google")
@@ -325,7 +331,7 @@ def test_summary_formats_counts_and_missing_models():
 
 
 def test_cli_parses_into_settings(tmp_path: Path):
-    from pipeline.runner import settings_from_args
+    from pipeline.cli import settings_from_args
 
     args = build_parser().parse_args(["run", "--input", "x", "--output", str(tmp_path), "--skip-lang", "fr",
                                       "--model", "ar=dir", "--max-input-mb", "1", "--shard-size", "8"])
@@ -338,15 +344,15 @@ def test_cli_parses_into_settings(tmp_path: Path):
 def test_a_store_shared_by_shards_sees_what_another_run_replaced(tmp_path: Path, seeds_dir: Path):
     first, second, third = (str(path) for path in sorted(seeds_dir.glob("00[234]_*.txt")))
     store = OutputStore(tmp_path / "out")
-    process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r1"), store=store)
+    process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r1"), output=store)
     # Another run reprocesses the first file with a third: its document moves to another part.
     process_shard(Shard(0, (first, third)), make_settings(tmp_path, "r2", force=True))
-    again = process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r3", force=True), store=store)
+    again = process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r3", force=True), output=store)
     assert again.replaced == 2
     documents = read_output(tmp_path / "out", "documents")
     assert len(documents) == documents["doc_id"].nunique() == 3
     assert sorted(documents["run_id"]) == ["r2", "r3", "r3"]
-    skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), store=store)
+    skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), output=store)
     assert (skipped.skipped, skipped.documents) == (3, {})
 
 

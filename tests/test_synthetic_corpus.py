@@ -20,8 +20,10 @@ from synthetic_corpus import (  # noqa: E402
     PARAGRAPHS_RANGE,
     CorpusGenerator,
     SamplePool,
+    extend_pool,
     load_sample_pool,
     read_corpus_summary,
+    read_sentence_lines,
     write_corpus,
 )
 
@@ -160,6 +162,51 @@ def test_write_corpus_formats_files_and_manifest(tmp_path: Path):
     assert read_corpus_summary(tmp_path / "corpus") == summary
     with pytest.raises(FileExistsError):
         write_corpus(POOL, tmp_path / "corpus", 10)
+
+
+def test_extend_pool_adds_sentences_and_languages():
+    hindi = [
+        "बारिश कम हुई थी।",
+        "पुस्तकालय देर से खुलता है।",
+        "कीमतें फिर बढ़ीं।",
+        "परिषद ने योजना मंज़ूर की।",
+    ]
+    french = ["  La pluie   est attendue lundi. ", "Il neige.", " "]
+    extended = extend_pool(POOL, {"hi": hindi, "fr": french})
+    assert "hi" not in POOL.languages and "hi" in extended.languages
+    assert extended.sentences["hi"] == (POOL.sentences["hi"][0], *hindi)
+    # The pool's own sentences first; whitespace collapsed, so a known sentence is not added twice.
+    assert extended.sentences["fr"] == (*POOL.sentences["fr"], "Il neige.")
+    assert extended.titles == POOL.titles and extended.boilerplate == POOL.boilerplate
+    assert extended.fingerprint() != POOL.fingerprint()
+    documents = list(CorpusGenerator(extended, 1, language_weights={"hi": 1.0}).documents(20))
+    assert {doc.lang for doc in documents} == {"hi"}
+    assert all(
+        any(paragraph.startswith(sentence) for sentence in extended.sentences["hi"])
+        for doc in documents
+        for paragraph, lang in zip(doc.paragraphs, doc.paragraph_langs)
+        if lang == "hi"
+    )
+
+
+def test_read_sentence_lines_keeps_whole_sentences(tmp_path: Path):
+    path = tmp_path / "sentences.txt"
+    path.write_text(
+        "The council approved the budget on Monday.\n"
+        "menu | home | contact\n"
+        "Too short.\n"
+        "  Prices   rose again in the northern districts!\n"
+        "The library opens late on Thursdays.\n",
+        encoding="utf-8",
+    )
+    assert read_sentence_lines(path) == [
+        "The council approved the budget on Monday.",
+        "Prices rose again in the northern districts!",
+        "The library opens late on Thursdays.",
+    ]
+    assert read_sentence_lines(path, limit=1) == ["The council approved the budget on Monday."]
+    assert read_sentence_lines(path, min_chars=5)[1] == "Too short."
+    assert read_sentence_lines(path, max_chars=40) == ["The library opens late on Thursdays."]
 
 
 def test_pool_from_the_shipped_samples():

@@ -55,16 +55,16 @@ def _settings(tmp_path: Path, tiny_model_dir: Path, **extra) -> TranslationSetti
     )
 
 
-def test_seed_document_is_translated_whole_then_served_from_cache(
+def test_seed_document_is_translated_whole_then_served_from_the_store(
     tmp_path: Path, tiny_model_dir: Path, seed_sentences: list[str]
 ) -> None:
-    settings = _settings(tmp_path, tiny_model_dir, cache_path=tmp_path / "cache.sqlite")
+    settings = _settings(tmp_path, tiny_model_dir, store_path=tmp_path / "store")
     progress: list[tuple[int, int]] = []
-    with Translator(settings, progress=lambda done, total: progress.append((done, total))) as translator:
-        first = translator.translate("ar", seed_sentences)
-        identity = translator.model_for("ar")
-        assert translator.stats.chunks_split > 0  # the seed has sentences over 31 tokens
-        assert translator.stats.model_calls >= 1
+    translator = Translator(settings, progress=lambda done, total: progress.append((done, total)))
+    first = translator.translate("ar", seed_sentences)
+    identity = translator.model_for("ar")
+    assert translator.stats.chunks_split > 0  # the seed has sentences over 31 tokens
+    assert translator.stats.model_calls >= 1
     assert len(first) == len(seed_sentences) > 5
     assert identity is not None and identity.startswith(f"{tiny_model_dir}@")
     for result in first:
@@ -72,11 +72,13 @@ def test_seed_document_is_translated_whole_then_served_from_cache(
         assert result.en_text and result.en_text.strip()
         assert result.model == identity
     assert progress[-1][0] == progress[-1][1]
+    model, revision, decoding = translator.store_key("ar")
+    assert (model, decoding) == (str(tiny_model_dir), "marian:fp32;beams=1") and identity.endswith(revision)
 
-    with Translator(settings) as again:
-        second = again.translate("ar", seed_sentences)
-        assert again.stats.model_calls == 0
-        assert again.stats.cache_hits == len(seed_sentences)
+    again = Translator(settings)
+    second = again.translate("ar", seed_sentences)
+    assert again.stats.model_calls == 0
+    assert again.stats.cache_hits == len(seed_sentences)
     assert second == first
 
 
@@ -200,12 +202,12 @@ def test_ctranslate2_float32_greedy_equals_transformers(
         models_dir=tmp_path / "models", model_overrides={"ar": str(model_dir)}, device="cpu"
     )
     with pytest.raises(ModelUnavailableError, match="models convert"):  # never converted implicitly here
-        Translator(TranslationSettings(**{**settings.__dict__, "backend": "ctranslate2"})).translate(
+        Translator(TranslationSettings(**{**settings.__dict__, "translator": "ctranslate2"})).translate(
             "ar", ["سلام"]
         )
     convert_to_ctranslate2(model_dir, "float32")
     transformers = Translator(settings).translate("ar", seed_sentences)
-    ctranslate2 = Translator(TranslationSettings(**{**settings.__dict__, "backend": "ctranslate2"}))
+    ctranslate2 = Translator(TranslationSettings(**{**settings.__dict__, "translator": "ctranslate2"}))
     assert ctranslate2.translate("ar", seed_sentences) == transformers
     assert ctranslate2.stats.model_calls >= 1
 
@@ -214,7 +216,7 @@ def test_ctranslate2_converts_inside_the_local_store(tmp_path: Path, tiny_model_
     stored = tmp_path / "models" / "opus-mt-ar-en"
     shutil.copytree(tiny_model_dir, stored)
     translator = Translator(
-        TranslationSettings(models_dir=tmp_path / "models", backend="ctranslate2", device="cpu")
+        TranslationSettings(models_dir=tmp_path / "models", translator="ctranslate2", device="cpu")
     )
     result = translator.translate("ar", ["صباح الخير"])[0]
     assert result.status is TranslationStatus.TRANSLATED

