@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import StrEnum
-from itertools import chain, islice
+from itertools import chain, count, islice
 from typing import TYPE_CHECKING, Any
 
 from pipeline.planning import Shard, plural
@@ -304,7 +304,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     ingest_seconds = 0.0
     documents = 0
     try:
-        for number in range(1, 1 << 62):
+        for number in count(1):
             # What lives between batches (modules, loaded detectors, the shard's state) lives as long as
             # the shard: frozen, the cycle collector stops walking it at every full collection.
             gc.freeze()
