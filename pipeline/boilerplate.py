@@ -210,7 +210,19 @@ def _main_block(word_counts: Sequence[float]) -> tuple[int, int]:
 
 def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
                   stopwords: frozenset[str]) -> np.ndarray:
-    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros)."""
+    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros).
+
+    Positions and distances count the lines that hold text: a page laid out with blank lines between
+    its paragraphs reads as the same page without them, as scraped pages come.
+    """
+    present = [index for index, line in enumerate(lines) if line]
+    if len(present) < len(lines):
+        rows = np.zeros((len(lines), len(FEATURE_NAMES)))
+        if present:
+            rows[present] = line_features([lines[index] for index in present],
+                                          [removed[index] for index in present],
+                                          [comment_prompts[index] for index in present], stopwords)
+        return rows
     n = len(lines)
     # Lines a rule removed are not scored, and count as no words for the page's prose.
     shapes = [_line_shape(line, stopwords) if line and not gone else None
@@ -333,7 +345,7 @@ class TreeEnsemble:
     depth: int
     bias: float
     features: np.ndarray      # (trees * inner nodes,) int32: feature index of each inner node
-    thresholds: np.ndarray    # (trees * inner nodes,) float32
+    thresholds: np.ndarray    # (trees * inner nodes,) float32 once read from the model file
     leaves: np.ndarray        # (trees * 2 ** depth,) leaf values, in log-odds
 
     @property
@@ -343,12 +355,12 @@ class TreeEnsemble:
     def decision(self, rows: np.ndarray) -> np.ndarray:
         """The ensemble's log-odds for every row of `rows` (one column per feature).
 
-        Features and thresholds are compared as float32 and nodes counted in int32: a quarter faster
-        than float64 and intp, and thresholds lie between distinct training values, far wider apart.
+        Features are compared in the thresholds' type: a model read from its file holds float32
+        thresholds and int32 features, which scores a quarter faster than float64 and intp.
         """
         count, width = rows.shape
         inner = (1 << self.depth) - 1
-        flat = np.ascontiguousarray(rows, dtype=np.float32).ravel()
+        flat = np.ascontiguousarray(rows, dtype=self.thresholds.dtype).ravel()
         row_start = (np.arange(count, dtype=np.int32) * width)[:, None]
         tree_start = np.arange(self.trees, dtype=np.int32) * inner
         node = np.zeros((count, self.trees), dtype=np.int32)

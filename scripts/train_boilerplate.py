@@ -122,7 +122,7 @@ def _ensemble(model, depth: int) -> TreeEnsemble:
 
         place(0, 0, 0)
     return TreeEnsemble(depth, float(np.ravel(model._baseline_prediction)[0]), features.astype(np.int32),
-                        thresholds.astype(np.float32), leaves)
+                        thresholds, leaves)
 
 
 def _stack(pages: list[dict], key: str) -> np.ndarray:

@@ -179,7 +179,8 @@ def test_context_counts_lines_removed_by_rules_as_boilerplate_and_skips_empty_li
     fenced = context_features(own, [True, False, True])
     previous, window_max = CONTEXT_NAMES.index("previous"), CONTEXT_NAMES.index("window_max")
     assert fenced[1, previous] < free[1, previous] and fenced[1, window_max] < free[1, window_max]
-    spaced = context_features(np.array([0.9, 0.0, 0.4, 0.0, 0.9]), [False] * 5, [True, False, True, False, True])
+    spaced = context_features(np.array([0.9, 0.0, 0.4, 0.0, 0.9]), [False] * 5,
+                              [True, False, True, False, True])
     assert np.allclose(spaced[[0, 2, 4]], free) and not spaced[[1, 3]].any()
 
 
@@ -196,6 +197,20 @@ def test_neighbour_features_see_past_empty_lines_and_count_runs_of_short_lines()
     assert np.expm1(column["short_run"][[2, 3, 4, 5]]).round().tolist() == [4.0] * 4
     assert column["short_run"][0] == 0.0 and np.expm1(column["short_run"][7]).round() == 1.0
     assert column["words_below_longest"][0] == 0.0 > column["words_below_longest"][2]
+
+
+def test_blank_lines_between_paragraphs_change_no_score() -> None:
+    # Positions count the lines that hold text: a short paragraph between blank lines does not split
+    # the page's main block, and the last paragraphs stay body.
+    text = (PAGES / "ru_news.txt").read_text(encoding="utf-8")
+    lines, rules, _ = judge_lines(text)
+    spaced_lines, spaced_rules, _ = judge_lines(text.replace("\n", "\n\n"))
+    scores = body_scores(lines, [rule is not None for rule in rules],
+                         [rule == "comment_prompt" for rule in rules])
+    spaced = body_scores(spaced_lines, [rule is not None for rule in spaced_rules],
+                         [rule == "comment_prompt" for rule in spaced_rules])
+    assert len(spaced_lines) > len(lines) and not spaced[[not line for line in spaced_lines]].any()
+    assert np.allclose(spaced[[bool(line) for line in spaced_lines]], scores[[bool(line) for line in lines]])
 
 
 def _small_ensemble() -> TreeEnsemble:
