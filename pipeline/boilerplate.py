@@ -2,19 +2,21 @@
 
 Each line the rules of `pipeline.clean` leave undecided gets a body probability in two steps:
 
-1. *Line model*: a logistic regression over general features of the line itself (length in words,
-   share of stop words in the page's language, terminal punctuation, share of capitalised words,
+1. *Line model*: small gradient-boosted trees over general features of the line itself (length in
+   words, share of stop words in the page's language, terminal punctuation, share of capitalised words,
    digits and symbols, menu and interface words, position in the page, where the page's main run of
-   prose lies, whether a comment prompt came before).
-2. *Context step*: a second logistic regression that reads the line's own score with its neighbours'
-   (the lines just before and after and a window around it), so that short or unsure lines, such
-   as a heading or a one-line paragraph inside an article, are decided by the text around them.
-   This is jusText's good / near-good / bad reclassification, learned instead of hand-set.
+   prose lies, whether a comment prompt or a reader's comment header came before) and of the lines
+   around it (their length, punctuation and stop words, lines a rule removed, the run of short lines
+   it belongs to, as link and teaser lists are made of, and its length against the page's longest).
+2. *Context step*: smaller trees over the line model's scores of the line and of its neighbours (the
+   lines just before and after and a window around it), so that short or unsure lines, such as a
+   heading or a one-line paragraph inside an article, are decided by the text around them. This is
+   jusText's good / near-good / bad reclassification, learned instead of hand-set.
 
-Both models are trained by `scripts/train_boilerplate.py` (fixed seed, cross-validated) and their weights
-ship as a small text file next to this module. Stop words come from jusText's lists (about 100
-languages); scripts written without spaces use a few frequent function characters instead; the page's
-language is guessed once from the stop words its longest lines hold.
+Both ensembles are trained by `scripts/train_boilerplate.py` (fixed seed, cross-validated) and ship as a
+small text file next to this module, read lazily; scoring needs numpy only. Stop words come from
+jusText's lists (about 100 languages); scripts written without spaces use a few frequent function
+characters instead; the page's language is guessed once from the stop words its longest lines hold.
 
 Across documents, `SiteRepetition` counts the lines each site repeats within a batch: a line found in
 many pages of the same site (menus, teasers, footers, sign-up forms) is boilerplate whatever its score.
@@ -60,6 +62,7 @@ comments reply replies post posted click here more read view next previous prev 
 contact about privacy terms policy cookies advertise advertisement sponsored follow facebook twitter
 rss feed newsletter account password forgot sitemap help faq copyright rights reserved loading related
 popular trending latest tags tag category categories archive archives submit cancel close open login
+links accessibility navigation
 inicio buscar registrarse contraseña usuario comentarios compartir accueil rechercher connexion
 commentaires partager startseite suche anmelden kommentare teilen главная поиск войти регистрация
 комментарии поделиться подписаться الرئيسية بحث تسجيل الدخول التعليقات شارك اشترك
@@ -117,26 +120,29 @@ def guess_stopwords(lines: Sequence[str]) -> frozenset[str]:
     return next(words for word in sample for words in leaders if word in words)
 
 
-FEATURE_NAMES = (
+SHAPE_NAMES = (
     "bias", "log_words", "log_chars", "stop_share", "log_stops", "sentence_end", "colon_end",
     "capitalised_share", "digit_share", "symbol_share", "separators", "interface_share", "comma_rate",
     "lowercase_start", "position", "in_main_block", "distance_to_main_block", "prose_before",
     "prose_after", "after_comment_prompt", "after_comment_header", "repeated_in_page", "page_prose_share",
     "main_block_share", "short_x_page_prose", "short",
 )
-# Features whose pairwise products the line model also reads: a linear model cannot otherwise learn
-# that a short line is body inside the main text and boilerplate far from it.
-_CROSSED = ("log_words", "stop_share", "sentence_end", "in_main_block", "distance_to_main_block",
-            "prose_before", "page_prose_share")
-_BASE_COUNT = len(FEATURE_NAMES)
-_CROSSED_INDEXES = [FEATURE_NAMES.index(name) for name in _CROSSED]
-_PAIRS = [(a, b) for position, a in enumerate(_CROSSED_INDEXES) for b in _CROSSED_INDEXES[position + 1:]]
-FEATURE_NAMES = FEATURE_NAMES + tuple(f"{FEATURE_NAMES[a]}*{FEATURE_NAMES[b]}" for a, b in _PAIRS)
+# What the lines around a line look like (empty lines skipped; a line a rule removed counts as removed,
+# with no words): a teaser or link list is a run of short lines of one shape, a heading sits over prose.
+_NEIGHBOUR_OFFSETS = (("previous", -1), ("next", 1), ("previous_2", -2), ("next_2", 2))
+NEIGHBOUR_NAMES = tuple(f"{side}_{what}" for side, _ in _NEIGHBOUR_OFFSETS
+                        for what in ("log_words", "sentence_end", "stop_share", "removed"))
+WINDOW_NAMES = ("window_log_words", "window_sentence_end", "window_removed", "window_max_log_words",
+                "short_run", "words_below_longest")
+FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES
+_SHAPE_COUNT = len(SHAPE_NAMES)
+_LOG_WORDS_COLUMN, _STOP_SHARE_COLUMN, _SENTENCE_END_COLUMN = (
+    SHAPE_NAMES.index(name) for name in ("log_words", "stop_share", "sentence_end"))
 _SHORT = FEATURE_NAMES.index("short")
-CONTEXT_NAMES = (
-    "bias", "own", "previous", "next", "window_mean", "window_max", "short", "short_x_window",
-    "removed_neighbours",
-)
+_SHORT_RUN_LOG_WORDS = math.log1p(5)
+# The context step reads the line model's scores (log-odds) of the line and of the lines around it.
+CONTEXT_NAMES = ("own", "previous", "next", "previous_2", "next_2", "window_mean", "window_max",
+                 "window_min", "window_second")
 _PROSE_MIN_WORDS = 8
 _BLOCK_GAP = 2
 # A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", or the
@@ -149,9 +155,10 @@ _COMMENT_HEADER = re.compile(
     r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
     re.IGNORECASE)
 _WINDOW = 3
+# The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
+_REMOVED_LOGIT = -6.0
 
 
-_WORD_EDGES = ".,;:!?\"'()«»“”‘’[]"
 # Menus, teasers and footers recur on every page of a site: their features are looked up.
 _SHAPE_CACHE_LINES = 1 << 16
 
@@ -160,20 +167,20 @@ _SHAPE_CACHE_LINES = 1 << 16
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     unspaced = len(_UNSPACED.findall(line)) if not line.isascii() and _UNSPACED.search(line) else 0
-    lowered_line = line.lower()
+    tokens = _WORD.findall(line.lower())
+    words = line.split()
     if unspaced > len(line) / 3:
         # About 1.7 characters a word in Chinese and Japanese prose.
-        n_words = max(len(line.split()), unspaced / 1.7)
+        n_words = max(len(words), unspaced / 1.7)
         n_stops = len(_UNSPACED_STOP.findall(line))
         capitalised = 0.0
     else:
-        words = line.split()
         n_words = len(words)
-        n_stops = sum(map(stopwords.__contains__, [word.strip(_WORD_EDGES) for word in lowered_line.split()]))
-        capitalised = sum([word[0].isupper() for word in words]) / max(n_words, 1)
+        # Stop words are counted among the line's word tokens ("l'état" holds "l" and "état").
+        n_stops = sum(map(stopwords.__contains__, tokens))
+        capitalised = sum(map(str.isupper, [word[0] for word in words])) / max(n_words, 1)
     n_chars = len(line)
     stripped = line.rstrip(_CLOSERS)
-    tokens = _WORD.findall(lowered_line)
     return (
         math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
@@ -203,7 +210,19 @@ def _main_block(word_counts: Sequence[float]) -> tuple[int, int]:
 
 def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
                   stopwords: frozenset[str]) -> np.ndarray:
-    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros)."""
+    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros).
+
+    Positions and distances count the lines that hold text: a page laid out with blank lines between
+    its paragraphs reads as the same page without them, as scraped pages come.
+    """
+    present = [index for index, line in enumerate(lines) if line]
+    if len(present) < len(lines):
+        rows = np.zeros((len(lines), len(FEATURE_NAMES)))
+        if present:
+            rows[present] = line_features([lines[index] for index in present],
+                                          [removed[index] for index in present],
+                                          [comment_prompts[index] for index in present], stopwords)
+        return rows
     n = len(lines)
     # Lines a rule removed are not scored, and count as no words for the page's prose.
     shapes = [_line_shape(line, stopwords) if line and not gone else None
@@ -214,10 +233,10 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     page_prose_share = sum(prose) / (sum(word_counts) or 1.0)
     first, last = _main_block(word_counts)
     main_block_share = sum(prose[first:last + 1]) / total_prose
-    rows = np.zeros((n, _BASE_COUNT))
+    rows = np.zeros((n, len(FEATURE_NAMES)))
     scored = np.array([shape is not None for shape in shapes])
     if not scored.any():
-        return np.hstack([rows, np.zeros((n, len(_PAIRS)))])
+        return rows
     indexes = np.flatnonzero(scored)
     shape_rows = np.array([shape for shape in shapes if shape is not None])
     prose_array = np.array(prose)
@@ -232,7 +251,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
          for index, (line, shape) in enumerate(zip(lines, shapes))], dtype=bool))
     repeats = Counter(lines)
     short = (shape_rows[:, -1] < 5).astype(float)
-    rows[indexes] = np.column_stack([
+    rows[indexes, :_SHAPE_COUNT] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
         np.log1p(distance), prose_before / total_prose,
         (total_prose - prose_before - prose_array[indexes]) / total_prose,
@@ -241,109 +260,221 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
         np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
         short * page_prose_share, short,
     ])
-    left, right = zip(*_PAIRS)
-    return np.hstack([rows, rows[:, left] * rows[:, right]])
+    _neighbour_features(rows, np.array([bool(line) for line in lines]), np.asarray(removed, dtype=bool))
+    return rows
 
 
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(values, -30, 30)))
+def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
+    """values[i + offset] at i, `fill` past either end."""
+    out = np.full(len(values), fill)
+    if offset > 0:
+        out[:-offset] = values[offset:]
+    else:
+        out[-offset:] = values[:offset]
+    return out
 
 
-def context_features(own: np.ndarray, removed: Sequence[bool], short: np.ndarray) -> np.ndarray:
+def _windows(values: np.ndarray, fill: float) -> np.ndarray:
+    """The 2 * _WINDOW values around each value (itself left out), `fill` past either end."""
+    padded = np.concatenate([np.full(_WINDOW, fill), values, np.full(_WINDOW, fill)])
+    return np.delete(np.lib.stride_tricks.sliding_window_view(padded, 2 * _WINDOW + 1), _WINDOW, axis=1)
+
+
+def _neighbour_features(rows: np.ndarray, present: np.ndarray, removed: np.ndarray) -> None:
+    """Fill the NEIGHBOUR_NAMES and WINDOW_NAMES columns of `rows` from its shape columns."""
+    indexes = np.flatnonzero(present)
+    if not len(indexes):
+        return
+    shape = rows[indexes]
+    gone = removed[indexes].astype(float)
+    words = shape[:, _LOG_WORDS_COLUMN]
+    columns = []
+    for _, offset in _NEIGHBOUR_OFFSETS:
+        columns += [_shifted(words, offset, 0.0), _shifted(shape[:, _SENTENCE_END_COLUMN], offset, 0.0),
+                    _shifted(shape[:, _STOP_SHARE_COLUMN], offset, 0.0), _shifted(gone, offset, 1.0)]
+    word_windows = _windows(words, 0.0)
+    # Runs of short or removed lines: menus, link lists, teaser lists, comment headers.
+    short = (words < _SHORT_RUN_LOG_WORDS) | (gone > 0)
+    change = np.flatnonzero(np.diff(short.astype(np.int8))) + 1
+    bounds = np.concatenate([[0], change, [len(short)]])
+    run_length = np.repeat(np.diff(bounds), np.diff(bounds)) * short
+    columns += [word_windows.mean(axis=1), _windows(shape[:, _SENTENCE_END_COLUMN], 0.0).mean(axis=1),
+                _windows(gone, 1.0).mean(axis=1), word_windows.max(axis=1), np.log1p(run_length),
+                words - words.max()]
+    rows[indexes, _SHAPE_COUNT:] = np.column_stack(columns)
+
+
+def _logits(scores: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(scores, 1e-4, 1 - 1e-4) / np.clip(1 - scores, 1e-4, 1))
+
+
+def context_features(own: np.ndarray, removed: Sequence[bool], present: Sequence[bool] | None = None,
+                     ) -> np.ndarray:
     """The features of CONTEXT_NAMES: a line's score beside its neighbours' (log-odds).
 
-    Lines removed by a rule count as sure boilerplate neighbours; empty lines are skipped over.
+    Lines removed by a rule count as sure boilerplate neighbours; empty lines (not `present`) are
+    skipped over and get zeros.
     """
     n = len(own)
-    gone = np.asarray(removed, dtype=bool)
-    logit = np.where(gone, -4.0, np.log(np.clip(own, 1e-4, 1 - 1e-4) / np.clip(1 - own, 1e-4, 1)))
-    padded = np.concatenate([np.full(_WINDOW, -4.0), logit, np.full(_WINDOW, -4.0)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * _WINDOW + 1)
-    others = np.delete(windows, _WINDOW, axis=1)
-    window_mean = others.mean(axis=1)
-    gone_padded = np.concatenate([np.ones(_WINDOW), gone, np.ones(_WINDOW)])
-    removed_share = np.delete(np.lib.stride_tricks.sliding_window_view(gone_padded, 2 * _WINDOW + 1),
-                              _WINDOW, axis=1).mean(axis=1)
-    rows = np.empty((n, len(CONTEXT_NAMES)))
-    rows[:, 0] = 1.0
-    rows[:, 1] = logit
-    rows[:, 2] = padded[_WINDOW - 1:_WINDOW - 1 + n]
-    rows[:, 3] = padded[_WINDOW + 1:_WINDOW + 1 + n]
-    rows[:, 4] = window_mean
-    rows[:, 5] = others.max(axis=1)
-    rows[:, 6] = short
-    rows[:, 7] = short * window_mean
-    rows[:, 8] = removed_share
+    present_mask = np.ones(n, dtype=bool) if present is None else np.asarray(present, dtype=bool)
+    indexes = np.flatnonzero(present_mask)
+    rows = np.zeros((n, len(CONTEXT_NAMES)))
+    if not len(indexes):
+        return rows
+    logit = np.where(np.asarray(removed, dtype=bool), _REMOVED_LOGIT, _logits(np.asarray(own)))[indexes]
+    others = _windows(logit, _REMOVED_LOGIT)
+    ordered = np.sort(others, axis=1)
+    rows[indexes] = np.column_stack([
+        logit, _shifted(logit, -1, _REMOVED_LOGIT), _shifted(logit, 1, _REMOVED_LOGIT),
+        _shifted(logit, -2, _REMOVED_LOGIT), _shifted(logit, 2, _REMOVED_LOGIT),
+        others.mean(axis=1), ordered[:, -1], ordered[:, 0], ordered[:, -2],
+    ])
     return rows
 
 
 @dataclass(frozen=True)
-class LineModel:
-    """Standardisation and weights of the line model and of the context step."""
+class TreeEnsemble:
+    """Gradient-boosted trees, each laid out as a complete binary tree of `depth` levels.
 
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    context_mean: np.ndarray
-    context_scale: np.ndarray
-    context_weights: np.ndarray
+    Inner node k of a tree has children 2k + 1 and 2k + 2 and sends a row right when its feature is
+    above its threshold; a leaf reached before the last level is padded with nodes that always go left
+    (threshold +inf). One level is one vectorised step over all rows and trees, so scoring a page costs
+    `depth` numpy steps whatever its length.
+    """
+
+    depth: int
+    bias: float
+    features: np.ndarray      # (trees * inner nodes,) int32: feature index of each inner node
+    thresholds: np.ndarray    # (trees * inner nodes,) float32 once read from the model file
+    leaves: np.ndarray        # (trees * 2 ** depth,) leaf values, in log-odds
+
+    @property
+    def trees(self) -> int:
+        return len(self.leaves) >> self.depth
+
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        """The ensemble's log-odds for every row of `rows` (one column per feature).
+
+        Features are compared in the thresholds' type: a model read from its file holds float32
+        thresholds and int32 features, which scores a quarter faster than float64 and intp.
+        """
+        count, width = rows.shape
+        inner = (1 << self.depth) - 1
+        flat = np.ascontiguousarray(rows, dtype=self.thresholds.dtype).ravel()
+        row_start = (np.arange(count, dtype=np.int32) * width)[:, None]
+        tree_start = np.arange(self.trees, dtype=np.int32) * inner
+        node = np.zeros((count, self.trees), dtype=np.int32)
+        for _ in range(self.depth):
+            at = node + tree_start
+            right = flat.take(row_start + self.features.take(at)) > self.thresholds.take(at)
+            node = 2 * node + 1 + right
+        leaf = node - inner + (np.arange(self.trees, dtype=np.int32) << self.depth)
+        return self.bias + self.leaves.take(leaf).sum(axis=1)
+
+    def to_rows(self) -> list[str]:
+        """One row per tree: its inner nodes as feature:threshold, then its leaves."""
+        inner = (1 << self.depth) - 1
+        rows = [f"depth {self.depth} trees {self.trees} bias {self.bias:.9g}"]
+        for tree in range(self.trees):
+            inner_nodes = slice(tree * inner, (tree + 1) * inner)
+            nodes = " ".join(f"{feature}:{threshold:.9g}" for feature, threshold in zip(
+                self.features[inner_nodes], self.thresholds[inner_nodes]))
+            leaf_values = self.leaves[tree << self.depth:(tree + 1) << self.depth]
+            leaves = " ".join(f"{value:.6g}" for value in leaf_values)
+            rows.append(f"{nodes} | {leaves}")
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[str], width: int) -> "TreeEnsemble":
+        head = rows[0].split()
+        if head[0::2] != ["depth", "trees", "bias"]:
+            raise ValueError(f"boilerplate model: expected 'depth D trees T bias B', got {rows[0]!r}")
+        depth, trees, bias = int(head[1]), int(head[3]), float(head[5])
+        if len(rows) != trees + 1:
+            raise ValueError(f"boilerplate model: {trees} trees announced, {len(rows) - 1} found")
+        features, thresholds, leaves = [], [], []
+        for row in rows[1:]:
+            nodes, values = row.split("|")
+            pairs = [node.split(":") for node in nodes.split()]
+            if len(pairs) != (1 << depth) - 1 or len(values.split()) != 1 << depth:
+                raise ValueError(f"boilerplate model: a tree of depth {depth} has the wrong size: "
+                                 f"{row[:60]!r}")
+            features += [int(feature) for feature, _ in pairs]
+            thresholds += [float(threshold) for _, threshold in pairs]
+            leaves += [float(value) for value in values.split()]
+        feature_array = np.array(features, dtype=np.int32)
+        if len(feature_array) and (feature_array.min() < 0 or feature_array.max() >= width):
+            raise ValueError(f"boilerplate model: a node reads a feature outside the {width} listed")
+        return cls(depth, bias, feature_array, np.array(thresholds, dtype=np.float32), np.array(leaves))
+
+
+@dataclass(frozen=True)
+class BodyModel:
+    """The line model (trees over FEATURE_NAMES) and the context step (trees over CONTEXT_NAMES)."""
+
+    line: TreeEnsemble
+    context: TreeEnsemble
 
     def line_scores(self, features: np.ndarray) -> np.ndarray:
-        return _sigmoid(((features - self.mean) / self.scale) @ self.weights)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.line.decision(features), -30, 30)))
 
     def context_scores(self, features: np.ndarray) -> np.ndarray:
-        return _sigmoid(((features - self.context_mean) / self.context_scale) @ self.context_weights)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.context.decision(features), -30, 30)))
 
     def to_text(self) -> str:
         rows = ["# Body-line model of pipeline.boilerplate, written by scripts/train_boilerplate.py.",
-                "# name mean scale weight; a section per model."]
-        for section, names, mean, scale, weights in (
-                ("line", FEATURE_NAMES, self.mean, self.scale, self.weights),
-                ("context", CONTEXT_NAMES, self.context_mean, self.context_scale, self.context_weights)):
-            rows.append(f"[{section}]")
-            rows += [f"{name} {m:.6g} {s:.6g} {w:.6g}" for name, m, s, w in zip(names, mean, scale, weights)]
+                "# A section per model: its feature names, then its trees (see TreeEnsemble.to_rows)."]
+        for section, names, ensemble in (("line", FEATURE_NAMES, self.line),
+                                         ("context", CONTEXT_NAMES, self.context)):
+            rows += [f"[{section}]", "features " + " ".join(names), *ensemble.to_rows()]
         return "\n".join(rows) + "\n"
 
     @classmethod
-    def from_text(cls, text: str) -> "LineModel":
-        sections: dict[str, list[tuple[str, float, float, float]]] = {}
-        current = None
+    def from_text(cls, text: str) -> "BodyModel":
+        sections: dict[str, list[str]] = {}
+        current: list[str] | None = None
         for raw in text.splitlines():
             row = raw.strip()
             if not row or row.startswith("#"):
                 continue
             if row.startswith("["):
                 current = sections.setdefault(row.strip("[]"), [])
-                continue
-            name, mean, scale, weight = row.split()
-            assert current is not None
-            current.append((name, float(mean), float(scale), float(weight)))
+            elif current is None:
+                raise ValueError("boilerplate model: a row before the first [section]")
+            else:
+                current.append(row)
+        ensembles = []
         for section, names in (("line", FEATURE_NAMES), ("context", CONTEXT_NAMES)):
-            if tuple(name for name, *_ in sections.get(section, [])) != names:
+            rows = sections.get(section, [])
+            if not rows or tuple(rows[0].split()[1:]) != names:
                 raise ValueError(f"boilerplate model: section [{section}] does not list {names}")
-        line, context = (np.array([values[1:] for values in sections[key]]).T for key in ("line", "context"))
-        return cls(line[0], line[1], line[2], context[0], context[1], context[2])
+            ensembles.append(TreeEnsemble.from_rows(rows[1:], len(names)))
+        return cls(*ensembles)
 
 
 MODEL_FILE = "boilerplate_model.txt"
 
 
 @lru_cache(maxsize=1)
-def default_model() -> LineModel:
-    return LineModel.from_text(resources.files("pipeline").joinpath(MODEL_FILE).read_text("utf-8"))
+def default_model() -> BodyModel:
+    return BodyModel.from_text(resources.files("pipeline").joinpath(MODEL_FILE).read_text("utf-8"))
 
 
 def body_scores(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
-                model: LineModel | None = None) -> np.ndarray:
+                model: BodyModel | None = None) -> np.ndarray:
     """Body probability of every line after the context step (lines removed by a rule score 0)."""
     model = model or default_model()
     if not lines:
         return np.zeros(0)
-    stopwords = guess_stopwords([line for line, gone in zip(lines, removed) if line and not gone])
+    gone = np.asarray(removed, dtype=bool)
+    stopwords = guess_stopwords([line for line, dropped in zip(lines, gone) if line and not dropped])
     features = line_features(lines, removed, comment_prompts, stopwords)
-    own = model.line_scores(features)
-    scores = model.context_scores(context_features(own, removed, features[:, _SHORT]))
-    scores[np.asarray(removed, dtype=bool)] = 0.0
+    scored = np.flatnonzero(np.array([bool(line) for line in lines]) & ~gone)
+    own = np.zeros(len(lines))
+    own[scored] = model.line_scores(features[scored])
+    context = context_features(own, gone, [bool(line) for line in lines])
+    scores = np.zeros(len(lines))
+    scores[scored] = model.context_scores(context[scored])
     return scores
 
 

@@ -694,3 +694,32 @@ def test_ftfy_is_skipped_only_where_it_would_change_nothing() -> None:
             mojibake = text.encode("utf-8").decode(encoding)
             assert _ftfy_may_change(mojibake) and ftfy.fix_text(mojibake, _FTFY_CONFIG) == text
     assert len(skipped) > len(lines) // 4
+
+
+KEYWORD_RULE_LINES = [
+    "Copyright 2024 Example Media", "© 2023 Les Échos", "COPYRIGHT (C) 2020 BY NEWS GROUP",
+    "Все права защищены.", "版权所有 未经许可不得转载", "جميع الحقوق محفوظة",
+    "License for publishing multimedia online 0108263",
+    "Registration Number: 130349", "京ICP备12345678号", "Best viewed with browser at 1024x768 resolution",
+    "We use cookies to improve your experience. Accept cookies", "Мы используем файлы cookie",
+    "Captcha failed",
+    "I'm not a robot", "Subscribe to our newsletter", "SUSCRÍBETE", "Abonnez-vous à la newsletter",
+    "Подписаться", "订阅", "اشترك في النشرة البريدية",
+]
+
+
+def test_rules_passed_over_for_lack_of_a_key_word_would_not_have_matched(seeds: list[Path]) -> None:
+    """The key-word search that lets _classify pass over six rules never skips a line one of them takes."""
+    import importlib
+
+    clean_module = importlib.import_module("pipeline.clean")
+    lines = KEYWORD_RULE_LINES + [
+        line for path in seeds for line in path.read_text(encoding="utf-8").splitlines()]
+    taken = 0
+    for line in filter(None, (" ".join(line.split()) for line in lines)):
+        for name, matches, takes_metadata in clean_module._LINE_RULES:
+            if name in clean_module._KEYWORD_RULES and (
+                    matches(line, clean_module._Metadata()) if takes_metadata else matches(line)):
+                taken += 1
+                assert clean_module._RULE_KEYWORDS.search(line.lower()), (name, line)
+    assert taken >= len(KEYWORD_RULE_LINES)
