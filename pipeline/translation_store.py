@@ -45,25 +45,24 @@ class TranslationStore:
 
     def get_many(self, model: str, revision: str, decoding: str, texts: Sequence[str]) -> dict[str, str]:
         """Stored English for those of `texts` that have it, keyed by source text."""
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        by_hash: dict[str, list[str]] = {}
-        for text in texts:
-            by_hash.setdefault(source_hash(text), []).append(text)
+        missing = {source_hash(text): text for text in texts}   # what no earlier part answered yet
         found: dict[str, str] = {}
         for part in self._parts(model, revision, decoding):
-            wanted = [digest for digest in by_hash if by_hash[digest][0] not in found]
-            if not wanted:
+            if not missing:
                 break
             try:
                 table = pq.read_table(part, columns=list(_COLUMNS))
             except FileNotFoundError:
                 continue
-            table = table.filter(pc.is_in(table["source_hash"], value_set=_string_array(wanted)))
+            wanted = pa.array(list(missing), pa.string())
+            table = table.filter(pc.is_in(table["source_hash"], value_set=wanted))
             for digest, en_text in zip(table["source_hash"].to_pylist(), table["en_text"].to_pylist()):
-                for text in by_hash[digest]:
-                    found.setdefault(text, en_text)
+                if digest in missing:
+                    found[missing.pop(digest)] = en_text
         return found
 
     def put_many(self, model: str, revision: str, decoding: str,
@@ -97,9 +96,3 @@ class TranslationStore:
                     column = pq.read_table(part, columns=["source_hash"])["source_hash"].to_pylist()
                     hashes.update((directory.name, digest) for digest in column)
         return len(hashes)
-
-
-def _string_array(values: list[str]):
-    import pyarrow as pa
-
-    return pa.array(values, pa.string())
