@@ -486,17 +486,17 @@ class _RunTranslations:
                         detail, model = outcome["untranslated"][digest]
                         known[text] = Translation(None, TranslationStatus.UNTRANSLATED, model=model,
                                                   detail=UntranslatedReason(detail))
-            for outcome in outcomes:
-                if outcome["store_key"] is None:
-                    continue
+            # Every task of a language usually stored under one key: each key is read once.
+            stored = dict.fromkeys((tuple(outcome["store_key"]), outcome["model"])
+                                   for outcome in outcomes if outcome["store_key"] is not None)
+            for store_key, model in stored:
                 missing = [text for text in texts if text not in known]
                 if not missing:
                     break
                 inputs = {model_input(text): text for text in missing}
-                english = self.store.get_many(*outcome["store_key"], list(inputs))
+                english = self.store.get_many(*store_key, list(inputs))
                 for key_text, en_text in english.items():
-                    known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED,
-                                                          model=outcome["model"])
+                    known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED, model=model)
             every = next((outcome["every"] for outcome in outcomes if outcome["every"]), None)
             for text in texts:
                 if text not in known and every is not None:
