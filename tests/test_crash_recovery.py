@@ -101,6 +101,10 @@ def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[st
         crashing.wait()
 
 
+def _run_to_end(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
 @pytest.mark.slow
 def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     inputs, output = tmp_path / "in", tmp_path / "out"
@@ -114,8 +118,7 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
     assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
     _assert_no_reader_sees_uncommitted_rows(output)   # ... and no reader sees them
 
-    completed = subprocess.run(_command(inputs, output, "resumed"), cwd=REPO_ROOT, env=env,
-                               capture_output=True, text=True, timeout=600)
+    completed = _run_to_end(_command(inputs, output, "resumed"), env)
     assert completed.returncode == 0, completed.stderr
     assert f"already in the output: {plural(committed_before, 'document')} skipped" in completed.stdout
 
@@ -145,8 +148,7 @@ def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
     _write_documents(inputs)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     store = OutputStore(output)
-    first = subprocess.run(_command(inputs, output, "first"), cwd=REPO_ROOT, env=env,
-                           capture_output=True, text=True, timeout=600)
+    first = _run_to_end(_command(inputs, output, "first"), env)
     assert first.returncode == 0, first.stderr
 
     _kill_when_half_written(_command(inputs, output, "forced", pause_before_commit=2) + ["--force"], store,
@@ -156,8 +158,7 @@ def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
     assert {"first", "forced"} >= set(documents["run_id"]) >= {"first"}
     _assert_no_reader_sees_uncommitted_rows(output)
 
-    resumed = subprocess.run(_command(inputs, output, "resumed") + ["--force"], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True, timeout=600)
+    resumed = _run_to_end(_command(inputs, output, "resumed") + ["--force"], env)
     assert resumed.returncode == 0, resumed.stderr
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and set(documents["run_id"]) == {"resumed"}
