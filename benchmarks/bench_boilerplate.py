@@ -6,7 +6,8 @@
 Writes one units file per reading (`doc.paragraphs`; `+meta`: with title, byline, date and attribution
 first, as the gold counts them as body), runs the scorer on each and prints the table per source with,
 for comparison (hard-coded), the figures of clean() before the body scorer (rules only, from the set's
-README), of clean() with the earlier logistic-regression body scorer, and of two line baselines.
+README), of clean() with the first tree ensembles and with the earlier logistic-regression body scorer,
+and of two line baselines.
 Speed: CPU time of clean() alone over all pages, best of --repeats passes, each with the line caches
 of clean() emptied first.
 """
@@ -43,6 +44,13 @@ LOGISTIC = {
     "dragnet": {"project": (0.576, 0.971, 0.723, 58.7), "project+meta": (0.574, 0.976, 0.723, 59.2)},
     "cleaneval-dev": {"project": (0.960, 0.924, 0.941, 6.2), "project+meta": (0.958, 0.925, 0.941, 6.7)},
     "ALL": {"project": (0.614, 0.964, 0.750, 51.7), "project+meta": (0.611, 0.968, 0.750, 52.5)},
+}
+# clean() with the first tree ensembles (commit 2708c68, threshold 0.25): before the time-stamp, thread
+# and printed-twice features, joined continuation lines and the comment-count prompts.
+FIRST_TREES = {
+    "dragnet": {"project": (0.769, 0.964, 0.856, 41.7), "project+meta": (0.765, 0.969, 0.855, 43.5)},
+    "cleaneval-dev": {"project": (0.960, 0.958, 0.959, 6.8), "project+meta": (0.959, 0.959, 0.959, 7.3)},
+    "ALL": {"project": (0.794, 0.963, 0.870, 34.8), "project+meta": (0.790, 0.968, 0.870, 36.7)},
 }
 BEFORE_MB_PER_S = 0.56
 
@@ -93,9 +101,10 @@ def main() -> None:
             row = _row(figures[reading], source)
             print(f"| {source} | clean() {reading} | {row['P']:.3f} | {row['R']:.3f} | {row['F1']:.3f} | "
                   f"{row['macro_F1']:.3f} | {100 * row['bp_units_kept']:.1f} |")
-        for system, (precision, recall, f1, kept) in LOGISTIC[source].items():
-            print(f"| {source} | logistic scorer: clean() {system} | {precision:.3f} | {recall:.3f} "
-                  f"| {f1:.3f} | | {kept:.1f} |")
+        for label, earlier in (("first trees", FIRST_TREES), ("logistic scorer", LOGISTIC)):
+            for system, (precision, recall, f1, kept) in earlier[source].items():
+                print(f"| {source} | {label}: clean() {system} | {precision:.3f} | {recall:.3f} "
+                      f"| {f1:.3f} | | {kept:.1f} |")
         for system, (precision, recall, f1, kept) in BEFORE[source].items():
             label = f"rules only: clean() {system}" if system.startswith("project") else system
             print(f"| {source} | {label} | {precision:.3f} | {recall:.3f} | {f1:.3f} | | {kept:.1f} |")

@@ -5,9 +5,12 @@ Each line the rules of `pipeline.clean` leave undecided gets a body probability 
 1. *Line model*: small gradient-boosted trees over general features of the line itself (length in
    words, share of stop words in the page's language, terminal punctuation, share of capitalised words,
    digits and symbols, menu and interface words, position in the page, where the page's main run of
-   prose lies, whether a comment prompt or a reader's comment header came before) and of the lines
-   around it (their length, punctuation and stop words, lines a rule removed, the run of short lines
-   it belongs to, as link and teaser lists are made of, and its length against the page's longest).
+   prose lies, whether a comment prompt or a reader's comment header came before, whether it is the first
+   or a later copy of a line printed twice) and of the lines around it (their length, punctuation and
+   stop words, lines a rule removed, the run of short lines it belongs to, as link and teaser lists are
+   made of, and its length against the page's longest), and the time stamps around it: readers'
+   comments and forum posts each carry one, and whether the page's prose comes before the run of stamps
+   (an article, then its comments) or inside it (a forum thread) tells comments from posts.
 2. *Context step*: smaller trees over the line model's scores of the line and of its neighbours (the
    lines just before and after and a window around it), so that short or unsure lines, such as a
    heading or a one-line paragraph inside an article, are decided by the text around them. This is
@@ -124,7 +127,7 @@ SHAPE_NAMES = (
     "bias", "log_words", "log_chars", "stop_share", "log_stops", "sentence_end", "colon_end",
     "capitalised_share", "digit_share", "symbol_share", "separators", "interface_share", "comma_rate",
     "lowercase_start", "position", "in_main_block", "distance_to_main_block", "prose_before",
-    "prose_after", "after_comment_prompt", "after_comment_header", "repeated_in_page", "page_prose_share",
+    "prose_after", "after_comment_prompt", "after_comment_header", "copy_of_earlier_line", "copied_later", "page_prose_share",
     "main_block_share", "short_x_page_prose", "short",
 )
 # What the lines around a line look like (empty lines skipped; a line a rule removed counts as removed,
@@ -134,7 +137,12 @@ NEIGHBOUR_NAMES = tuple(f"{side}_{what}" for side, _ in _NEIGHBOUR_OFFSETS
                         for what in ("log_words", "sentence_end", "stop_share", "removed"))
 WINDOW_NAMES = ("window_log_words", "window_sentence_end", "window_removed", "window_max_log_words",
                 "short_run", "words_below_longest")
-FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES
+# Readers' comments and forum posts each carry a time stamp ("14 minutes ago", "March 3, 2019 at 9:41
+# pm"); an article carries one: a run of stamps around a line marks a thread, with or without a prompt.
+# Whether the page's prose comes before the thread (an article and its comments) or is the thread
+# (a forum) tells readers' comments from posts.
+STAMP_NAMES = ("stamp", "stamps_near", "stamps_before", "stamps_after", "in_thread", "prose_before_thread")
+FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES
 _SHAPE_COUNT = len(SHAPE_NAMES)
 _LOG_WORDS_COLUMN, _STOP_SHARE_COLUMN, _SENTENCE_END_COLUMN = (
     SHAPE_NAMES.index(name) for name in ("log_words", "stop_share", "sentence_end"))
@@ -145,16 +153,29 @@ CONTEXT_NAMES = ("own", "previous", "next", "previous_2", "next_2", "window_mean
                  "window_min", "window_second")
 _PROSE_MIN_WORDS = 8
 _BLOCK_GAP = 2
-# A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", or the
-# name beside a clock time ("March 3, 2019 at 9:41 pm").
+# A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", the
+# name beside a clock time ("March 3, 2019 at 9:41 pm"), or the name before its date ("Kate on").
 _COMMENT_HEADER_MAX_CHARS = 80
 _COMMENT_HEADER = re.compile(
     r"(?:\b(?:says|said|wrote|writes|replied|a écrit|a dit|schrieb|schreibt|escribió|escribe|dice|dijo"
     r"|disse|diz|escreveu|scrive|ha scritto|schreef|napisał|пишет|написал|написала|كتب|كتبت)\s*[:：]?"
     r"|说[:：]|写道[:：]?|さん[:：])\W*$"
-    r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
+    r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)"
+    r"|^\S+(?:\s\S+){0,3}\s(?:on|at)$",
     re.IGNORECASE)
 _WINDOW = 3
+_STAMP_MAX_WORDS = 12
+_STAMP_WINDOW = 8
+_THREAD_MIN_STAMPS = 3
+_STAMP_HEAD_CHARS = 60
+# A clock time or a time ago; a year too on a short line ("05-06-2005, 05:28 PM", "14 minutes ago").
+_CLOCK_OR_AGO = (
+    r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)?"
+    r"|\b\d+\s*(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago\b"
+    r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
+    r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前")
+_HEAD_STAMP = re.compile(_CLOCK_OR_AGO, re.IGNORECASE)
+_STAMP = re.compile(_CLOCK_OR_AGO + r"|\b(?:19|20)\d{2}\b", re.IGNORECASE)
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
 
@@ -249,19 +270,55 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
         [index > first and shape is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS
          and _COMMENT_HEADER.search(line) is not None
          for index, (line, shape) in enumerate(zip(lines, shapes))], dtype=bool))
-    repeats = Counter(lines)
+    # A line printed twice: a menu at the top and the bottom, or an article printed twice, whose first
+    # copy is the one to keep.
+    first_seen: dict[str, int] = {}
+    last_seen: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        first_seen.setdefault(line, index)
+        last_seen[line] = index
     short = (shape_rows[:, -1] < 5).astype(float)
     rows[indexes, :_SHAPE_COUNT] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
         np.log1p(distance), prose_before / total_prose,
         (total_prose - prose_before - prose_array[indexes]) / total_prose,
         comment_seen[indexes].astype(float), header_seen[indexes].astype(float),
-        np.array([repeats[lines[index]] > 1 for index in indexes], dtype=float),
+        np.array([first_seen[lines[index]] < index for index in indexes], dtype=float),
+        np.array([last_seen[lines[index]] > index for index in indexes], dtype=float),
         np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
         short * page_prose_share, short,
     ])
     _neighbour_features(rows, np.array([bool(line) for line in lines]), np.asarray(removed, dtype=bool))
+    _stamp_features(rows, lines, first, prose_array / total_prose)
     return rows
+
+
+def _is_stamp(line: str) -> bool:
+    """A short line holding a date or time, or a longer one that opens with a time (a comment whose
+    header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say...")."""
+    if line.count(" ") < _STAMP_MAX_WORDS:
+        return _STAMP.search(line) is not None
+    return _HEAD_STAMP.search(line, 0, _STAMP_HEAD_CHARS) is not None
+
+
+def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: int,
+                    prose_shares: np.ndarray) -> None:
+    """Fill the STAMP_NAMES columns: stamps are counted on every line, removed by a rule or not.
+
+    A thread starts at the first stamp followed by _THREAD_MIN_STAMPS - 1 more within twice
+    _STAMP_WINDOW lines (an article's date and its update are two).
+    """
+    stamps = np.array([_is_stamp(line) for line in lines], dtype=float)
+    windows = _windows(stamps, 0.0, _STAMP_WINDOW).sum(axis=1)
+    counted = stamps * (np.arange(len(lines)) >= main_block_start)
+    before = np.cumsum(counted) - counted
+    at = np.flatnonzero(stamps)
+    starts = at[:len(at) - _THREAD_MIN_STAMPS + 1][
+        at[_THREAD_MIN_STAMPS - 1:] - at[:len(at) - _THREAD_MIN_STAMPS + 1] <= 2 * _STAMP_WINDOW]
+    thread_start = int(starts[0]) if len(starts) else len(lines)
+    rows[:, len(FEATURE_NAMES) - len(STAMP_NAMES):] = np.column_stack([
+        stamps, windows, np.log1p(before), np.log1p(counted.sum() - before - counted),
+        np.arange(len(lines)) >= thread_start, np.full(len(lines), prose_shares[:thread_start].sum())])
 
 
 def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
@@ -274,10 +331,10 @@ def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
     return out
 
 
-def _windows(values: np.ndarray, fill: float) -> np.ndarray:
-    """The 2 * _WINDOW values around each value (itself left out), `fill` past either end."""
-    padded = np.concatenate([np.full(_WINDOW, fill), values, np.full(_WINDOW, fill)])
-    return np.delete(np.lib.stride_tricks.sliding_window_view(padded, 2 * _WINDOW + 1), _WINDOW, axis=1)
+def _windows(values: np.ndarray, fill: float, width: int = _WINDOW) -> np.ndarray:
+    """The 2 * `width` values around each value (itself left out), `fill` past either end."""
+    padded = np.concatenate([np.full(width, fill), values, np.full(width, fill)])
+    return np.delete(np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1), width, axis=1)
 
 
 def _neighbour_features(rows: np.ndarray, present: np.ndarray, removed: np.ndarray) -> None:
@@ -301,7 +358,7 @@ def _neighbour_features(rows: np.ndarray, present: np.ndarray, removed: np.ndarr
     columns += [word_windows.mean(axis=1), _windows(shape[:, _SENTENCE_END_COLUMN], 0.0).mean(axis=1),
                 _windows(gone, 1.0).mean(axis=1), word_windows.max(axis=1), np.log1p(run_length),
                 words - words.max()]
-    rows[indexes, _SHAPE_COUNT:] = np.column_stack(columns)
+    rows[indexes, _SHAPE_COUNT:_SHAPE_COUNT + len(columns)] = np.column_stack(columns)
 
 
 def _logits(scores: np.ndarray) -> np.ndarray:

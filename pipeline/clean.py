@@ -21,7 +21,7 @@ import ftfy
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 
-from pipeline.boilerplate import SiteRepetition, body_scores, is_interface_phrase
+from pipeline.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase
 from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
 from pipeline.segment import paragraphs_from_lines
 from pipeline.stage import Stage
@@ -203,6 +203,9 @@ _COMMENT_PROMPTS = (
     r"(?:(?:please\s+)?(?:enter|leave|post|write|add|submit|type)\s+(?:your|a)\s+"
     r"(?:comment|reply|name|e-?mail(?: address)?|message|response|website)s?(?:\s+here)?|"
     r"\d+\s+(?:comments?|replies)|comments?(?:\s*\(\d+\))?|"
+    # "156 Responses to “Shuteye”", "3 thoughts on “...”": the count over a blog's comments.
+    r"(?:\d+|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions?)(?:\s+(?:to|on)\s+[\"“'‘«].{1,150})?|"
+    r"\d+\s+(?:réponses?|respuestas?|antworten|ответ(?:а|ов)?|ردود?)|"
     r"(?:view|show|load|read|hide)\s+(?:all\s+)?(?:\d+\s+)?"
     r"comments|cancel reply|leave a reply|your email address will not be published.*|"
     r"required fields are marked.*|save my name,? email,? and website.*|"
@@ -805,7 +808,27 @@ def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
                 rules[index] = REPEATED_RULE
     _mark_menu_words_at_top(lines, rules)
     _mark_links_under_headers(lines, rules)
-    return lines, rules, found
+    return (*_join_continued_lines(lines, rules), found)
+
+
+_CONTINUATION_START = regex.compile(r"\p{Ll}")
+
+
+def _join_continued_lines(lines: list[str], rules: list[str | None]) -> tuple[list[str], list[str | None]]:
+    """Lines no rule removed that continue the line before (it stops short of a sentence end, the next
+    starts in lower case), joined into one: text wrapped by `<br>` or by width is one paragraph, scored
+    and kept as one."""
+    joined_lines: list[str] = []
+    joined_rules: list[str | None] = []
+    for line, rule in zip(lines, rules):
+        if (rule is None and line and joined_lines and joined_rules[-1] is None and joined_lines[-1]
+                and _CONTINUATION_START.match(line)
+                and joined_lines[-1].rstrip(_CLOSERS)[-1:] not in _FULL_STOPS):
+            joined_lines[-1] += " " + line
+        else:
+            joined_lines.append(line)
+            joined_rules.append(rule)
+    return joined_lines, joined_rules
 
 
 def _is_sentence(line: str) -> bool:
@@ -821,21 +844,22 @@ def _all_prose(lines: Sequence[str], rules: Sequence[str | None]) -> bool:
 
 
 def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: float = BODY_THRESHOLD,
-          repeated: frozenset[str] = frozenset()) -> CleanedDocument:
+          repeated: frozenset[str] = frozenset(), model: BodyModel | None = None) -> CleanedDocument:
     """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
 
     A line goes when a rule matches it, when it is in `repeated` (see `clean_batch`), or when its body
     score (`pipeline.boilerplate.body_scores`) is below `threshold`; 0 keeps every line no rule takes.
     Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
     values found in the text. Every line removed from the body is listed in `removed` with its rule
-    and, where it had one, its score.
+    and, where it had one, its score. `model` replaces the shipped body model (one trained on other
+    pages, see scripts/train_boilerplate.py).
     """
     metadata = metadata or {}
     lines, rules, found = judge_lines(text, repeated)
     undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
     if len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules):
         scores = body_scores(lines, [rule is not None for rule in rules],
-                             [rule == "comment_prompt" for rule in rules]).tolist()
+                             [rule == "comment_prompt" for rule in rules], model).tolist()
     else:
         scores = [1.0] * len(lines)
     given_title = _given(metadata, "title")

@@ -9,8 +9,10 @@ autojunk off). Two small gradient-boosted tree ensembles (scikit-learn's HistGra
 fixed seed; `pip install -e .[train]`) are fitted, each row weighted by the square root of its token
 count (the scorer counts tokens, not lines): the line model, then the context step on the line model's
 out-of-fold scores. Prints the cross-validated token precision / recall / F1 of the kept lines per fold
-(pages split at random) and per source at several thresholds, and the figures of a model trained on
-dragnet alone and checked on cleaneval-dev (another set of sites, years and annotators). Then trains
+(pages split at random) and per source at several thresholds, score.py's figures of clean() itself on
+every page cleaned with the fold model that did not see it (what a page of an unseen site gets), and
+the figures of a model trained on dragnet alone and checked on cleaneval-dev (another set of sites,
+years and annotators). Then trains
 on every page and writes the trees as text; pipeline.boilerplate scores with them without scikit-learn.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.boilerplate import (BodyModel, TreeEnsemble, context_features, guess_stopwords,  # noqa: E402
                                   line_features)
-from pipeline.clean import BODY_THRESHOLD, judge_lines  # noqa: E402
+from pipeline.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"
 SEED = 20261128
@@ -68,7 +70,8 @@ def page_rows(page: dict, score) -> dict:
         labels.append(aligned[position:position + len(tokens)].mean() >= 0.5 if tokens else False)
         counts.append(len(tokens))
         position += len(tokens)
-    return {"features": features, "removed": np.array(removed), "labels": np.array(labels),
+    return {"text": page["scraped_text"], "gold": score.gold_blocks(page),
+            "features": features, "removed": np.array(removed), "labels": np.array(labels),
             "tokens": np.array(counts, dtype=float), "source": page["source"],
             "scored": ~np.array(removed) & (np.array(counts) > 0),
             "present": np.array([bool(line) for line in lines])}
@@ -193,21 +196,44 @@ def _print_figures(pages: list[dict], scores: list[np.ndarray]) -> None:
         print(f"| {threshold} | " + " | ".join(cells) + " |")
 
 
-def cross_validate(pages: list[dict], folds: int, threshold: float) -> None:
+def _units(document) -> list[str]:
+    meta = [document.title, document.byline, document.published, document.attribution]
+    return [value for value in meta if value] + list(document.paragraphs)
+
+
+def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> None:
+    """score.py's figures of clean() itself on every page, each page cleaned with the model in
+    `models` that did not see it (title, byline, date and attribution counted as kept)."""
+    print("clean() on held-out pages, scored by score.py (title, byline, date kept):")
+    print("| threshold | source | P | R | F1 | boilerplate units kept % |")
+    print("|---|---|---|---|---|---|")
+    for threshold in THRESHOLDS[2:6]:
+        rows = [score.score_page(_units(clean(page["text"], threshold=threshold, model=model)), page["gold"])
+                for page, model in zip(pages, models)]
+        for source in ("dragnet", "cleaneval-dev", None):
+            total = score.aggregate([row for row, page in zip(rows, pages) if source in (None, page["source"])])
+            print(f"| {threshold} | {source or 'ALL'} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} "
+                  f"| {100 * total['bp_units_kept']:.1f} |", flush=True)
+
+
+def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:
     """Print held-out figures: `folds` folds of pages, then dragnet against cleaneval-dev."""
     order = np.random.default_rng(SEED).permutation(len(pages))
     print(f"cross-validation, {folds} folds (token P / R / F1 of the undecided lines kept, held-out pages):")
     scores: list = [None] * len(pages)
+    models: list = [None] * len(pages)
     for fold in range(folds):
         held = sorted(order[fold::folds].tolist())
         held_set = set(held)
         model = train([page for index, page in enumerate(pages) if index not in held_set])
         for index in held:
             scores[index] = held_out_scores(model, pages[index])
+            models[index] = model
         figures = token_figures([pages[index] for index in held], [scores[index] for index in held],
                                 threshold)
         print("  fold {}: P {:.3f}  R {:.3f}  F1 {:.3f}".format(fold + 1, *figures), flush=True)
     _print_figures(pages, scores)
+    print_cleaned_figures(pages, models, score)
     dragnet = [page for page in pages if page["source"] == "dragnet"]
     cleaneval = [page for page in pages if page["source"] != "dragnet"]
     model = train(dragnet)
@@ -229,7 +255,7 @@ def main() -> None:
     print(f"{len(pages)} pages, {sum(int(page['scored'].sum()) for page in pages)} undecided lines, "
           f"seed {SEED}, threshold {args.threshold}")
     if args.folds > 1:
-        cross_validate(pages, args.folds, args.threshold)
+        cross_validate(pages, args.folds, args.threshold, score)
     model = train(pages)
     args.out.write_text(model.to_text(), encoding="utf-8")
     print(f"wrote {args.out}")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from pipeline.boilerplate import (CONTEXT_NAMES, FEATURE_NAMES, BodyModel, TreeEnsemble, body_scores,
-                                  context_features, default_model, guess_stopwords, line_features)
+                                  _is_stamp, context_features, default_model, guess_stopwords,
+                                  line_features)
 from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
                             repeated_lines, site_of)
 
@@ -163,6 +164,63 @@ def test_comment_headers_after_the_article_mark_readers_text_in_any_language() -
               "He wrote that the cost was too high, and the mayor agreed with him on Friday."]
     rows = line_features(quoted, nothing[:4], nothing[:4], guess_stopwords(quoted))
     assert _column(rows, "after_comment_header").tolist() == [0.0, 0.0, 0.0, 0.0]
+    # A name before its date, the date a link of its own line: "Kate on".
+    named = [prose, prose.replace("Monday", "Tuesday"), "Kate on", first_comment]
+    rows = line_features(named, nothing[:4], nothing[:4], guess_stopwords(named))
+    assert _column(rows, "after_comment_header").tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("line", [
+    "14 minutes ago", "March 3, 2019 at 9:41 pm", "Posted Aug 9th 2012 2:15PM", "05-06-2005, 05:28 PM",
+    "il y a 3 heures", "hace 2 días", "3 дня назад", "منذ 3 ساعات", "5分钟前", "2時間前",
+    "Graham — July 11th, 2012, 4:30 am I'd say use her familiarity with it to get back in touch with her."])
+def test_time_stamps_of_posts_are_recognised_in_several_languages(line: str) -> None:
+    assert _is_stamp(line)
+
+
+@pytest.mark.parametrize("line", [
+    "The cat sat on the mat",
+    "In 2012 the government of the country decided to raise the tax on everything sold in its shops.",
+    "The council met on Monday and voted at last, after four hours, to close the road at 9:30 pm.",
+    "Read more"])
+def test_prose_and_labels_are_no_time_stamps(line: str) -> None:
+    assert not _is_stamp(line)
+
+
+def test_time_stamps_after_the_article_are_counted_before_and_around_each_line() -> None:
+    prose = "The council approved the plan on Monday after a long debate about the budget and its cost."
+    comment = "I disagree with the council on this plan, it will cost far too much for what it gives us."
+    lines = ["Posted July 3, 2012", *[prose] * 12, "anna77", "2 hours ago", comment,
+             "bob_k", "1 hour ago", comment, "cara", "30 minutes ago", comment]
+    rows = _features(lines)
+    assert np.flatnonzero(_column(rows, "stamp")).tolist() == [0, 14, 17, 20]
+    # The article's own date comes before its main block: only the readers' stamps count.
+    assert np.expm1(_column(rows, "stamps_before")).round().tolist() == [0] * 15 + [1] * 3 + [2] * 3 + [3]
+    assert np.expm1(_column(rows, "stamps_after")).round().tolist() == [3] * 14 + [2] * 3 + [1] * 3 + [0] * 2
+    # Eight lines either side: the article's middle sees its date alone, a comment the three stamps.
+    assert _column(rows, "stamps_near")[[5, 15, 21]].tolist() == [1, 3, 3]
+    # The date and the first comment's stamp are too far apart to open a thread together.
+    assert _column(rows, "in_thread").tolist() == [0] * 14 + [1] * 8
+    article, comments = 12 * len(prose.split()), 3 * len(comment.split())
+    assert _column(rows, "prose_before_thread") == pytest.approx([article / (article + comments)] * 22)
+
+
+def test_a_line_printed_twice_knows_which_copy_it_is() -> None:
+    article = "The council approved the plan on Monday after a long debate about the budget and its cost."
+    other = "Work on the new bridge is to start in the spring and to last for about two years."
+    rows = _features(["Home News Sport", article, other, article, "Home News Sport"])
+    assert _column(rows, "copy_of_earlier_line").tolist() == [0, 0, 0, 1, 1]
+    assert _column(rows, "copied_later").tolist() == [1, 1, 0, 0, 0]
+
+
+def test_a_forum_thread_is_all_the_page_prose() -> None:
+    post = "I think the second film was better than the first one, and the music was far better too."
+    lines = ["Board index", "anna77", "05-06-2005, 05:28 PM", post, "bob_k", "05-06-2005, 05:41 PM", post,
+             "cara", "05-06-2005, 05:48 PM", post, "dan", "05-06-2005, 05:52 PM", post]
+    rows = _features(lines)
+    # The thread starts at the first post's stamp: none of the page's prose comes before it.
+    assert _column(rows, "in_thread").tolist() == [0] * 2 + [1] * 11
+    assert _column(rows, "prose_before_thread").tolist() == [0.0] * 13
 
 
 def test_context_step_lets_neighbours_decide_an_unsure_line() -> None:
@@ -330,3 +388,26 @@ def test_site_of_reads_the_url_host_else_the_source_directory() -> None:
     assert site_of({}, "/data/crawl/example.net/page1.txt") == "/data/crawl/example.net"
     assert site_of({"url": "not a url"}, "/data/x/page.txt") == "/data/x"
     assert site_of(None) == ""
+
+
+def test_lines_that_continue_a_sentence_are_joined_into_one_paragraph() -> None:
+    text = "\n".join([
+        "Home | News | Sport",
+        "Schools in",
+        "the United States are organized in different ways: some schools",
+        "include K-3, others are organized as middle schools.",
+        "Students",
+        "may be able to take part in more activities.",
+        "The cost of travel rises.",
+        "sign in",
+    ])
+    lines, rules, _ = judge_lines(text)
+    assert lines[1:] == [
+        "Schools in the United States are organized in different ways: some schools include K-3, others are "
+        "organized as middle schools.",
+        "Students may be able to take part in more activities.",
+        # After a full stop a line in lower case starts anew, and a rule's line is never joined.
+        "The cost of travel rises.",
+        "sign in",
+    ]
+    assert rules[0] is not None and rules[-1] is not None

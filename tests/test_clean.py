@@ -500,6 +500,15 @@ def test_share_prompts_in_several_languages() -> None:
     assert _rules(text) == [(prompt, "share_prompt") for prompt in prompts]
 
 
+def test_comment_counts_over_a_thread_are_prompts_and_a_sentence_like_them_is_not() -> None:
+    prompts = ["156 Responses to “Shuteye”", "3 thoughts on “Why we sleep”", "One Response", "No Comments",
+               "12 respuestas", "5 réponses", "7 ответов"]
+    sentence = "One response to the crisis was to raise taxes on fuel and tobacco."
+    text = "\n".join([sentence] + prompts)
+    assert clean(text).paragraphs == (sentence,)
+    assert _rules(text) == [(prompt, "comment_prompt") for prompt in prompts]
+
+
 def test_cookie_banners_in_several_languages() -> None:
     banners = [
         "We and our partners use cookies to personalise content and ads.",
