@@ -132,9 +132,9 @@ def guess_stopwords(lines: Sequence[str]) -> frozenset[str]:
             break
     stoplists = _stoplists()
     votes = dict.fromkeys(stoplists, 0)
-    for languages in map(_stopword_languages().get, sample):
+    for languages, count in Counter(map(_stopword_languages().get, sample)).items():
         for code in languages or ():
-            votes[code] += 1
+            votes[code] += count
     most = max(votes.values())
     if not most:
         return frozenset()
@@ -179,7 +179,9 @@ _COMMENT_HEADER = re.compile(
     r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
     re.IGNORECASE)
 # Searching that pattern is slow (a dozen microseconds a line), so it is only searched on a line holding
-# a digit (a clock time) or whose last word character ends one of its words, compared as it compares.
+# what a clock time starts with, or whose last word character ends one of its words (compared as the
+# pattern compares).
+_CLOCK_TIME_START = re.compile(r"\d[:.]\d")
 _COMMENT_HEADER_WORD_ENDS = re.compile("[sdetbóozufłтлаبت说道ん]", re.IGNORECASE)
 _WINDOW = 3
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
@@ -315,9 +317,9 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
 
 
 def _may_be_comment_header(line: str) -> bool:
-    """False only where _COMMENT_HEADER cannot match: the line holds no digit, and its last word
+    """False only where _COMMENT_HEADER cannot match: the line holds no clock time, and its last word
     character (what `\\w` matches: alphanumeric or "_") cannot end one of the header's words."""
-    if _DIGIT.search(line):
+    if _CLOCK_TIME_START.search(line):
         return True
     for character in reversed(line):
         if character.isalnum() or character == "_":
