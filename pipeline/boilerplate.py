@@ -424,26 +424,30 @@ class TreeEnsemble:
         thresholds and int32 features, which scores a quarter faster than float64 and intp.
         """
         count, width = rows.shape
+        if len(self.features) and self.features.max() >= width:
+            raise ValueError(f"boilerplate model: rows of {width} features, the trees read feature "
+                             f"{self.features.max()}")
         inner = (1 << self.depth) - 1
         flat = np.ascontiguousarray(rows, dtype=self.thresholds.dtype).ravel()
         row_start = (np.arange(count, dtype=np.int32) * width)[:, None]
         tree_start = np.arange(self.trees, dtype=np.int32) * inner
         # Nodes are numbered across all trees (tree_start + node in the tree), so that features and
         # thresholds are read without an addition; the children of node k are 2k + 1 - tree_start and the
-        # one after. Updated in place: a page's scoring is mostly these (rows x trees) arrays.
+        # one after. Updated in place: a page's scoring is mostly these (rows x trees) arrays. Every index
+        # is in range by construction, so `take` clips instead of checking each one: a third faster.
         node = np.repeat(tree_start[None, :], count, axis=0)
         to_child = 1 - tree_start
         for _ in range(self.depth):
-            feature_at = self.features.take(node)
+            feature_at = self.features.take(node, mode="clip")
             feature_at += row_start
-            right = flat.take(feature_at) > self.thresholds.take(node)
+            right = flat.take(feature_at, mode="clip") > self.thresholds.take(node, mode="clip")
             node *= 2
             node += to_child
             node += right
         # Leaf j of tree t is leaves[t * 2 ** depth + j]; the last level's nodes are tree_start + inner + j.
         leaf = node
         leaf += np.arange(self.trees, dtype=np.int32) - inner
-        return self.bias + self.leaves.take(leaf).sum(axis=1)
+        return self.bias + self.leaves.take(leaf, mode="clip").sum(axis=1)
 
     def to_rows(self) -> list[str]:
         """One row per tree: its inner nodes as feature:threshold, then its leaves."""

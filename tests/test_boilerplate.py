@@ -360,3 +360,8 @@ def test_digits_and_symbols_are_counted_as_their_patterns_count() -> None:
     for line in ("Home | News 2024 — “quoted” text_with_underscore!", "12:30 pm, 3/4", "plain words",
                  "Цена ١٢٣ рубля: 5 % — «скидка»", "价格：１２３元（含税）", "a\tb", ""):
         assert _digits_and_symbols(line) == (len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))), line
+
+
+def test_tree_ensemble_rejects_rows_without_the_features_its_trees_read() -> None:
+    with pytest.raises(ValueError, match="rows of 1 features, the trees read feature 1"):
+        _small_ensemble().decision(np.array([[0.5], [2.0]]))
