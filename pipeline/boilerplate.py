@@ -178,11 +178,13 @@ _COMMENT_HEADER = re.compile(
     r"|说[:：]|写道[:：]?|さん[:：])\W*$"
     r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
     re.IGNORECASE)
-# Searching that pattern is slow (a dozen microseconds a line), so it is only searched on a line holding
-# what a clock time starts with, or whose last word character ends one of its words (compared as the
-# pattern compares).
+# Searching that pattern over a whole line is slow (a dozen microseconds). A line without what a clock
+# time starts with can only match one of its words, and that word ends at the line's last word character
+# (only non-word characters may follow it): such a line is searched from _COMMENT_HEADER_WORD_CHARS
+# characters before that one, and only if it can end one of the words (compared as the pattern compares).
 _CLOCK_TIME_START = re.compile(r"\d[:.]\d")
 _COMMENT_HEADER_WORD_ENDS = re.compile("[sdetbóozufłтлаبت说道ん]", re.IGNORECASE)
+_COMMENT_HEADER_WORD_CHARS = 10   # "ha scritto"
 _WINDOW = 3
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
@@ -310,20 +312,20 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
     len(lines). Only the first matters (what follows it is readers' text), so the search stops there."""
     for index in range(start, len(lines)):
         line = lines[index]
-        if (shapes[index] is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS
-                and _may_be_comment_header(line) and _COMMENT_HEADER.search(line) is not None):
+        if shapes[index] is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS and _is_comment_header(line):
             return index
     return len(lines)
 
 
-def _may_be_comment_header(line: str) -> bool:
-    """False only where _COMMENT_HEADER cannot match: the line holds no clock time, and its last word
-    character (what `\\w` matches: alphanumeric or "_") cannot end one of the header's words."""
+def _is_comment_header(line: str) -> bool:
+    """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed."""
     if _CLOCK_TIME_START.search(line):
-        return True
-    for character in reversed(line):
-        if character.isalnum() or character == "_":
-            return _COMMENT_HEADER_WORD_ENDS.match(character) is not None
+        return _COMMENT_HEADER.search(line) is not None
+    for end in range(len(line) - 1, -1, -1):
+        # The last word character: what `\\w` matches, an alphanumeric character or "_".
+        if line[end].isalnum() or line[end] == "_":
+            return (_COMMENT_HEADER_WORD_ENDS.match(line[end]) is not None and _COMMENT_HEADER.search(
+                line, max(0, end + 1 - _COMMENT_HEADER_WORD_CHARS)) is not None)
     return False
 
 
