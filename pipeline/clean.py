@@ -620,7 +620,7 @@ _LINE_RULES: tuple[tuple[str, Callable[..., bool], bool], ...] = (
     ("newsletter", lambda line: len(line) <= _SHORT_LINE and len(line.split()) <= 12
      and bool(_NEWSLETTER.search(line)), False),
     ("section_header", _is_section_header, False),
-    ("related_link", lambda line: bool(_INLINE_RELATED.match(line)), False),
+    ("related_link", lambda line: _has_colon(line) and bool(_INLINE_RELATED.match(line)), False),
     ("page_stamp", _is_page_stamp, False),
     ("navigation", _is_navigation, False),
     ("byline", _byline, True),
