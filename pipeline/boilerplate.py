@@ -71,15 +71,6 @@ commentaires partager startseite suche anmelden kommentare teilen главная
 """.split())
 
 _INTERFACE_PHRASE_MAX_WORDS = 3
-# Menus, teasers and footers recur on every page of a site: their features are looked up.
-_SHAPE_CACHE_LINES = 1 << 16
-
-
-@lru_cache(maxsize=_SHAPE_CACHE_LINES)
-def _lower_words(line: str) -> tuple[str, ...]:
-    """The word tokens of `line`, lower-cased. The interface-phrase rule, the language guess and the
-    line's features all read them, most lines all three times."""
-    return tuple(_WORD.findall(line.lower()))
 
 
 def is_interface_phrase(line: str) -> bool:
@@ -192,6 +183,16 @@ _REMOVED_LOGIT = -6.0
 # In ASCII, what is no symbol (_SYMBOL): letters, digits and the space (the underscore is a symbol).
 _ASCII_LETTERS_DIGITS_SPACE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 "
 _ASCII_DIGITS = b"0123456789"
+
+# Menus, teasers and footers recur on every page of a site: their features are looked up.
+_SHAPE_CACHE_LINES = 1 << 16
+
+
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
+def _lower_words(line: str) -> tuple[str, ...]:
+    """The word tokens of `line`, lower-cased. The interface-phrase rule, the language guess and the
+    line's features all read them, most lines all three times."""
+    return tuple(_WORD.findall(line.lower()))
 
 
 def _digits_and_symbols(line: str) -> tuple[int, int]:

@@ -154,8 +154,8 @@ Weitere Artikel|Meistgelesen|Das könnte Sie auch interessieren|Auch interessant
 人気記事|あわせて読みたい|こちらもおすすめ|Artículos similares|Te recomendamos
 """.replace("\n", "").split("|"))
 # Unicode White_Space, the characters `\s` of `regex` matches (checked by a test).
-_WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-    "\u2028\u2029\u202f\u205f\u3000"
+_WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                "\u200a\u2028\u2029\u202f\u205f\u3000")
 # What trails a section header ("Related Articles »", "Lire aussi :"); stripping it is what the pattern
 # `[\s:：»>›→…+|\-–—.]+$` would remove, several times faster.
 _HEADER_TRAILER = _WHITE_SPACE + ":：»>›→…+|-–—."
