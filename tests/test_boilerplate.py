@@ -1,6 +1,8 @@
 """Body scores: line features, the context step, the shipped model, and cleaning pages of unseen sites."""
 from __future__ import annotations
 
+import random
+import re
 import sys
 from pathlib import Path
 
@@ -8,8 +10,10 @@ import justext
 import numpy as np
 import pytest
 
-from pipeline.boilerplate import (CONTEXT_NAMES, FEATURE_NAMES, BodyModel, TreeEnsemble, body_scores,
-                                  context_features, default_model, guess_stopwords, line_features)
+from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
+                                  _DIGIT, _SYMBOL, CONTEXT_NAMES, FEATURE_NAMES, BodyModel, TreeEnsemble,
+                                  _digits_and_symbols, _is_comment_header, body_scores, context_features,
+                                  default_model, guess_stopwords, line_features)
 from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
                             repeated_lines, site_of)
 
@@ -330,3 +334,40 @@ def test_site_of_reads_the_url_host_else_the_source_directory() -> None:
     assert site_of({}, "/data/crawl/example.net/page1.txt") == "/data/crawl/example.net"
     assert site_of({"url": "not a url"}, "/data/x/page.txt") == "/data/x"
     assert site_of(None) == ""
+
+
+def test_comment_header_search_knows_the_last_letter_and_length_of_every_header_word() -> None:
+    # The verbs between "\b(?:" and ")\s*" in the pattern: "says|said|wrote|...".
+    verbs = re.search(r"\\b\(\?:(.*?)\)\\s\*", _COMMENT_HEADER.pattern).group(1).split("|")
+    assert "says" in verbs and "написала" in verbs
+    for word in verbs + ["说", "写道", "さん"]:
+        assert len(word) <= _COMMENT_HEADER_WORD_CHARS, word
+        assert _COMMENT_HEADER_WORD_ENDS.match(word[-1]), word
+        assert _COMMENT_HEADER_WORD_ENDS.match(word[-1].upper()), word
+
+
+def test_comment_header_search_finds_what_the_pattern_finds() -> None:
+    lines = ["Anna says:", "ANNA SAYS", "Jean a écrit :", "Max schrieb:", "Мария написала:", "كتب أحمد: كتبت",
+             "张三说：", "李四写道", "田中さん：", "March 3, 2019 at 9:41 pm", "12.30 AM", "— 5:48 am",
+             "Anna says: hello", "The essays", "essays:", "Bob said, and left", "Page 2", "Version 2.0",
+             "by Tom", "Comments (3)", "_", "", "!!!", "Gianni ha scritto: …", "x_says", "Bo said_"]
+    generator = random.Random(5)
+    pieces = ["says", "said", " ", ":", "a", "_", "é", "9", ".", "pm", "ha scritto"]
+    lines += ["".join(generator.choice(pieces) for _ in range(generator.randrange(8))) for _ in range(3000)]
+    found = 0
+    for line in lines:
+        assert _is_comment_header(line) == (_COMMENT_HEADER.search(line) is not None), line
+        found += _is_comment_header(line)
+    assert found > 100
+    assert not _is_comment_header("The essays of the year") and _is_comment_header("Anna says:")
+
+
+def test_digits_and_symbols_are_counted_as_their_patterns_count() -> None:
+    for line in ("Home | News 2024 — “quoted” text_with_underscore!", "12:30 pm, 3/4", "plain words",
+                 "Цена ١٢٣ рубля: 5 % — «скидка»", "价格：１２３元（含税）", "a\tb", ""):
+        assert _digits_and_symbols(line) == (len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))), line
+
+
+def test_tree_ensemble_rejects_rows_without_the_features_its_trees_read() -> None:
+    with pytest.raises(ValueError, match="rows of 1 features, the trees read feature 1"):
+        _small_ensemble().decision(np.array([[0.5], [2.0]]))
