@@ -27,6 +27,7 @@ many pages of the same site (menus, teasers, footers, sign-up forms) is boilerpl
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import re
 from collections import Counter
@@ -78,7 +79,7 @@ _INTERFACE_PHRASE_MAX_WORDS = 3
 def is_interface_phrase(line: str) -> bool:
     """Whether `line` is a short interface phrase ("Sign in", "تسجيل الدخول", "Read more"): at most
     _INTERFACE_PHRASE_MAX_WORDS words, every word longer than two letters an interface word."""
-    tokens = _WORD.findall(line.lower())
+    tokens = _lower_words(line)
     if not tokens or len(tokens) > _INTERFACE_PHRASE_MAX_WORDS:
         return False
     longer = [token for token in tokens if len(token) > 2]
@@ -101,6 +102,17 @@ def _stoplists() -> dict[str, frozenset[str]]:
             for code, name in _STOPLIST_LANGUAGES.items()}
 
 
+@lru_cache(maxsize=None)
+def _stopword_languages() -> dict[str, tuple[str, ...]]:
+    """For every word of the stop-word lists, the languages whose list holds it: one look-up a word
+    counts the votes of all languages."""
+    languages: dict[str, tuple[str, ...]] = {}
+    for code, words in _stoplists().items():
+        for word in words:
+            languages[word] = languages.get(word, ()) + (code,)
+    return languages
+
+
 def guess_stopwords(lines: Sequence[str]) -> frozenset[str]:
     """The stop words of the page's language, guessed from the words of its longest lines.
 
@@ -109,11 +121,14 @@ def guess_stopwords(lines: Sequence[str]) -> frozenset[str]:
     """
     sample: list[str] = []
     for line in sorted(lines, key=len, reverse=True):
-        sample.extend(_WORD.findall(line.lower()))
+        sample.extend(_lower_words(line))
         if len(sample) >= _LANGUAGE_SAMPLE_WORDS:
             break
     stoplists = _stoplists()
-    votes = {code: sum(map(words.__contains__, sample)) for code, words in stoplists.items()}
+    votes = dict.fromkeys(stoplists, 0)
+    for languages, count in Counter(map(_stopword_languages().get, sample)).items():
+        for code in languages or ():
+            votes[code] += count
     most = max(votes.values())
     if not most:
         return frozenset()
@@ -160,9 +175,16 @@ _COMMENT_HEADER = re.compile(
     r"(?:\b(?:says|said|wrote|writes|replied|a écrit|a dit|schrieb|schreibt|escribió|escribe|dice|dijo"
     r"|disse|diz|escreveu|scrive|ha scritto|schreef|napisał|пишет|написал|написала|كتب|كتبت)\s*[:：]?"
     r"|说[:：]|写道[:：]?|さん[:：])\W*$"
-    r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)"
-    r"|^\S+(?:\s\S+){0,3}\s(?:on|at)$",
+    r"|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)",
     re.IGNORECASE)
+_NAME_BEFORE_DATE = re.compile(r"\S+(?:\s\S+){0,3}\s(?:on|at)", re.IGNORECASE)
+# Searching that pattern over a whole line is slow (a dozen microseconds). A line without what a clock
+# time starts with can only match one of its words, and that word ends at the line's last word character
+# (only non-word characters may follow it): such a line is searched from _COMMENT_HEADER_WORD_CHARS
+# characters before that one, and only if it can end one of the words (compared as the pattern compares).
+_CLOCK_TIME_START = re.compile(r"\d[:.]\d")
+_COMMENT_HEADER_WORD_ENDS = re.compile("[sdetbóozufłтлаبت说道ん]", re.IGNORECASE)
+_COMMENT_HEADER_WORD_CHARS = 10   # "ha scritto"
 _WINDOW = 3
 _STAMP_MAX_WORDS = 12
 _STAMP_WINDOW = 8
@@ -179,16 +201,36 @@ _STAMP = re.compile(_CLOCK_OR_AGO + r"|\b(?:19|20)\d{2}\b", re.IGNORECASE)
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
 
+# In ASCII, what is no symbol (_SYMBOL): letters, digits and the space (the underscore is a symbol).
+_ASCII_LETTERS_DIGITS_SPACE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 "
+_ASCII_DIGITS = b"0123456789"
 
 # Menus, teasers and footers recur on every page of a site: their features are looked up.
 _SHAPE_CACHE_LINES = 1 << 16
 
 
 @lru_cache(maxsize=_SHAPE_CACHE_LINES)
+def _lower_words(line: str) -> tuple[str, ...]:
+    """The word tokens of `line`, lower-cased. The interface-phrase rule, the language guess and the
+    line's features all read them, most lines all three times."""
+    return tuple(_WORD.findall(line.lower()))
+
+
+def _digits_and_symbols(line: str) -> tuple[int, int]:
+    """How many characters of `line` match _DIGIT and _SYMBOL. A line of ASCII (most) is counted by
+    deleting characters from its bytes, several times faster than listing the matches."""
+    if line.isascii():
+        data = line.encode("ascii")
+        return (len(data) - len(data.translate(None, _ASCII_DIGITS)),
+                len(data.translate(None, _ASCII_LETTERS_DIGITS_SPACE)))
+    return len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))
+
+
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     unspaced = len(_UNSPACED.findall(line)) if not line.isascii() and _UNSPACED.search(line) else 0
-    tokens = _WORD.findall(line.lower())
+    tokens = _lower_words(line)
     words = line.split()
     if unspaced > len(line) / 3:
         # About 1.7 characters a word in Chinese and Japanese prose.
@@ -201,12 +243,12 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
         n_stops = sum(map(stopwords.__contains__, tokens))
         capitalised = sum(map(str.isupper, [word[0] for word in words])) / max(n_words, 1)
     n_chars = len(line)
+    n_digits, n_symbols = _digits_and_symbols(line)
     stripped = line.rstrip(_CLOSERS)
     return (
         math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
-        capitalised, len(_DIGIT.findall(line)) / max(n_chars, 1),
-        len(_SYMBOL.findall(line)) / max(n_chars, 1),
+        capitalised, n_digits / max(n_chars, 1), n_symbols / max(n_chars, 1),
         float(line.count("|") + line.count("»") + line.count("•") + line.count("·")),
         sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1),
         (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
@@ -259,17 +301,17 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     if not scored.any():
         return rows
     indexes = np.flatnonzero(scored)
-    shape_rows = np.array([shape for shape in shapes if shape is not None])
+    scored_shapes = [shape for shape in shapes if shape is not None]
+    # fromiter reads the tuples half again as fast as np.array.
+    shape_rows = np.fromiter(itertools.chain.from_iterable(scored_shapes), float,
+                             len(scored_shapes) * len(scored_shapes[0])).reshape(len(scored_shapes), -1)
     prose_array = np.array(prose)
     prose_before = (np.cumsum(prose_array) - prose_array)[indexes]
     distance = np.where(indexes < first, first - indexes, np.where(indexes > last, indexes - last, 0))
     # A comment prompt after the start of the article: what follows it is readers' text.
     comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (np.arange(n) > first))
     # A comment header after the start of the article: it and what follows are readers' text.
-    header_seen = np.logical_or.accumulate(np.array(
-        [index > first and shape is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS
-         and _COMMENT_HEADER.search(line) is not None
-         for index, (line, shape) in enumerate(zip(lines, shapes))], dtype=bool))
+    header_seen = np.arange(n) >= _first_comment_header(lines, shapes, first + 1)
     # A line printed twice: a menu at the top and the bottom, or an article printed twice, whose first
     # copy is the one to keep.
     first_seen: dict[str, int] = {}
@@ -321,6 +363,32 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
         np.arange(len(lines)) >= thread_start, np.full(len(lines), prose_shares[:thread_start].sum())])
 
 
+def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ...] | None],
+                          start: int) -> int:
+    """The index of the first scored line from `start` on that is a reader's comment header, else
+    len(lines). Only the first matters (what follows it is readers' text), so the search stops there."""
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if shapes[index] is not None and len(line) <= _COMMENT_HEADER_MAX_CHARS and _is_comment_header(line):
+            return index
+    return len(lines)
+
+
+def _is_comment_header(line: str) -> bool:
+    """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed, or
+    the line is a name before its date ("Kate on")."""
+    if _NAME_BEFORE_DATE.fullmatch(line):
+        return True
+    if _CLOCK_TIME_START.search(line):
+        return _COMMENT_HEADER.search(line) is not None
+    for end in range(len(line) - 1, -1, -1):
+        # The last word character: what `\\w` matches, an alphanumeric character or "_".
+        if line[end].isalnum() or line[end] == "_":
+            return (_COMMENT_HEADER_WORD_ENDS.match(line[end]) is not None and _COMMENT_HEADER.search(
+                line, max(0, end + 1 - _COMMENT_HEADER_WORD_CHARS)) is not None)
+    return False
+
+
 def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
     """values[i + offset] at i, `fill` past either end."""
     out = np.full(len(values), fill)
@@ -334,7 +402,8 @@ def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
 def _windows(values: np.ndarray, fill: float, width: int = _WINDOW) -> np.ndarray:
     """The 2 * `width` values around each value (itself left out), `fill` past either end."""
     padded = np.concatenate([np.full(width, fill), values, np.full(width, fill)])
-    return np.delete(np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1), width, axis=1)
+    count = len(values)
+    return np.column_stack([padded[start:start + count] for start in range(2 * width + 1) if start != width])
 
 
 def _neighbour_features(rows: np.ndarray, present: np.ndarray, removed: np.ndarray) -> None:
@@ -416,17 +485,30 @@ class TreeEnsemble:
         thresholds and int32 features, which scores a quarter faster than float64 and intp.
         """
         count, width = rows.shape
+        if len(self.features) and self.features.max() >= width:
+            raise ValueError(f"boilerplate model: rows of {width} features, the trees read feature "
+                             f"{self.features.max()}")
         inner = (1 << self.depth) - 1
         flat = np.ascontiguousarray(rows, dtype=self.thresholds.dtype).ravel()
         row_start = (np.arange(count, dtype=np.int32) * width)[:, None]
         tree_start = np.arange(self.trees, dtype=np.int32) * inner
-        node = np.zeros((count, self.trees), dtype=np.int32)
+        # Nodes are numbered across all trees (tree_start + node in the tree), so that features and
+        # thresholds are read without an addition; the children of node k are 2k + 1 - tree_start and the
+        # one after. Updated in place: a page's scoring is mostly these (rows x trees) arrays. Every index
+        # is in range by construction, so `take` clips instead of checking each one: a third faster.
+        node = np.repeat(tree_start[None, :], count, axis=0)
+        to_child = 1 - tree_start
         for _ in range(self.depth):
-            at = node + tree_start
-            right = flat.take(row_start + self.features.take(at)) > self.thresholds.take(at)
-            node = 2 * node + 1 + right
-        leaf = node - inner + (np.arange(self.trees, dtype=np.int32) << self.depth)
-        return self.bias + self.leaves.take(leaf).sum(axis=1)
+            feature_at = self.features.take(node, mode="clip")
+            feature_at += row_start
+            right = flat.take(feature_at, mode="clip") > self.thresholds.take(node, mode="clip")
+            node *= 2
+            node += to_child
+            node += right
+        # Leaf j of tree t is leaves[t * 2 ** depth + j]; the last level's nodes are tree_start + inner + j.
+        leaf = node
+        leaf += np.arange(self.trees, dtype=np.int32) - inner
+        return self.bias + self.leaves.take(leaf, mode="clip").sum(axis=1)
 
     def to_rows(self) -> list[str]:
         """One row per tree: its inner nodes as feature:threshold, then its leaves."""

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import ftfy
 import pytest
+import regex
 
-from pipeline.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, _ftfy_may_change,
-                            _looks_like_mojibake, clean, removed_by_rule)
+from pipeline.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _HEADER_TRAILER, _MOJIBAKE_SUSPECT,
+                            _WHITE_SPACE, _by_first_character, _ftfy_may_change, _is_navigation,
+                            _looks_like_mojibake, _unify_line_breaks, clean, removed_by_rule)
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
@@ -732,3 +734,42 @@ def test_rules_passed_over_for_lack_of_a_key_word_would_not_have_matched(seeds: 
                 taken += 1
                 assert clean_module._RULE_KEYWORDS.search(line.lower()), (name, line)
     assert taken >= len(KEYWORD_RULE_LINES)
+
+
+def test_white_space_is_what_regex_matches_as_white_space() -> None:
+    every_character = "".join(map(chr, range(0x110000)))
+    assert set(regex.findall(r"\s", every_character)) == set(_WHITE_SPACE)
+
+
+def test_header_trailers_are_stripped_as_the_trailer_pattern_removes_them() -> None:
+    trailer = regex.compile(r"[\s:：»>›→…+|\-–—.]+$")
+    for line in ("Related Articles »", "Lire aussi :", "Read More...", "相关新闻 >>", "See also - – —",
+                 "Most Read\u3000|", "Top Stories", "»", "Voir aussi\xa0: +", "A. B."):
+        assert line.rstrip(_HEADER_TRAILER) == trailer.sub("", line), line
+
+
+def test_line_breaks_are_unified_as_the_line_break_pattern_would() -> None:
+    line_breaks = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
+    generator = random.Random(7)
+    for _ in range(500):
+        length = generator.randrange(30)
+        text = "".join(generator.choice("ab \r\n\v\f\x85\u2028\u2029") for _ in range(length))
+        assert _unify_line_breaks(text) == line_breaks.sub("\n", text), repr(text)
+
+
+def test_key_words_grouped_by_first_character_match_as_the_plain_alternation() -> None:
+    words = ["copyright", "copr.", "(c)", "©", "cookie", "cookies", "all rights reserved", "icp", "订阅"]
+    grouped = re.compile(_by_first_character(words))
+    plain = re.compile("|".join(map(re.escape, words)))
+    generator = random.Random(11)
+    texts = ["(c) 2024", "copr. 1999", "a cook", "we set cookies", "all rights", "京icp备", "订", "c"] + [
+        "".join(generator.choice("copyright(.)©ikesalr 订阅") for _ in range(12)) for _ in range(2000)]
+    for text in texts:
+        assert bool(grouped.search(text)) == bool(plain.search(text)), text
+
+
+def test_navigation_needs_three_menu_words_in_four() -> None:
+    assert _is_navigation("Home News Sport Zebra")         # three of four words are menu words
+    assert not _is_navigation("Home News Zebra Yak")       # two of four are not enough
+    assert not _is_navigation("Zebra Home News Sport Yak")
+    assert _is_navigation("Home News Sport Weather Zebra")
