@@ -142,7 +142,8 @@ SHAPE_NAMES = (
     "bias", "log_words", "log_chars", "stop_share", "log_stops", "sentence_end", "colon_end",
     "capitalised_share", "digit_share", "symbol_share", "separators", "interface_share", "comma_rate",
     "lowercase_start", "position", "in_main_block", "distance_to_main_block", "prose_before",
-    "prose_after", "after_comment_prompt", "after_comment_header", "copy_of_earlier_line", "copied_later", "page_prose_share",
+    "prose_after", "after_comment_prompt", "after_comment_header", "copy_of_earlier_line", "copied_later",
+    "page_prose_share",
     "main_block_share", "short_x_page_prose", "short",
 )
 # What the lines around a line look like (empty lines skipped; a line a rule removed counts as removed,
@@ -338,9 +339,12 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
 def _is_stamp(line: str) -> bool:
     """A short line holding a date or time, or a longer one that opens with a time (a comment whose
     header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say...")."""
-    if line.count(" ") < _STAMP_MAX_WORDS:
-        return _STAMP.search(line) is not None
-    return _HEAD_STAMP.search(line, 0, _STAMP_HEAD_CHARS) is not None
+    short = line.count(" ") < _STAMP_MAX_WORDS
+    end = len(line) if short else _STAMP_HEAD_CHARS
+    # Every stamp holds a digit: most lines are passed over by that one fast search.
+    if _DIGIT.search(line, 0, end) is None:
+        return False
+    return (_STAMP if short else _HEAD_STAMP).search(line, 0, end) is not None
 
 
 def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: int,

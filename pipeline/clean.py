@@ -211,7 +211,8 @@ _COMMENT_PROMPTS = (
     r"(?:comment|reply|name|e-?mail(?: address)?|message|response|website)s?(?:\s+here)?|"
     r"\d+\s+(?:comments?|replies)|comments?(?:\s*\(\d+\))?|"
     # "156 Responses to “Shuteye”", "3 thoughts on “...”": the count over a blog's comments.
-    r"(?:\d+|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions?)(?:\s+(?:to|on)\s+[\"“'‘«].{1,150})?|"
+    r"(?:\d+|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions?)"
+    r"(?:\s+(?:to|on)\s+[\"“'‘«].{1,150})?|"
     r"\d+\s+(?:réponses?|respuestas?|antworten|ответ(?:а|ов)?|ردود?)|"
     r"(?:view|show|load|read|hide)\s+(?:all\s+)?(?:\d+\s+)?"
     r"comments|cancel reply|leave a reply|your email address will not be published.*|"

@@ -211,9 +211,10 @@ def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> 
         rows = [score.score_page(_units(clean(page["text"], threshold=threshold, model=model)), page["gold"])
                 for page, model in zip(pages, models)]
         for source in ("dragnet", "cleaneval-dev", None):
-            total = score.aggregate([row for row, page in zip(rows, pages) if source in (None, page["source"])])
-            print(f"| {threshold} | {source or 'ALL'} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} "
-                  f"| {100 * total['bp_units_kept']:.1f} |", flush=True)
+            total = score.aggregate([row for row, page in zip(rows, pages)
+                                     if source in (None, page["source"])])
+            print(f"| {threshold} | {source or 'ALL'} | {total['P']:.3f} | {total['R']:.3f} "
+                  f"| {total['F1']:.3f} | {100 * total['bp_units_kept']:.1f} |", flush=True)
 
 
 def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:

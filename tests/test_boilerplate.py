@@ -12,8 +12,9 @@ import pytest
 
 from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
                                   _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, CONTEXT_NAMES, FEATURE_NAMES, BodyModel,
-                                  TreeEnsemble, _digits_and_symbols, _is_comment_header, _is_stamp, body_scores,
-                                  context_features, default_model, guess_stopwords, line_features)
+                                  TreeEnsemble, _digits_and_symbols, _is_comment_header, _is_stamp,
+                                  body_scores, context_features, default_model, guess_stopwords,
+                                  line_features)
 from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
                             repeated_lines, site_of)
 
