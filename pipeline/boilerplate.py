@@ -197,8 +197,8 @@ _CLOCK_OR_AGO = (
     r"|\b\d+\s*(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago\b"
     r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
     r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前")
-_HEAD_STAMP = re.compile(_CLOCK_OR_AGO, re.IGNORECASE)
-_STAMP = re.compile(_CLOCK_OR_AGO + r"|\b(?:19|20)\d{2}\b", re.IGNORECASE)
+_TIME = re.compile(_CLOCK_OR_AGO, re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
 
@@ -336,29 +336,37 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     return rows
 
 
-def _is_stamp(line: str) -> bool:
-    """A short line holding a date or time, or a longer one that opens with a time (a comment whose
-    header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say...")."""
+_NO_STAMP, _DATE_STAMP, _TIME_STAMP = 0, 1, 2
+
+
+def _stamp_kind(line: str) -> int:
+    """_TIME_STAMP for a short line holding a clock time or a time ago, or a longer one that opens with
+    one (a comment whose header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say..."),
+    _DATE_STAMP for a short line holding a year and no time, else _NO_STAMP."""
     short = line.count(" ") < _STAMP_MAX_WORDS
     end = len(line) if short else _STAMP_HEAD_CHARS
     # Every stamp holds a digit: most lines are passed over by that one fast search.
     if _DIGIT.search(line, 0, end) is None:
-        return False
-    return (_STAMP if short else _HEAD_STAMP).search(line, 0, end) is not None
+        return _NO_STAMP
+    if _TIME.search(line, 0, end) is not None:
+        return _TIME_STAMP
+    return _DATE_STAMP if short and _YEAR.search(line) is not None else _NO_STAMP
 
 
 def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: int,
                     prose_shares: np.ndarray) -> None:
     """Fill the STAMP_NAMES columns: stamps are counted on every line, removed by a rule or not.
 
-    A thread starts at the first stamp followed by _THREAD_MIN_STAMPS - 1 more within twice
-    _STAMP_WINDOW lines (an article's date and its update are two).
+    A thread starts at the first time stamp followed by _THREAD_MIN_STAMPS - 1 more within twice
+    _STAMP_WINDOW lines (an article's date and its update are two). Dates alone do not open one: a
+    list of dated teasers above an article is no thread.
     """
-    stamps = np.array([_is_stamp(line) for line in lines], dtype=float)
+    kinds = np.array([_stamp_kind(line) for line in lines])
+    stamps = (kinds != _NO_STAMP).astype(float)
     windows = _windows(stamps, 0.0, _STAMP_WINDOW).sum(axis=1)
     counted = stamps * (np.arange(len(lines)) >= main_block_start)
     before = np.cumsum(counted) - counted
-    at = np.flatnonzero(stamps)
+    at = np.flatnonzero(kinds == _TIME_STAMP)
     starts = at[:len(at) - _THREAD_MIN_STAMPS + 1][
         at[_THREAD_MIN_STAMPS - 1:] - at[:len(at) - _THREAD_MIN_STAMPS + 1] <= 2 * _STAMP_WINDOW]
     thread_start = int(starts[0]) if len(starts) else len(lines)

@@ -12,7 +12,8 @@ import pytest
 
 from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
                                   _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, CONTEXT_NAMES, FEATURE_NAMES, BodyModel,
-                                  TreeEnsemble, _digits_and_symbols, _is_comment_header, _is_stamp,
+                                  TreeEnsemble, _digits_and_symbols, _is_comment_header, _stamp_kind,
+                                  _DATE_STAMP, _TIME_STAMP,
                                   body_scores, context_features, default_model, guess_stopwords,
                                   line_features)
 from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
@@ -177,7 +178,12 @@ def test_comment_headers_after_the_article_mark_readers_text_in_any_language() -
     "il y a 3 heures", "hace 2 días", "3 дня назад", "منذ 3 ساعات", "5分钟前", "2時間前",
     "Graham — July 11th, 2012, 4:30 am I'd say use her familiarity with it to get back in touch with her."])
 def test_time_stamps_of_posts_are_recognised_in_several_languages(line: str) -> None:
-    assert _is_stamp(line)
+    assert _stamp_kind(line) == _TIME_STAMP
+
+
+@pytest.mark.parametrize("line", ["Aug 2012 by Whelk", "Posted July 3, 2012", "12 марта 2024"])
+def test_a_date_without_a_time_is_a_date_stamp(line: str) -> None:
+    assert _stamp_kind(line) == _DATE_STAMP
 
 
 @pytest.mark.parametrize("line", [
@@ -186,7 +192,7 @@ def test_time_stamps_of_posts_are_recognised_in_several_languages(line: str) -> 
     "The council met on Monday and voted at last, after four hours, to close the road at 9:30 pm.",
     "Read more"])
 def test_prose_and_labels_are_no_time_stamps(line: str) -> None:
-    assert not _is_stamp(line)
+    assert not _stamp_kind(line)
 
 
 def test_time_stamps_after_the_article_are_counted_before_and_around_each_line() -> None:
@@ -205,6 +211,16 @@ def test_time_stamps_after_the_article_are_counted_before_and_around_each_line()
     assert _column(rows, "in_thread").tolist() == [0] * 14 + [1] * 8
     article, comments = 12 * len(prose.split()), 3 * len(comment.split())
     assert _column(rows, "prose_before_thread") == pytest.approx([article / (article + comments)] * 22)
+
+
+def test_dated_teasers_above_an_article_open_no_thread() -> None:
+    prose = "The council approved the plan on Monday after a long debate about the budget and its cost."
+    lines = ["More from the blog", "Rays shut out the Orioles", "Aug 2012 by Whelk", "Early 2013 outlook",
+             "Jul 2012 by Whelk", "A quiet trade deadline", "Jul 2012 by Erik", *[prose] * 6]
+    rows = _features(lines)
+    assert _column(rows, "stamp").tolist() == [0, 0, 1, 1, 1, 0, 1] + [0] * 6
+    assert not _column(rows, "in_thread").any()
+    assert _column(rows, "prose_before_thread") == pytest.approx([1.0] * 13)
 
 
 def test_a_line_printed_twice_knows_which_copy_it_is() -> None:
