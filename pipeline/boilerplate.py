@@ -309,33 +309,34 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     prose_array = np.array(prose)
     prose_before = (np.cumsum(prose_array) - prose_array)[indexes]
     distance = np.where(indexes < first, first - indexes, np.where(indexes > last, indexes - last, 0))
+    positions = np.arange(n)
     # A comment prompt after the start of the article: what follows it is readers' text.
-    comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (np.arange(n) > first))
+    comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (positions > first))
     # A comment header after the start of the article: it and what follows are readers' text.
-    header_seen = np.arange(n) >= _first_comment_header(lines, shapes, first + 1)
+    header_seen = positions >= _first_comment_header(lines, shapes, first + 1)
     # A line printed twice: a menu at the top and the bottom, or an article printed twice, whose first
-    # copy is the one to keep.
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for index, line in enumerate(lines):
-        first_seen.setdefault(line, index)
-        last_seen[line] = index
+    # copy is the one to keep. A dict keeps the last index given for a line: read backwards, its first.
+    first_index = dict(zip(reversed(lines), range(n - 1, -1, -1)))
+    last_index = dict(zip(lines, positions.tolist()))
+    copy_of_earlier = np.fromiter(map(first_index.__getitem__, lines), np.intp, n) < positions
+    copied_later = np.fromiter(map(last_index.__getitem__, lines), np.intp, n) > positions
     short = (shape_rows[:, -1] < 5).astype(float)
     rows[indexes, :_SHAPE_COUNT] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
         np.log1p(distance), prose_before / total_prose,
         (total_prose - prose_before - prose_array[indexes]) / total_prose,
         comment_seen[indexes].astype(float), header_seen[indexes].astype(float),
-        np.array([first_seen[lines[index]] < index for index in indexes], dtype=float),
-        np.array([last_seen[lines[index]] > index for index in indexes], dtype=float),
+        copy_of_earlier[indexes].astype(float), copied_later[indexes].astype(float),
         np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
         short * page_prose_share, short,
     ])
-    _neighbour_features(rows, np.array([bool(line) for line in lines]), np.asarray(removed, dtype=bool))
+    # Past the empty lines' split above, every line holds text.
+    _neighbour_features(rows, np.ones(n, dtype=bool), np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first, prose_array / total_prose)
     return rows
 
 
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _is_stamp(line: str) -> bool:
     """A short line holding a date or time, or a longer one that opens with a time (a comment whose
     header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say...")."""
