@@ -356,7 +356,10 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
     _STAMP_WINDOW lines (an article's date and its update are two).
     """
     stamps = np.array([_is_stamp(line) for line in lines], dtype=float)
-    windows = _windows(stamps, 0.0, _STAMP_WINDOW).sum(axis=1)
+    # The stamps among the 2 * _STAMP_WINDOW lines around each, as differences of running totals (whole
+    # numbers, exact in floats): a page's thread of hundreds of lines needs no window per line.
+    running = np.cumsum(np.concatenate([np.zeros(_STAMP_WINDOW + 1), stamps, np.zeros(_STAMP_WINDOW)]))
+    windows = running[2 * _STAMP_WINDOW + 1:] - running[:len(lines)] - stamps
     counted = stamps * (np.arange(len(lines)) >= main_block_start)
     before = np.cumsum(counted) - counted
     at = np.flatnonzero(stamps)
@@ -379,6 +382,7 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
     return len(lines)
 
 
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _is_comment_header(line: str) -> bool:
     """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed, or
     the line is a name before its date ("Kate on")."""
