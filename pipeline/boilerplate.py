@@ -230,7 +230,8 @@ def _digits_and_symbols(line: str) -> tuple[int, int]:
 @lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
-    unspaced = len(_UNSPACED.findall(line)) if not line.isascii() and _UNSPACED.search(line) else 0
+    is_ascii = line.isascii()
+    unspaced = len(_UNSPACED.findall(line)) if not is_ascii and _UNSPACED.search(line) else 0
     tokens = _lower_words(line)
     words = line.split()
     if unspaced > len(line) / 3:
@@ -242,17 +243,22 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
         n_words = len(words)
         # Stop words are counted among the line's word tokens ("l'état" holds "l" and "état").
         n_stops = sum(map(stopwords.__contains__, tokens))
-        capitalised = sum(map(str.isupper, [word[0] for word in words])) / max(n_words, 1)
+        capitalised = sum([word[0].isupper() for word in words]) / max(n_words, 1)
     n_chars = len(line)
     n_digits, n_symbols = _digits_and_symbols(line)
     stripped = line.rstrip(_CLOSERS)
+    if is_ascii:
+        # Of the separators and commas counted, only "|" and "," are ASCII.
+        separators, commas = line.count("|"), line.count(",")
+    else:
+        separators = line.count("|") + line.count("»") + line.count("•") + line.count("·")
+        commas = line.count(",") + line.count("，") + line.count("،")
+    words_or_one, chars_or_one = max(n_words, 1), max(n_chars, 1)
     return (
-        math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
+        math.log1p(n_words), math.log1p(n_chars), n_stops / words_or_one, math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
-        capitalised, n_digits / max(n_chars, 1), n_symbols / max(n_chars, 1),
-        float(line.count("|") + line.count("»") + line.count("•") + line.count("·")),
-        sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1),
-        (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
+        capitalised, n_digits / chars_or_one, n_symbols / chars_or_one, float(separators),
+        sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1), commas / words_or_one,
         float(line[:1].islower()), n_words,
     )
 
