@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.boilerplate import _line_shape, _lower_words  # noqa: E402
+from pipeline.boilerplate import _is_comment_header, _line_shape, _lower_words, _stamp_kind  # noqa: E402
 from pipeline.clean import (  # noqa: E402
     BODY_THRESHOLD, MIN_SITE_REPEATS, _rule_and_metadata, clean, clean_batch)
 
@@ -79,6 +79,8 @@ def main() -> None:
         _rule_and_metadata.cache_clear()
         _line_shape.cache_clear()
         _lower_words.cache_clear()
+        _stamp_kind.cache_clear()
+        _is_comment_header.cache_clear()
         started = time.process_time()
         documents = [clean(text, threshold=args.threshold) for text in texts]
         timings.append(time.process_time() - started)

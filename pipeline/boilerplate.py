@@ -230,7 +230,8 @@ def _digits_and_symbols(line: str) -> tuple[int, int]:
 @lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
-    unspaced = len(_UNSPACED.findall(line)) if not line.isascii() and _UNSPACED.search(line) else 0
+    is_ascii = line.isascii()
+    unspaced = len(_UNSPACED.findall(line)) if not is_ascii and _UNSPACED.search(line) else 0
     tokens = _lower_words(line)
     words = line.split()
     if unspaced > len(line) / 3:
@@ -242,17 +243,22 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
         n_words = len(words)
         # Stop words are counted among the line's word tokens ("l'état" holds "l" and "état").
         n_stops = sum(map(stopwords.__contains__, tokens))
-        capitalised = sum(map(str.isupper, [word[0] for word in words])) / max(n_words, 1)
+        capitalised = sum([word[0].isupper() for word in words]) / max(n_words, 1)
     n_chars = len(line)
     n_digits, n_symbols = _digits_and_symbols(line)
     stripped = line.rstrip(_CLOSERS)
+    if is_ascii:
+        # Of the separators and commas counted, only "|" and "," are ASCII.
+        separators, commas = line.count("|"), line.count(",")
+    else:
+        separators = line.count("|") + line.count("»") + line.count("•") + line.count("·")
+        commas = line.count(",") + line.count("，") + line.count("،")
+    words_or_one, chars_or_one = max(n_words, 1), max(n_chars, 1)
     return (
-        math.log1p(n_words), math.log1p(n_chars), n_stops / max(n_words, 1), math.log1p(n_stops),
+        math.log1p(n_words), math.log1p(n_chars), n_stops / words_or_one, math.log1p(n_stops),
         float(bool(stripped) and stripped[-1] in _SENTENCE_END), float(stripped.endswith((":", "："))),
-        capitalised, n_digits / max(n_chars, 1), n_symbols / max(n_chars, 1),
-        float(line.count("|") + line.count("»") + line.count("•") + line.count("·")),
-        sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1),
-        (line.count(",") + line.count("，") + line.count("،")) / max(n_words, 1),
+        capitalised, n_digits / chars_or_one, n_symbols / chars_or_one, float(separators),
+        sum(map(_INTERFACE_WORDS.__contains__, tokens)) / max(len(tokens), 1), commas / words_or_one,
         float(line[:1].islower()), n_words,
     )
 
@@ -309,29 +315,29 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     prose_array = np.array(prose)
     prose_before = (np.cumsum(prose_array) - prose_array)[indexes]
     distance = np.where(indexes < first, first - indexes, np.where(indexes > last, indexes - last, 0))
+    positions = np.arange(n)
     # A comment prompt after the start of the article: what follows it is readers' text.
-    comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (np.arange(n) > first))
+    comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (positions > first))
     # A comment header after the start of the article: it and what follows are readers' text.
-    header_seen = np.arange(n) >= _first_comment_header(lines, shapes, first + 1)
+    header_seen = positions >= _first_comment_header(lines, shapes, first + 1)
     # A line printed twice: a menu at the top and the bottom, or an article printed twice, whose first
-    # copy is the one to keep.
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for index, line in enumerate(lines):
-        first_seen.setdefault(line, index)
-        last_seen[line] = index
+    # copy is the one to keep. A dict keeps the last index given for a line: read backwards, its first.
+    first_index = dict(zip(reversed(lines), range(n - 1, -1, -1)))
+    last_index = dict(zip(lines, positions.tolist()))
+    copy_of_earlier = np.fromiter(map(first_index.__getitem__, lines), np.intp, n) < positions
+    copied_later = np.fromiter(map(last_index.__getitem__, lines), np.intp, n) > positions
     short = (shape_rows[:, -1] < 5).astype(float)
     rows[indexes, :_SHAPE_COUNT] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
         np.log1p(distance), prose_before / total_prose,
         (total_prose - prose_before - prose_array[indexes]) / total_prose,
         comment_seen[indexes].astype(float), header_seen[indexes].astype(float),
-        np.array([first_seen[lines[index]] < index for index in indexes], dtype=float),
-        np.array([last_seen[lines[index]] > index for index in indexes], dtype=float),
+        copy_of_earlier[indexes].astype(float), copied_later[indexes].astype(float),
         np.full(len(indexes), page_prose_share), np.full(len(indexes), main_block_share),
         short * page_prose_share, short,
     ])
-    _neighbour_features(rows, np.array([bool(line) for line in lines]), np.asarray(removed, dtype=bool))
+    # Past the empty lines' split above, every line holds text.
+    _neighbour_features(rows, np.ones(n, dtype=bool), np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first, prose_array / total_prose)
     return rows
 
@@ -339,6 +345,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
 _NO_STAMP, _DATE_STAMP, _TIME_STAMP = 0, 1, 2
 
 
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _stamp_kind(line: str) -> int:
     """_TIME_STAMP for a short line holding a clock time or a time ago, or a longer one that opens with
     one (a comment whose header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say..."),
@@ -363,7 +370,10 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
     """
     kinds = np.array([_stamp_kind(line) for line in lines])
     stamps = (kinds != _NO_STAMP).astype(float)
-    windows = _windows(stamps, 0.0, _STAMP_WINDOW).sum(axis=1)
+    # The stamps among the 2 * _STAMP_WINDOW lines around each, as differences of running totals (whole
+    # numbers, exact in floats): a page's thread of hundreds of lines needs no window per line.
+    running = np.cumsum(np.concatenate([np.zeros(_STAMP_WINDOW + 1), stamps, np.zeros(_STAMP_WINDOW)]))
+    windows = running[2 * _STAMP_WINDOW + 1:] - running[:len(lines)] - stamps
     counted = stamps * (np.arange(len(lines)) >= main_block_start)
     before = np.cumsum(counted) - counted
     at = np.flatnonzero(kinds == _TIME_STAMP)
@@ -386,6 +396,7 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
     return len(lines)
 
 
+@lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _is_comment_header(line: str) -> bool:
     """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed, or
     the line is a name before its date ("Kate on")."""

@@ -231,6 +231,22 @@ def test_a_line_printed_twice_knows_which_copy_it_is() -> None:
     assert _column(rows, "copied_later").tolist() == [1, 1, 0, 0, 0]
 
 
+def test_stamps_near_and_copies_agree_with_their_definitions_on_a_random_page() -> None:
+    """The running totals and index dicts behind these columns against the plain definitions."""
+    rng = random.Random(7)
+    pool = ["Home", "2 hours ago", "Posted 12:30 pm", "Reply", "The plan was approved after a long debate.",
+            "It will cost more than the council says it will.", "Share this article", "2012"]
+    lines = [rng.choice(pool) for _ in range(60)]
+    rows = _features(lines)
+    stamps = [_stamp_kind(line) != 0 for line in lines]
+    near = [sum(stamps[max(0, index - 8):index + 9]) - stamps[index] for index in range(len(lines))]
+    assert _column(rows, "stamps_near").tolist() == near
+    assert _column(rows, "copy_of_earlier_line").tolist() == [
+        float(line in lines[:index]) for index, line in enumerate(lines)]
+    assert _column(rows, "copied_later").tolist() == [
+        float(line in lines[index + 1:]) for index, line in enumerate(lines)]
+
+
 def test_a_forum_thread_is_all_the_page_prose() -> None:
     post = "I think the second film was better than the first one, and the music was far better too."
     lines = ["Board index", "anna77", "05-06-2005, 05:28 PM", post, "bob_k", "05-06-2005, 05:41 PM", post,
