@@ -9,8 +9,7 @@ Each line the rules of `pipeline.clean` leave undecided gets a body probability 
    or a later copy of a line printed twice) and of the lines around it (their length, punctuation and
    stop words, lines a rule removed, the run of short lines it belongs to, as link and teaser lists are
    made of, and its length against the page's longest), and the time stamps around it: readers'
-   comments and forum posts each carry one, and whether the page's prose comes before the run of stamps
-   (an article, then its comments) or inside it (a forum thread) tells comments from posts.
+   comments and forum posts each carry one, an article one at most.
 2. *Context step*: smaller trees over the line model's scores of the line and of its neighbours (the
    lines just before and after and a window around it), so that short or unsure lines, such as a
    heading or a one-line paragraph inside an article, are decided by the text around them. This is
@@ -155,9 +154,7 @@ WINDOW_NAMES = ("window_log_words", "window_sentence_end", "window_removed", "wi
                 "short_run", "words_below_longest")
 # Readers' comments and forum posts each carry a time stamp ("14 minutes ago", "March 3, 2019 at 9:41
 # pm"); an article carries one: a run of stamps around a line marks a thread, with or without a prompt.
-# Whether the page's prose comes before the thread (an article and its comments) or is the thread
-# (a forum) tells readers' comments from posts.
-STAMP_NAMES = ("stamp", "stamps_near", "stamps_before", "stamps_after", "in_thread", "prose_before_thread")
+STAMP_NAMES = ("stamp", "stamps_near", "stamps_before", "stamps_after", "in_thread")
 FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES
 _SHAPE_COUNT = len(SHAPE_NAMES)
 _LOG_WORDS_COLUMN, _STOP_SHARE_COLUMN, _SENTENCE_END_COLUMN = (
@@ -338,7 +335,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     ])
     # Past the empty lines' split above, every line holds text.
     _neighbour_features(rows, np.ones(n, dtype=bool), np.asarray(removed, dtype=bool))
-    _stamp_features(rows, lines, first, prose_array / total_prose)
+    _stamp_features(rows, lines, first)
     return rows
 
 
@@ -360,8 +357,7 @@ def _stamp_kind(line: str) -> int:
     return _DATE_STAMP if short and _YEAR.search(line) is not None else _NO_STAMP
 
 
-def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: int,
-                    prose_shares: np.ndarray) -> None:
+def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: int) -> None:
     """Fill the STAMP_NAMES columns: stamps are counted on every line, removed by a rule or not.
 
     A thread starts at the first time stamp followed by _THREAD_MIN_STAMPS - 1 more within twice
@@ -382,7 +378,7 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
     thread_start = int(starts[0]) if len(starts) else len(lines)
     rows[:, len(FEATURE_NAMES) - len(STAMP_NAMES):] = np.column_stack([
         stamps, windows, np.log1p(before), np.log1p(counted.sum() - before - counted),
-        np.arange(len(lines)) >= thread_start, np.full(len(lines), prose_shares[:thread_start].sum())])
+        np.arange(len(lines)) >= thread_start])
 
 
 def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ...] | None],

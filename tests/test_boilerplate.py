@@ -209,8 +209,6 @@ def test_time_stamps_after_the_article_are_counted_before_and_around_each_line()
     assert _column(rows, "stamps_near")[[5, 15, 21]].tolist() == [1, 3, 3]
     # The date and the first comment's stamp are too far apart to open a thread together.
     assert _column(rows, "in_thread").tolist() == [0] * 14 + [1] * 8
-    article, comments = 12 * len(prose.split()), 3 * len(comment.split())
-    assert _column(rows, "prose_before_thread") == pytest.approx([article / (article + comments)] * 22)
 
 
 def test_dated_teasers_above_an_article_open_no_thread() -> None:
@@ -220,7 +218,6 @@ def test_dated_teasers_above_an_article_open_no_thread() -> None:
     rows = _features(lines)
     assert _column(rows, "stamp").tolist() == [0, 0, 1, 1, 1, 0, 1] + [0] * 6
     assert not _column(rows, "in_thread").any()
-    assert _column(rows, "prose_before_thread") == pytest.approx([1.0] * 13)
 
 
 def test_a_line_printed_twice_knows_which_copy_it_is() -> None:
@@ -247,14 +244,13 @@ def test_stamps_near_and_copies_agree_with_their_definitions_on_a_random_page() 
         float(line in lines[index + 1:]) for index, line in enumerate(lines)]
 
 
-def test_a_forum_thread_is_all_the_page_prose() -> None:
+def test_a_forum_thread_opens_at_the_first_post() -> None:
     post = "I think the second film was better than the first one, and the music was far better too."
     lines = ["Board index", "anna77", "05-06-2005, 05:28 PM", post, "bob_k", "05-06-2005, 05:41 PM", post,
              "cara", "05-06-2005, 05:48 PM", post, "dan", "05-06-2005, 05:52 PM", post]
     rows = _features(lines)
-    # The thread starts at the first post's stamp: none of the page's prose comes before it.
+    # The thread starts at the first post's stamp, before the first line of prose.
     assert _column(rows, "in_thread").tolist() == [0] * 2 + [1] * 11
-    assert _column(rows, "prose_before_thread").tolist() == [0.0] * 13
 
 
 def test_context_step_lets_neighbours_decide_an_unsure_line() -> None:
