@@ -188,13 +188,13 @@ _STAMP_MAX_WORDS = 12
 _STAMP_WINDOW = 8
 _THREAD_MIN_STAMPS = 3
 _STAMP_HEAD_CHARS = 60
-# A clock time or a time ago; a year too on a short line ("05-06-2005, 05:28 PM", "14 minutes ago").
-_CLOCK_OR_AGO = (
+# A clock time or a time ago ("05-06-2005, 05:28 PM", "14 minutes ago"), in several languages.
+_TIME = re.compile(
     r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)?"
     r"|\b\d+\s*(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago\b"
     r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
-    r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前")
-_TIME = re.compile(_CLOCK_OR_AGO, re.IGNORECASE)
+    r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前",
+    re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
