@@ -195,6 +195,11 @@ _TIME = re.compile(
     r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
     r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前",
     re.IGNORECASE)
+# Searching _TIME is slow (a dozen microseconds a line with digits). Its first alternative matches wherever
+# a clock time starts (what follows is optional), and every other one holds one of the words of
+# _TIME_WORD, read with the same flag: a line with neither cannot match, and most are passed over.
+_CLOCK_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}")
+_TIME_WORD = re.compile("ago|il y a|hace|vor|há|назад|منذ|前", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
@@ -352,7 +357,8 @@ def _stamp_kind(line: str) -> int:
     # Every stamp holds a digit: most lines are passed over by that one fast search.
     if _DIGIT.search(line, 0, end) is None:
         return _NO_STAMP
-    if _TIME.search(line, 0, end) is not None:
+    if _CLOCK_TIME.search(line, 0, end) is not None or (
+            _TIME_WORD.search(line, 0, end) is not None and _TIME.search(line, 0, end) is not None):
         return _TIME_STAMP
     return _DATE_STAMP if short and _YEAR.search(line) is not None else _NO_STAMP
 
