@@ -818,8 +818,12 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
     title_key = _headline_key(given_title) if given_title else None
     title: str | None = None
     words_skipped = 0
-    content = [index for index, line in enumerate(lines) if line and rules[index] is None]
-    for position, index in enumerate(content):
+    # The lines no rule took, read one ahead; the search mostly ends near the top, so they are listed
+    # lazily. Only the line at hand is ever marked, after the next one is read.
+    content = (index for index, line in enumerate(lines) if line and rules[index] is None)
+    upcoming = next(content, None)
+    while upcoming is not None:
+        index, upcoming = upcoming, next(content, None)
         line = lines[index]
         # Before a title is known no line repeats it: its key is only worked out for a headline candidate.
         if title_key is not None and _headline_key(line) == title_key:
@@ -832,9 +836,8 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
                 and not _ends_sentence(line)):
             words_skipped += 1
             continue
-        if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
+        if title_key is not None or not _is_headline(line) or upcoming is None:
             return title
-        upcoming = content[position + 1]
         key = _headline_key(line)
         if (scores[index] < TITLE_SURE_SCORE and scores[upcoming] > scores[index]
                 and _is_headline(lines[upcoming]) and _headline_key(lines[upcoming]) != key):
