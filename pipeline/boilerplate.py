@@ -195,6 +195,11 @@ _TIME = re.compile(
     r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
     r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前",
     re.IGNORECASE)
+# Searching _TIME is slow (a dozen microseconds a line with digits). Its first alternative matches wherever
+# a clock time starts (what follows is optional), and every other one holds one of the words of
+# _TIME_WORD, read with the same flag: a line with neither cannot match, and most are passed over.
+_CLOCK_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}")
+_TIME_WORD = re.compile("ago|il y a|hace|vor|há|назад|منذ|前", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
 _REMOVED_LOGIT = -6.0
@@ -334,7 +339,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
         short * page_prose_share, short,
     ])
     # Past the empty lines' split above, every line holds text.
-    _neighbour_features(rows, np.ones(n, dtype=bool), np.asarray(removed, dtype=bool))
+    _neighbour_features(rows, np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first)
     return rows
 
@@ -352,7 +357,8 @@ def _stamp_kind(line: str) -> int:
     # Every stamp holds a digit: most lines are passed over by that one fast search.
     if _DIGIT.search(line, 0, end) is None:
         return _NO_STAMP
-    if _TIME.search(line, 0, end) is not None:
+    if _CLOCK_TIME.search(line, 0, end) is not None or (
+            _TIME_WORD.search(line, 0, end) is not None and _TIME.search(line, 0, end) is not None):
         return _TIME_STAMP
     return _DATE_STAMP if short and _YEAR.search(line) is not None else _NO_STAMP
 
@@ -425,28 +431,30 @@ def _windows(values: np.ndarray, fill: float, width: int = _WINDOW) -> np.ndarra
     return np.column_stack([padded[start:start + count] for start in range(2 * width + 1) if start != width])
 
 
-def _neighbour_features(rows: np.ndarray, present: np.ndarray, removed: np.ndarray) -> None:
-    """Fill the NEIGHBOUR_NAMES and WINDOW_NAMES columns of `rows` from its shape columns."""
-    indexes = np.flatnonzero(present)
-    if not len(indexes):
+def _neighbour_features(rows: np.ndarray, removed: np.ndarray) -> None:
+    """Fill the NEIGHBOUR_NAMES and WINDOW_NAMES columns of `rows`, one row a line that holds text, from
+    its shape columns. Each column is written in place: stacking them first took a third of the time."""
+    if not len(rows):
         return
-    shape = rows[indexes]
-    gone = removed[indexes].astype(float)
-    words = shape[:, _LOG_WORDS_COLUMN]
-    columns = []
+    words, sentence_end, stop_share = (rows[:, column].copy() for column in (
+        _LOG_WORDS_COLUMN, _SENTENCE_END_COLUMN, _STOP_SHARE_COLUMN))
+    gone = removed.astype(float)
+    column = _SHAPE_COUNT
     for _, offset in _NEIGHBOUR_OFFSETS:
-        columns += [_shifted(words, offset, 0.0), _shifted(shape[:, _SENTENCE_END_COLUMN], offset, 0.0),
-                    _shifted(shape[:, _STOP_SHARE_COLUMN], offset, 0.0), _shifted(gone, offset, 1.0)]
+        for values, fill in ((words, 0.0), (sentence_end, 0.0), (stop_share, 0.0), (gone, 1.0)):
+            rows[:, column] = _shifted(values, offset, fill)
+            column += 1
     word_windows = _windows(words, 0.0)
     # Runs of short or removed lines: menus, link lists, teaser lists, comment headers.
     short = (words < _SHORT_RUN_LOG_WORDS) | (gone > 0)
     change = np.flatnonzero(np.diff(short.astype(np.int8))) + 1
     bounds = np.concatenate([[0], change, [len(short)]])
     run_length = np.repeat(np.diff(bounds), np.diff(bounds)) * short
-    columns += [word_windows.mean(axis=1), _windows(shape[:, _SENTENCE_END_COLUMN], 0.0).mean(axis=1),
-                _windows(gone, 1.0).mean(axis=1), word_windows.max(axis=1), np.log1p(run_length),
-                words - words.max()]
-    rows[indexes, _SHAPE_COUNT:_SHAPE_COUNT + len(columns)] = np.column_stack(columns)
+    for values in (word_windows.mean(axis=1), _windows(sentence_end, 0.0).mean(axis=1),
+                   _windows(gone, 1.0).mean(axis=1), word_windows.max(axis=1), np.log1p(run_length),
+                   words - words.max()):
+        rows[:, column] = values
+        column += 1
 
 
 def _logits(scores: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import ftfy
 import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+from ftfy.chardata import HTML_ENTITY_RE
 
 from pipeline.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase
 from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
@@ -41,12 +42,14 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 _MOJIBAKE_HINT = re.compile(
     "[&\x1b\x80-\u024f\u02c6-\u02dd\u0370-\u04ff\u2190-\u25ff\ufb01\ufb02\ufffd\ud800-\udfff]")
 # A hinted line still goes through ftfy only if one of its fixers could change it: fix_text returns its
-# input unchanged unless the line holds what a fixer acts on (an HTML entity's "&", a control, C1 or
-# format character, a line break, a surrogate, a terminal escape), is not NFC, or looks like mojibake to
-# `ftfy.badness.is_bad`. Every pattern of is_bad needs a character of one of the categories below or
-# one of the characters listed after them, so is_bad only runs on lines holding one.
+# input unchanged unless the line holds what a fixer acts on (an HTML entity as ftfy's unescape_html
+# reads them, a control, C1 or format character, a line break, a surrogate, a terminal escape), is not
+# NFC, or looks like mojibake to `ftfy.badness.is_bad`. Every pattern of is_bad needs a character of one
+# of the categories below or one of the characters listed after them, so is_bad only runs on lines
+# holding one. A bare "&" ("News & Politics") is no entity: such lines, many on some pages, skip ftfy.
 _FTFY_FIXABLE = re.compile(
-    "[&\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u206a-\u206f\ud800-\udfff\ufeff\ufff9-\ufffc]")
+    HTML_ENTITY_RE.pattern
+    + "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u206a-\u206f\ud800-\udfff\ufeff\ufff9-\ufffc]")
 _MOJIBAKE_SUSPECT = re.compile("[" + "".join(
     MOJIBAKE_CATEGORIES[category] for category in (
         "c1", "bad", "law", "currency", "start_punctuation", "end_punctuation", "numeric", "box",
@@ -815,8 +818,12 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
     title_key = _headline_key(given_title) if given_title else None
     title: str | None = None
     words_skipped = 0
-    content = [index for index, line in enumerate(lines) if line and rules[index] is None]
-    for position, index in enumerate(content):
+    # The lines no rule took, read one ahead; the search mostly ends near the top, so they are listed
+    # lazily. Only the line at hand is ever marked, after the next one is read.
+    content = (index for index, line in enumerate(lines) if line and rules[index] is None)
+    upcoming = next(content, None)
+    while upcoming is not None:
+        index, upcoming = upcoming, next(content, None)
         line = lines[index]
         # Before a title is known no line repeats it: its key is only worked out for a headline candidate.
         if title_key is not None and _headline_key(line) == title_key:
@@ -829,9 +836,8 @@ def _mark_title(lines: list[str], rules: list[str | None], given_title: str | No
                 and not _ends_sentence(line)):
             words_skipped += 1
             continue
-        if title_key is not None or not _is_headline(line) or position + 1 >= len(content):
+        if title_key is not None or not _is_headline(line) or upcoming is None:
             return title
-        upcoming = content[position + 1]
         key = _headline_key(line)
         if (scores[index] < TITLE_SURE_SCORE and scores[upcoming] > scores[index]
                 and _is_headline(lines[upcoming]) and _headline_key(lines[upcoming]) != key):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
-                                  _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, CONTEXT_NAMES, FEATURE_NAMES, BodyModel,
-                                  TreeEnsemble, _digits_and_symbols, _is_comment_header, _stamp_kind,
-                                  _DATE_STAMP, _TIME_STAMP,
+                                  _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, _TIME, CONTEXT_NAMES, FEATURE_NAMES,
+                                  BodyModel, TreeEnsemble, _digits_and_symbols, _is_comment_header,
+                                  _stamp_kind, _DATE_STAMP, _TIME_STAMP,
                                   body_scores, context_features, default_model, guess_stopwords,
                                   line_features)
 from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
@@ -179,6 +179,18 @@ def test_comment_headers_after_the_article_mark_readers_text_in_any_language() -
     "Graham — July 11th, 2012, 4:30 am I'd say use her familiarity with it to get back in touch with her."])
 def test_time_stamps_of_posts_are_recognised_in_several_languages(line: str) -> None:
     assert _stamp_kind(line) == _TIME_STAMP
+
+
+def test_time_stamps_are_found_wherever_the_whole_time_pattern_finds_one() -> None:
+    # _stamp_kind searches the whole pattern only on lines holding a clock time or one of its words.
+    pieces = ["12:30", "9.41", "1:5", "123:45", "x12:30", "3 days ago", "5 MINS AGO", "ago", "Agony",
+              "il y a 2", "IL Y A 3", "HÁ 4", "há", "hace 1", "Vor 5", "3 дня назад", "ЧАСА НАЗАД", "منذ 3",
+              "5分钟前", "前", "2時間前", "7", "2012", " pm", "a.m.", " ", ", ", "hours", "x"]
+    rng = random.Random(11)
+    lines = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(4000)]
+    found = [_stamp_kind(line) == _TIME_STAMP for line in lines]
+    assert found == [_TIME.search(line) is not None for line in lines]
+    assert 500 < sum(found) < len(lines) - 500
 
 
 @pytest.mark.parametrize("line", ["Aug 2012 by Whelk", "Posted July 3, 2012", "12 марта 2024"])

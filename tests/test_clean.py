@@ -679,6 +679,9 @@ _TEXTS = (
     "Café ½ price ± 2°C © 2026 ™ • “quoted” ‘single’ – — …", "Ørsted Ærø Ù ŒUVRE œuvre ² ³ µ ¶ §",
 )
 
+# Ampersands that make no HTML entity: ftfy leaves such a line alone.
+_BARE_AMPERSANDS = "News & Politics | AT&T, R&D & more; this&not that, &#; & amp; &é;"
+
 
 def _test_lines(rng: random.Random) -> list[str]:
     lines = list(_TEXTS)
@@ -686,6 +689,8 @@ def _test_lines(rng: random.Random) -> list[str]:
         for encoding in ("cp1252", "latin-1", "cp1251", "mac_roman", "cp1253", "cp1250", "iso-8859-7"):
             lines.append(text.encode("utf-8").decode(encoding, errors="replace"))
         lines.append(text.replace("é", "&eacute;").replace(" ", "&nbsp;", 1) + " &amp; &#233;")
+    lines += [_BARE_AMPERSANDS, _BARE_AMPERSANDS + " &amp;", _BARE_AMPERSANDS + " &EACUTE;", "&#x27;",
+              "&" * 30 + ";"]
     alphabet = "".join(_TEXTS) + "".join(ftfy.badness.MOJIBAKE_CATEGORIES.values()) + "ÂÃÐØÙŒœ°вЂ‚√≈β€ā"
     for _ in range(1500):
         lines.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))))
@@ -700,6 +705,7 @@ def test_ftfy_is_skipped_only_where_it_would_change_nothing() -> None:
     assert all(_ftfy_may_change(line) for line in lines if ftfy.fix_text(line, _FTFY_CONFIG) != line)
     # Ordinary text in every script is skipped; real mojibake is not.
     assert not any(_ftfy_may_change(text) for text in _TEXTS[:-2])
+    assert not _ftfy_may_change(_BARE_AMPERSANDS) and _ftfy_may_change(_BARE_AMPERSANDS + " &amp;")
     for text in _TEXTS:
         for encoding in ("latin-1", "mac_roman"):
             mojibake = text.encode("utf-8").decode(encoding)
