@@ -229,16 +229,30 @@ def _digits_and_symbols(line: str) -> tuple[int, int]:
     return len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))
 
 
+def _unspaced_words(line: str) -> float | None:
+    """The words of a line written mostly in a script without spaces (about 1.7 characters a word in
+    Chinese and Japanese prose); None for any other line."""
+    if line.isascii() or not _UNSPACED.search(line):
+        return None
+    unspaced = len(_UNSPACED.findall(line))
+    return max(len(line.split()), unspaced / 1.7) if unspaced > len(line) / 3 else None
+
+
+def word_count(line: str) -> float:
+    """The words of `line` as its features count them, in any script."""
+    unspaced_words = _unspaced_words(line)
+    return len(line.split()) if unspaced_words is None else unspaced_words
+
+
 @lru_cache(maxsize=_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     is_ascii = line.isascii()
-    unspaced = len(_UNSPACED.findall(line)) if not is_ascii and _UNSPACED.search(line) else 0
+    unspaced_words = _unspaced_words(line)
     tokens = _lower_words(line)
     words = line.split()
-    if unspaced > len(line) / 3:
-        # About 1.7 characters a word in Chinese and Japanese prose.
-        n_words = max(len(words), unspaced / 1.7)
+    if unspaced_words is not None:
+        n_words = unspaced_words
         n_stops = len(_UNSPACED_STOP.findall(line))
         capitalised = 0.0
     else:

@@ -23,7 +23,7 @@ import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from ftfy.chardata import HTML_ENTITY_RE
 
-from pipeline.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase
+from pipeline.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase, word_count
 from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
 from pipeline.segment import paragraphs_from_lines
 from pipeline.stage import Stage
@@ -73,6 +73,12 @@ _TITLE_MAX_WORDS_SKIPPED = 3
 # A line the rules leave is kept when its body score (pipeline.boilerplate) reaches BODY_THRESHOLD; a
 # headline needs less, being short, but a line scored as sure boilerplate never becomes the title.
 BODY_THRESHOLD = 0.25
+# A short line weighs a few words in a page's text and a whole segment in its output: menus, labels and
+# teaser fragments are made of them. Removing an unsure one costs the body little, keeping it adds a
+# boilerplate segment to translate and write; so a line of fewer than SHORT_LINE_WORDS words is kept
+# only when its odds of being body are SHORT_LINE_ODDS times those a longer line needs (0.6 for 0.25).
+SHORT_LINE_WORDS = 4
+SHORT_LINE_ODDS = 4.5
 TITLE_MIN_SCORE = 0.2
 TITLE_SURE_SCORE = 0.35
 # A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
@@ -912,12 +918,21 @@ def _all_prose(lines: Sequence[str], rules: Sequence[str | None]) -> bool:
     return all(map(_is_sentence, lines)) and "comment_prompt" not in rules
 
 
+def _short_line_threshold(threshold: float) -> float:
+    """The score a short line needs: SHORT_LINE_ODDS times the odds of `threshold` (0 and 1 stay)."""
+    if threshold <= 0 or threshold >= 1:
+        return threshold
+    odds = SHORT_LINE_ODDS * threshold / (1 - threshold)
+    return odds / (1 + odds)
+
+
 def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: float = BODY_THRESHOLD,
           repeated: frozenset[str] = frozenset(), model: BodyModel | None = None) -> CleanedDocument:
     """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
 
     A line goes when a rule matches it, when it is in `repeated` (see `clean_batch`), or when its body
-    score (`pipeline.boilerplate.body_scores`) is below `threshold`; 0 keeps every line no rule takes.
+    score (`pipeline.boilerplate.body_scores`) is below `threshold` (a short line needs more, see
+    SHORT_LINE_ODDS); 0 keeps every line no rule takes.
     Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
     values found in the text. Every line removed from the body is listed in `removed` with its rule
     and, where it had one, its score. `model` replaces the shipped body model (one trained on other
@@ -933,9 +948,11 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
         scores = [1.0] * len(lines)
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
+    short_line_threshold = _short_line_threshold(threshold)
     removed = []
     for index, (line, rule) in enumerate(zip(lines, rules)):
-        if rule is None and line and scores[index] < threshold:
+        if rule is None and line and (scores[index] < threshold or (
+                scores[index] < short_line_threshold and word_count(line) < SHORT_LINE_WORDS)):
             rules[index] = rule = LOW_SCORE_RULE
         if rule:
             removed.append(RemovedLine(line, rule, round(scores[index], 4) if rule == LOW_SCORE_RULE

@@ -1,6 +1,7 @@
 """Body scores: line features, the context step, the shipped model, and cleaning pages of unseen sites."""
 from __future__ import annotations
 
+import math
 import random
 import re
 import sys
@@ -15,9 +16,9 @@ from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _
                                   BodyModel, TreeEnsemble, _digits_and_symbols, _is_comment_header,
                                   _stamp_kind, _DATE_STAMP, _TIME_STAMP,
                                   body_scores, context_features, default_model, guess_stopwords,
-                                  line_features)
-from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, clean, clean_batch, judge_lines,
-                            repeated_lines, site_of)
+                                  line_features, word_count)
+from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
+                            clean_batch, judge_lines, repeated_lines, site_of)
 
 PAGES = Path(__file__).parent / "data" / "boilerplate"
 
@@ -102,6 +103,40 @@ def test_threshold_is_a_parameter_of_the_decision_not_of_the_scores() -> None:
     assert len(strict.paragraphs) < len(default.paragraphs)
     low = [(line.text, line.score) for line in default.removed if line.rule == LOW_SCORE_RULE]
     assert low and set(low) <= {(line.text, line.score) for line in strict.removed}
+
+
+def _constant_model(score: float) -> BodyModel:
+    """A model that scores every line `score`: one tree of one level whose two leaves are equal."""
+    logit = math.log(score / (1 - score))
+    constant = TreeEnsemble(1, 0.0, np.zeros(1, dtype=np.int32), np.full(1, np.inf, dtype=np.float32),
+                            np.array([logit, logit]))
+    return BodyModel(constant, constant)
+
+
+def test_a_short_line_needs_a_surer_score_than_a_longer_one() -> None:
+    sentences = ["The council approved the new budget for the harbour district on Monday evening.",
+                 "Work on the quay starts in spring and should take about two years to finish.",
+                 "Residents asked the council to keep the old trees and to add a cycle path.",
+                 "A contractor will be chosen in an open tender before the end of April."]
+    short = ["Bridge reopens", "Rain expected tomorrow", "Harbour works"]
+    text = "\n".join([sentences[0], short[0], sentences[1], short[1], sentences[2], short[2], sentences[3]])
+    unsure = clean(text, model=_constant_model(0.4))
+    assert set(sentences[1:]) <= set(unsure.paragraphs) and not set(short) & set(unsure.paragraphs)
+    assert {(line.text, line.rule, line.score) for line in unsure.removed} >= {
+        (line, LOW_SCORE_RULE, 0.4) for line in short}
+    sure = clean(text, model=_constant_model(0.7))
+    assert set(short) <= set(sure.paragraphs)
+    # The bar for short lines moves with the threshold: at 0.1 a short line needs odds of 0.5 (p 1/3).
+    lenient = clean(text, threshold=0.1, model=_constant_model(0.4))
+    assert set(short) <= set(lenient.paragraphs)
+    assert not any(line.rule == LOW_SCORE_RULE for line in clean(text, threshold=0.0,
+                                                                 model=_constant_model(0.01)).removed)
+
+
+def test_words_of_a_short_line_are_counted_in_any_script() -> None:
+    assert word_count("Rain expected tomorrow") == 3 < SHORT_LINE_WORDS
+    assert word_count("地铁开通") < SHORT_LINE_WORDS < word_count("城市地铁新线路今日开通运营")
+    assert word_count("Городской совет утвердил план") == 4
 
 
 def test_stop_words_are_picked_by_the_page_language() -> None:
