@@ -9,11 +9,11 @@ autojunk off). Two small gradient-boosted tree ensembles (scikit-learn's HistGra
 fixed seed; `pip install -e .[train]`) are fitted, each row weighted by the square root of its token
 count (the scorer counts tokens, not lines): the line model, then the context step on the line model's
 out-of-fold scores. Prints the cross-validated token precision / recall / F1 of the kept lines per fold
-(pages split at random) and per source at several thresholds, score.py's figures of clean() itself on
-every page cleaned with the fold model that did not see it (what a page of an unseen site gets), and
-the figures of a model trained on dragnet alone and checked on cleaneval-dev (another set of sites,
-years and annotators). Then trains
-on every page and writes the trees as text; pipeline.boilerplate scores with them without scikit-learn.
+(pages split by site, see SITE_SHARED_LINES) and per source at several thresholds, score.py's figures
+of clean() itself on every page cleaned with the fold model that did not see its site (what a page of
+an unseen site gets), and the figures of a model trained on dragnet alone and checked on cleaneval-dev
+(another set of sites, years and annotators). Then trains on every page and writes the trees as text;
+pipeline.boilerplate scores with them without scikit-learn.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import difflib
 import importlib.util
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,16 @@ MAX_ROWS = 80_000
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 # clean() runs once per threshold over every page: only those around the default.
 CLEANED_THRESHOLDS = (0.15, 0.2, 0.25, 0.3)
+
+
+# Pages of one site share its menus and footers, and a model that has seen a site's pages scores its
+# others too well. dragnet's pages carry no url, so sites are read from the pages: two that share
+# SITE_SHARED_LINES or more lines of SITE_LINE_MIN_CHARS characters or more are of one site (a line that
+# SITE_LINE_MAX_PAGES or more pages print comes with a blog platform, not a site). Folds are drawn by
+# site, so that held-out figures are those of sites never seen.
+SITE_SHARED_LINES = 3
+SITE_LINE_MIN_CHARS = 25
+SITE_LINE_MAX_PAGES = 60
 
 
 def _scorer(data: Path):
@@ -219,14 +230,43 @@ def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> 
                   f"| {total['F1']:.3f} | {100 * total['bp_units_kept']:.1f} |", flush=True)
 
 
+def site_groups(pages: list[dict]) -> np.ndarray:
+    """The site of each page, as a number: pages linked by shared lines (see SITE_SHARED_LINES)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    holders: dict[str, list[int]] = {}
+    for index, page in enumerate(pages):
+        for line in set(page["text"].split("\n")):
+            if len(line) >= SITE_LINE_MIN_CHARS:
+                holders.setdefault(line, []).append(index)
+    shared: Counter[tuple[int, int]] = Counter()
+    for holding in holders.values():
+        if 2 <= len(holding) < SITE_LINE_MAX_PAGES:
+            shared.update((holding[0], other) for other in holding[1:])
+    pairs = np.array([pair for pair, count in shared.items() if count >= SITE_SHARED_LINES],
+                     dtype=np.intp).reshape(-1, 2)
+    links = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(pages), len(pages)))
+    return connected_components(links, directed=False)[1]
+
+
+def site_folds(pages: list[dict], folds: int) -> np.ndarray:
+    """The fold of each page: its site's place in a seeded draw of the sites, dealt round `folds`."""
+    sites = site_groups(pages)
+    rank = np.empty(sites.max() + 1, dtype=np.intp)
+    rank[np.random.default_rng(SEED).permutation(len(rank))] = np.arange(len(rank))
+    return rank[sites] % folds
+
+
 def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:
-    """Print held-out figures: `folds` folds of pages, then dragnet against cleaneval-dev."""
-    order = np.random.default_rng(SEED).permutation(len(pages))
-    print(f"cross-validation, {folds} folds (token P / R / F1 of the undecided lines kept, held-out pages):")
+    """Print held-out figures: `folds` folds of sites, then dragnet against cleaneval-dev."""
+    fold_of = site_folds(pages, folds)
+    print(f"cross-validation, {folds} folds of {len(set(site_groups(pages)))} sites (token P / R / F1 of "
+          "the undecided lines kept, pages of held-out sites):")
     scores: list = [None] * len(pages)
     models: list = [None] * len(pages)
     for fold in range(folds):
-        held = sorted(order[fold::folds].tolist())
+        held = np.flatnonzero(fold_of == fold).tolist()
         held_set = set(held)
         model = train([page for index, page in enumerate(pages) if index not in held_set])
         for index in held:
