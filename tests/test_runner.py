@@ -350,6 +350,27 @@ def test_cleaning_settings_refuse_bad_values_naming_the_setting(tmp_path: Path, 
         RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", name: value})
 
 
+def test_a_changed_body_threshold_cleans_documents_already_written_only_when_forced(tmp_path: Path):
+    page = tmp_path / "in" / "ru_news.txt"
+    page.parent.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "boilerplate" / "ru_news.txt", page)
+    shard = plan_shards([str(page)], make_settings(tmp_path, "first"))[0]
+
+    def paragraphs() -> int:
+        return counts(tmp_path / "out")["paragraphs"]
+
+    process_shard(shard, make_settings(tmp_path, "first"))
+    default = paragraphs()
+    # Cleaning settings are no part of what decides a rerun (the documents' models_fingerprint)...
+    rerun = process_shard(shard, make_settings(tmp_path, "lenient", body_threshold=0.0))
+    assert (rerun.documents, rerun.skipped, paragraphs()) == ({}, 1, default)
+    # ...so a document already written is cleaned again with them only when forced.
+    forced = process_shard(shard, make_settings(tmp_path, "forced", body_threshold=0.0, force=True))
+    assert (forced.replaced, forced.replaced_because) == (1, {"force": 1})
+    assert paragraphs() > default
+    assert counts(tmp_path / "out")["documents"] == 1
+
+
 def test_summary_formats_counts_and_missing_models():
     summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=3, paragraphs=9, sentences=20,
                          translated=10, source_is_english=8, untranslated=2, rejects={"empty": 1}, skipped=0,
