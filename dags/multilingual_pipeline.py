@@ -98,6 +98,25 @@ MANUAL_PARAMS = {
     # value out of these bounds is refused when the run is triggered.
     "num_beams": Param(1, type=["null", "integer"], exclusiveMinimum=0, exclusiveMaximum=MAX_BEAMS + 1,
                        title="Beams", description=f"1 (greedy decoding) to {MAX_BEAMS}. Empty: 1."),
+    # The bounds sit in an allOf, where the form's number field does not look for them: it would clamp
+    # 1.5 to 1 without a word, whereas this way 1.5 is refused when the run is triggered.
+    "body_threshold": Param(
+        None,
+        type=["null", "number"],
+        allOf=[{"minimum": 0, "maximum": 1}],
+        title="Boilerplate threshold",
+        description="0 to 1: a line no rule removes is kept when its body score reaches this (lines of "
+        "fewer than four words need more). Higher removes more boilerplate and risks more body; 0 keeps "
+        "every such line. Empty: 0.25.",
+    ),
+    "site_repeats": Param(
+        None,
+        type=["null", "integer"],
+        exclusiveMinimum=1,
+        title="Site repeats",
+        description="A line found in this many pages of one site (url host) in a batch or more is "
+        "boilerplate: 2 or more. Empty: 3.",
+    ),
     "force": Param(
         False,
         type=["null", "boolean"],
@@ -337,7 +356,9 @@ def multilingual_pipeline() -> None:
     (`documents/`, `paragraphs/`, `sentences/`, `rejects/`) plus a manifest `runs/<run id>.json`.
 
     **Trigger** with the form, or `airflow dags trigger multilingual_pipeline -c '{"input": ["samples"]}'`.
-    The settings are those of `python -m pipeline run`; unknown keys are refused.
+    The settings are those of `python -m pipeline run`; unknown keys are refused. `body_threshold` (0 to 1,
+    `--body-threshold`) and `site_repeats` (2 or more, `--site-repeats`) set how much cleaning removes as
+    boilerplate; documents already in the output are cleaned again with them only with `force`.
 
     **Tasks**: `configure_manual_run` (settings from the params) -> `plan` (inputs cut into shards,
     batches of files) -> `prepare_shard` (one mapped task per shard: ingest, clean, detect, segment) ->

@@ -157,6 +157,8 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
         force=given("force", False),
         include_langs=frozenset(given("include_langs", ())),
         skip_langs=frozenset(given("skip_langs", ())),
+        body_threshold=params.get("body_threshold"),
+        site_repeats=params.get("site_repeats"),
         **_roots_settings(),
     )
 

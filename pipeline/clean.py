@@ -1018,19 +1018,23 @@ class CleanStage(Stage[RawDocument, CleanedRecord]):
 
     Only documents with a url are grouped by site (a folder of files is no site). Documents already in
     the output (`already_done`) count towards the repetition too, so that a page cleans the same in a
-    first run and in a rerun, but are left out.
+    first run and in a rerun, but are left out. `threshold` and `min_repeats` are those of `clean` and
+    `repeated_lines` (the run settings body_threshold and site_repeats).
     """
 
     name = "clean"
 
-    def __init__(self, already_done: Callable[[RawDocument], bool] | None = None):
+    def __init__(self, already_done: Callable[[RawDocument], bool] | None = None, *,
+                 threshold: float = BODY_THRESHOLD, min_repeats: int = MIN_SITE_REPEATS):
         super().__init__()
         self.already_done = already_done
+        self.threshold = threshold
+        self.min_repeats = min_repeats
         self._repeated: dict[str, frozenset[str]] = {}
 
     def begin_batch(self, batch: Sequence[RawDocument]) -> None:
         self._repeated = repeated_lines(
-            (raw.text, site) for raw in batch if (site := site_of(raw.metadata)))
+            ((raw.text, site) for raw in batch if (site := site_of(raw.metadata))), self.min_repeats)
 
     def process(self, batch: Sequence[RawDocument]) -> list[CleanedRecord | Reject | None]:
         results: list[CleanedRecord | Reject | None] = []
@@ -1038,7 +1042,7 @@ class CleanStage(Stage[RawDocument, CleanedRecord]):
             if self.already_done is not None and self.already_done(raw):
                 results.append(None)
                 continue
-            document = clean(raw.text, metadata=raw.metadata,
+            document = clean(raw.text, metadata=raw.metadata, threshold=self.threshold,
                              repeated=self._repeated.get(site_of(raw.metadata), frozenset()))
             if document.paragraphs:
                 results.append(CleanedRecord(raw, document))

@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "
                           "memory, about 0.5 GB each)")
+    run.add_argument("--body-threshold", type=float, default=None, metavar="SCORE",
+                     help="0 to 1: a line no rule removes is kept when its body score reaches this "
+                          "(lines of fewer than four words need more); higher removes more boilerplate "
+                          "and risks more body, 0 keeps every such line (default: 0.25)")
+    run.add_argument("--site-repeats", type=int, default=None, metavar="N",
+                     help="a line found in N or more pages of one site (url host) in a batch is "
+                          "boilerplate; 2 or more (default: 3; larger than --shard-size turns it off)")
 
     detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
     detect.add_argument("file", type=Path, metavar="FILE")
@@ -134,6 +141,8 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         allowed_output_roots=roots_from_env(OUTPUT_SETTING),
         allowed_model_roots=roots_from_env(MODEL_SETTING),
         max_loaded_models=args.max_loaded_models,
+        body_threshold=args.body_threshold,
+        site_repeats=args.site_repeats,
     )
 
 

@@ -274,6 +274,13 @@ class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
 
 # -- phase 1: prepare --------------------------------------------------------------------------------
 
+def cleaning_options(settings: RunSettings) -> dict[str, Any]:
+    """The keyword arguments of CleanStage that `settings` sets (the others keep pipeline.clean's
+    defaults)."""
+    options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats}
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def _plan_translator(settings: RunSettings) -> Translator:
     """A translator that only resolves models (loading none), for planning."""
     from pipeline.translate import Translator
@@ -296,7 +303,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     translator = _plan_translator(settings)
     plan = TranslationPlan(settings, translator)
     decider = DecideStage(settings, plan, output.committed_documents())
-    stages: list[Stage] = [CleanStage(decider.already_done),
+    stages: list[Stage] = [CleanStage(decider.already_done, **cleaning_options(settings)),
                            DetectStage(translator.registry.detection_languages()), SegmentStage(), decider]
     planned = (Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects)
     inputs = chain(planned, read_files(shard.inputs, max_bytes=settings.max_input_bytes))

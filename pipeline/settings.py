@@ -130,6 +130,22 @@ def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
     return value
 
 
+def _body_threshold(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        # NaN fails the range test too: it compares false with everything.
+        raise SettingsError(f"body_threshold must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _site_repeats(value: Any) -> int | None:
+    # 1 would count every line of every page with a url as repeated, leaving nothing of it.
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+        raise SettingsError(f"site_repeats must be an integer of 2 or more, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything that decides what a run writes; validated on creation."""
@@ -155,6 +171,10 @@ class RunSettings:
     allowed_output_roots: tuple[str, ...] | None = None
     allowed_model_roots: tuple[str, ...] | None = None
     max_loaded_models: int | None = None    # translation models loaded at once; None: sized to memory
+    # Cleaning (pipeline.clean); None: its defaults, BODY_THRESHOLD and MIN_SITE_REPEATS, which live
+    # there alone so that this module stays light to import.
+    body_threshold: float | None = None     # a line whose body score is lower is boilerplate
+    site_repeats: int | None = None         # pages of a site in a batch that make a shared line boilerplate
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once, at creation
@@ -186,6 +206,8 @@ class RunSettings:
         _positive_int("translation_chunk_size", self.translation_chunk_size)
         if self.max_loaded_models is not None:
             _positive_int("max_loaded_models", self.max_loaded_models)
+        set_(self, "body_threshold", _body_threshold(self.body_threshold))
+        set_(self, "site_repeats", _site_repeats(self.site_repeats))
         for name in ("allowed_input_roots", "allowed_output_roots", "allowed_model_roots"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, list, tuple)):

@@ -10,8 +10,9 @@ import pytest
 import regex
 
 from pipeline.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _HEADER_TRAILER, _MOJIBAKE_SUSPECT,
-                            _WHITE_SPACE, _by_first_character, _ftfy_may_change, _is_navigation,
-                            _looks_like_mojibake, _unify_line_breaks, clean, removed_by_rule)
+                            _WHITE_SPACE, MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, _by_first_character,
+                            _ftfy_may_change, _is_navigation, _looks_like_mojibake, _unify_line_breaks,
+                            clean, removed_by_rule)
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
@@ -779,3 +780,51 @@ def test_navigation_needs_three_menu_words_in_four() -> None:
     assert not _is_navigation("Home News Zebra Yak")       # two of four are not enough
     assert not _is_navigation("Zebra Home News Sport Yak")
     assert _is_navigation("Home News Sport Weather Zebra")
+
+
+# -- CleanStage: the run's cleaning settings ----------------------------------------------------------
+
+BOILERPLATE_PAGES = Path(__file__).parent / "data" / "boilerplate"
+
+
+def _raw(text: str, name: str, url: str | None = None) -> RawDocument:
+    return RawDocument(doc_id=name, source_path=f"/in/{name}.txt", source_format="txt", text=text,
+                       encoding="utf-8", n_bytes=len(text.encode()), metadata={"url": url} if url else {})
+
+
+def test_clean_stage_cleans_at_its_threshold() -> None:
+    text = (BOILERPLATE_PAGES / "ru_news.txt").read_text(encoding="utf-8")
+    page = _raw(text, "ru")
+
+    def paragraphs(stage: CleanStage) -> tuple[str, ...]:
+        rejects: list = []
+        (record,) = stage([page], rejects)
+        assert rejects == []
+        return record.cleaned.paragraphs
+
+    default, strict, lenient = (paragraphs(CleanStage()), paragraphs(CleanStage(threshold=0.6)),
+                                paragraphs(CleanStage(threshold=0.0)))
+    assert default == clean(text).paragraphs
+    assert strict == clean(text, threshold=0.6).paragraphs
+    assert lenient == clean(text, threshold=0.0).paragraphs
+    # A stricter threshold removes lines the default keeps; 0 keeps lines (comments) the default removes.
+    assert set(strict) < set(default) < set(lenient)
+
+
+def test_clean_stage_counts_repetition_across_as_few_pages_as_it_is_told() -> None:
+    shared = "The harbour authority publishes these figures every Monday morning."
+    pages = [_raw(f"Story {index} is about the harbour and its new cranes, the authority said today.\n\n"
+                  f"{shared}\n\nThe second paragraph of story {index} gives the figures for the year.",
+                  f"page{index}", f"https://www.port.example/{index}") for index in range(2)]
+    elsewhere = _raw(pages[1].text, "other", "https://other.example/1")
+
+    def kept(stage: CleanStage, batch: list[RawDocument]) -> list[bool]:
+        return [shared in record.cleaned.paragraphs for record in stage(batch, [])]
+
+    assert MIN_SITE_REPEATS > 2
+    assert kept(CleanStage(), pages) == [True, True]
+    assert kept(CleanStage(min_repeats=2), pages) == [False, False]
+    removed = CleanStage(min_repeats=2)(pages, [])[0].cleaned.removed
+    assert [(line.text, line.rule) for line in removed] == [(shared, REPEATED_RULE)]
+    # Two pages of different sites share nothing.
+    assert kept(CleanStage(min_repeats=2), [pages[0], elsewhere]) == [True, True]

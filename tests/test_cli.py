@@ -65,8 +65,11 @@ def test_model_overrides_must_name_a_language():
     (["--skip-lang", "xx"], "error: skip_langs: unknown language 'xx'; known: ar, de, en, es, fa, fr"),
     (["--num-beams", "99"], "error: num_beams must be between 1 and 8, got 99"),
     (["--num-beams", "0"], "error: num_beams must be a positive integer, got 0"),
+    (["--body-threshold", "1.5"], "error: body_threshold must be a number from 0 to 1, got 1.5"),
+    (["--body-threshold", "nan"], "error: body_threshold must be a number from 0 to 1, got nan"),
+    (["--site-repeats", "1"], "error: site_repeats must be an integer of 2 or more, got 1"),
 ])
-def test_run_refuses_unknown_languages_and_beams_out_of_range(tmp_path: Path, capsys, arguments, message):
+def test_run_refuses_unknown_languages_and_settings_out_of_range(tmp_path: Path, capsys, arguments, message):
     from pipeline.cli import main
 
     status = main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "out"),
@@ -74,6 +77,28 @@ def test_run_refuses_unknown_languages_and_beams_out_of_range(tmp_path: Path, ca
     assert status == 1
     assert capsys.readouterr().err.startswith(message)
     assert not (tmp_path / "out").exists()
+
+
+def test_cleaning_flags_reach_the_run_settings():
+    from pipeline.cli import settings_from_args
+
+    parser = build_parser()
+    given = settings_from_args(parser.parse_args(["run", "--input", "x", "--output", "o",
+                                                  "--body-threshold", "0.4", "--site-repeats", "2"]))
+    assert (given.body_threshold, given.site_repeats) == (0.4, 2)
+    default = settings_from_args(parser.parse_args(["run", "--input", "x", "--output", "o"]))
+    assert (default.body_threshold, default.site_repeats) == (None, None)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--input", "x", "--output", "o", "--site-repeats", "2.5"])
+
+
+def test_cleaning_flags_name_the_cleaners_defaults(capsys):
+    from pipeline.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    assert f"(default: {BODY_THRESHOLD})" in usage and f"(default: {MIN_SITE_REPEATS};" in usage
 
 
 def test_language_codes_with_subtags_and_any_case_are_accepted():

@@ -169,9 +169,14 @@ def test_params_accept_a_complete_configuration(dagbag: DagBag) -> None:
         "input": ["samples/*.txt", "/data/dump.jsonl"], "output": "/tmp/out",
         "models": {"ar": "Helsinki-NLP/opus-mt-ar-en", "zh": "/models/zh"},
         "include_langs": ["ar", "zh"], "skip_langs": ["fil"], "translator": "ctranslate2", "device": "cuda",
-        "num_beams": 4, "force": True, "run_id": "nightly-2026.01_a",
+        "num_beams": 4, "force": True, "run_id": "nightly-2026.01_a", "body_threshold": 0.4,
+        "site_repeats": 2,
     }
     assert _validated(dagbag, conf) == conf
+    settings = config.manual_settings(_validated(dagbag, {**conf, "skip_langs": None}), "manual__1")
+    assert (settings.body_threshold, settings.site_repeats) == (0.4, 2)
+    assert _validated(dagbag, {"body_threshold": 0})["body_threshold"] == 0
+    assert _validated(dagbag, {"body_threshold": 1})["body_threshold"] == 1
 
 
 def test_params_defaults_are_valid(dagbag: DagBag) -> None:
@@ -198,13 +203,26 @@ def test_the_form_marks_only_input_and_output_required(dagbag: DagBag) -> None:
 
 def test_optional_fields_cleared_in_the_form_mean_their_defaults(dagbag: DagBag) -> None:
     cleared = {"models": None, "include_langs": None, "skip_langs": None, "num_beams": None, "force": None,
-               "run_id": None}
+               "run_id": None, "body_threshold": None, "site_repeats": None}
     params = _validated(dagbag, {"input": ["samples"], "output": "out", **cleared})
     settings = config.manual_settings(params, "manual__2026-11-28T01:05:43.304324+00:00")
     assert (settings.model_overrides, settings.include_langs, settings.skip_langs) == ({}, frozenset(),
                                                                                        frozenset())
     assert (settings.num_beams, settings.force) == (1, False)
+    assert (settings.body_threshold, settings.site_repeats) == (None, None)   # the cleaner's defaults
     assert settings.run_id == "manual__2026-11-28T01-05-43.304324Z"
+
+
+def test_cleaning_params_name_the_cleaners_defaults_and_are_not_clamped_by_the_form(dagbag: DagBag) -> None:
+    from pipeline.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
+
+    params = dagbag.dags[MANUAL].params
+    assert params.get_param("body_threshold").description.endswith(f"Empty: {BODY_THRESHOLD}.")
+    assert params.get_param("site_repeats").description.endswith(f"Empty: {MIN_SITE_REPEATS}.")
+    # The form's number field clamps to a top-level minimum/maximum without a word.
+    for name in ("body_threshold", "site_repeats", "num_beams"):
+        schema = params.get_param(name).schema
+        assert "minimum" not in schema and "maximum" not in schema, name
 
 
 @pytest.mark.parametrize("key, value", [
@@ -221,6 +239,14 @@ def test_optional_fields_cleared_in_the_form_mean_their_defaults(dagbag: DagBag)
     ("num_beams", 0),
     ("num_beams", 9),
     ("num_beams", 99),
+    ("body_threshold", 1.5),
+    ("body_threshold", -0.1),
+    ("body_threshold", "0.4"),
+    ("body_threshold", True),
+    ("site_repeats", 1),
+    ("site_repeats", 0),
+    ("site_repeats", 2.5),
+    ("site_repeats", True),
 ])
 def test_params_reject_bad_values_naming_the_param(dagbag: DagBag, key: str, value: object) -> None:
     with pytest.raises(ParamValidationError, match=f"Invalid input for param {key}"):

@@ -320,6 +320,57 @@ def test_settings_round_trip_and_validation(tmp_path: Path):
     assert sanitize_run_id(run_id) == run_id and re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", run_id)
 
 
+def test_cleaning_settings_round_trip_and_default_to_none(tmp_path: Path):
+    settings = RunSettings(output=tmp_path, run_id="r", body_threshold=0, site_repeats=2)
+    assert (settings.body_threshold, settings.site_repeats) == (0.0, 2)
+    assert isinstance(settings.body_threshold, float)
+    assert RunSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
+    default = RunSettings(output=tmp_path, run_id="r")
+    assert (default.body_threshold, default.site_repeats) == (None, None)
+    assert RunSettings.from_dict(json.loads(json.dumps(default.to_dict()))) == default
+    strictest = RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", "body_threshold": 1})
+    assert strictest.body_threshold == 1.0
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("body_threshold", 1.5, "body_threshold must be a number from 0 to 1, got 1.5"),
+    ("body_threshold", -0.1, "body_threshold must be a number from 0 to 1, got -0.1"),
+    ("body_threshold", float("nan"), "body_threshold must be a number from 0 to 1, got nan"),
+    ("body_threshold", float("inf"), "body_threshold must be a number from 0 to 1, got inf"),
+    ("body_threshold", True, "body_threshold must be a number from 0 to 1, got True"),
+    ("body_threshold", "0.4", "body_threshold must be a number from 0 to 1, got '0.4'"),
+    ("site_repeats", 1, "site_repeats must be an integer of 2 or more, got 1"),
+    ("site_repeats", 0, "site_repeats must be an integer of 2 or more, got 0"),
+    ("site_repeats", 2.0, "site_repeats must be an integer of 2 or more, got 2.0"),
+    ("site_repeats", True, "site_repeats must be an integer of 2 or more, got True"),
+    ("site_repeats", "3", "site_repeats must be an integer of 2 or more, got '3'"),
+])
+def test_cleaning_settings_refuse_bad_values_naming_the_setting(tmp_path: Path, name, value, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", name: value})
+
+
+def test_a_changed_body_threshold_cleans_documents_already_written_only_when_forced(tmp_path: Path):
+    page = tmp_path / "in" / "ru_news.txt"
+    page.parent.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "boilerplate" / "ru_news.txt", page)
+    shard = plan_shards([str(page)], make_settings(tmp_path, "first"))[0]
+
+    def paragraphs() -> int:
+        return counts(tmp_path / "out")["paragraphs"]
+
+    process_shard(shard, make_settings(tmp_path, "first"))
+    default = paragraphs()
+    # Cleaning settings are no part of what decides a rerun (the documents' models_fingerprint)...
+    rerun = process_shard(shard, make_settings(tmp_path, "lenient", body_threshold=0.0))
+    assert (rerun.documents, rerun.skipped, paragraphs()) == ({}, 1, default)
+    # ...so a document already written is cleaned again with them only when forced.
+    forced = process_shard(shard, make_settings(tmp_path, "forced", body_threshold=0.0, force=True))
+    assert (forced.replaced, forced.replaced_because) == (1, {"force": 1})
+    assert paragraphs() > default
+    assert counts(tmp_path / "out")["documents"] == 1
+
+
 def test_summary_formats_counts_and_missing_models():
     summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=3, paragraphs=9, sentences=20,
                          translated=10, source_is_english=8, untranslated=2, rejects={"empty": 1}, skipped=0,
