@@ -64,7 +64,8 @@ class RunSummary:
                                            + ", ".join(self.missing_inputs)))
         if self.skipped:
             lines.append((logging.INFO, f"already in the output: {plural(self.skipped, 'document')} skipped "
-                                        "(processed before with the same models and settings)"))
+                                        "(processed before with the same translation settings; --force "
+                                        "redoes them)"))
         if self.replaced:
             why = ", ".join(f"{count} {REPLACED_BECAUSE.get(reason, reason)}"
                             for reason, count in sorted(self.replaced_because.items()))
