@@ -56,8 +56,7 @@ BEFORE_MB_PER_S = 0.56
 
 
 def _units(document, with_metadata: bool) -> list[str]:
-    meta = [document.title, document.byline, document.published, document.attribution]
-    return [value for value in meta if value] * with_metadata + list(document.paragraphs)
+    return [*(document.metadata_values if with_metadata else ()), *document.paragraphs]
 
 
 def main() -> None:

@@ -188,17 +188,18 @@ _STAMP_MAX_WORDS = 12
 _STAMP_WINDOW = 8
 _THREAD_MIN_STAMPS = 3
 _STAMP_HEAD_CHARS = 60
-# A clock time or a time ago ("05-06-2005, 05:28 PM", "14 minutes ago"), in several languages.
+# A clock time ("05-06-2005, 05:28 PM") opens the first alternative of _TIME, what follows it optional.
+_CLOCK_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}")
+# A clock time or a time ago ("14 minutes ago"), in several languages.
 _TIME = re.compile(
-    r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)?"
+    _CLOCK_TIME.pattern + r"\s*(?:[ap]\.?\s?m\b\.?)?"
     r"|\b\d+\s*(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago\b"
     r"|\b(?:il y a|hace|vor|há)\s+\d+|\d+\s*(?:минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день)\s+назад"
     r"|منذ\s+\d+|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|\d+\s*(?:分|時間|日)前",
     re.IGNORECASE)
-# Searching _TIME is slow (a dozen microseconds a line with digits). Its first alternative matches wherever
-# a clock time starts (what follows is optional), and every other one holds one of the words of
-# _TIME_WORD, read with the same flag: a line with neither cannot match, and most are passed over.
-_CLOCK_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}")
+# Searching _TIME is slow (a dozen microseconds a line with digits). A line where _CLOCK_TIME matches
+# matches it, and every other alternative holds one of the words of _TIME_WORD, read with the same flag:
+# a line with neither cannot match, and most are passed over.
 _TIME_WORD = re.compile("ago|il y a|hace|vor|há|назад|منذ|前", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # The log-odds a line removed by a rule (or past the page's edge) counts as in the context step.
@@ -438,11 +439,12 @@ def _shifted(values: np.ndarray, offset: int, fill: float) -> np.ndarray:
     return out
 
 
-def _windows(values: np.ndarray, fill: float, width: int = _WINDOW) -> np.ndarray:
-    """The 2 * `width` values around each value (itself left out), `fill` past either end."""
-    padded = np.concatenate([np.full(width, fill), values, np.full(width, fill)])
+def _windows(values: np.ndarray, fill: float) -> np.ndarray:
+    """The 2 * _WINDOW values around each value (itself left out), `fill` past either end."""
+    padded = np.concatenate([np.full(_WINDOW, fill), values, np.full(_WINDOW, fill)])
     count = len(values)
-    return np.column_stack([padded[start:start + count] for start in range(2 * width + 1) if start != width])
+    return np.column_stack([padded[start:start + count]
+                            for start in range(2 * _WINDOW + 1) if start != _WINDOW])
 
 
 def _neighbour_features(rows: np.ndarray, removed: np.ndarray) -> None:

@@ -82,6 +82,12 @@ class CleanedDocument:
     def n_boilerplate_removed(self) -> int:
         return len(self.removed)
 
+    @property
+    def metadata_values(self) -> tuple[str, ...]:
+        """The metadata found, in the order title, byline, published, attribution: text of the page that
+        is kept apart from the paragraphs (a scorer of cleaning counts it as kept)."""
+        return tuple(value for value in (self.title, self.byline, self.published, self.attribution) if value)
+
 
 @dataclass(frozen=True, slots=True)
 class LanguageGuess:

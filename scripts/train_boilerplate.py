@@ -209,11 +209,6 @@ def _print_figures(pages: list[dict], scores: list[np.ndarray]) -> None:
         print(f"| {threshold} | " + " | ".join(cells) + " |")
 
 
-def _units(document) -> list[str]:
-    meta = [document.title, document.byline, document.published, document.attribution]
-    return [value for value in meta if value] + list(document.paragraphs)
-
-
 def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> None:
     """score.py's figures of clean() itself on every page, each page cleaned with the model in
     `models` that did not see it (title, byline, date and attribution counted as kept)."""
@@ -221,8 +216,10 @@ def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> 
     print("| threshold | source | P | R | F1 | boilerplate units kept % |")
     print("|---|---|---|---|---|---|")
     for threshold in CLEANED_THRESHOLDS:
-        rows = [score.score_page(_units(clean(page["text"], threshold=threshold, model=model)), page["gold"])
-                for page, model in zip(pages, models)]
+        documents = (clean(page["text"], threshold=threshold, model=model)
+                     for page, model in zip(pages, models))
+        rows = [score.score_page([*document.metadata_values, *document.paragraphs], page["gold"])
+                for page, document in zip(pages, documents)]
         for source in ("dragnet", "cleaneval-dev", None):
             total = score.aggregate([row for row, page in zip(rows, pages)
                                      if source in (None, page["source"])])
@@ -250,9 +247,9 @@ def site_groups(pages: list[dict]) -> np.ndarray:
     return connected_components(links, directed=False)[1]
 
 
-def site_folds(pages: list[dict], folds: int) -> np.ndarray:
-    """The fold of each page: its site's place in a seeded draw of the sites, dealt round `folds`."""
-    sites = site_groups(pages)
+def site_folds(sites: np.ndarray, folds: int) -> np.ndarray:
+    """The fold of each page of `sites` (see site_groups): its site's place in a seeded draw of the sites,
+    dealt round `folds`."""
     rank = np.empty(sites.max() + 1, dtype=np.intp)
     rank[np.random.default_rng(SEED).permutation(len(rank))] = np.arange(len(rank))
     return rank[sites] % folds
@@ -260,8 +257,9 @@ def site_folds(pages: list[dict], folds: int) -> np.ndarray:
 
 def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:
     """Print held-out figures: `folds` folds of sites, then dragnet against cleaneval-dev."""
-    fold_of = site_folds(pages, folds)
-    print(f"cross-validation, {folds} folds of {len(set(site_groups(pages)))} sites (token P / R / F1 of "
+    sites = site_groups(pages)
+    fold_of = site_folds(sites, folds)
+    print(f"cross-validation, {folds} folds of {sites.max() + 1} sites (token P / R / F1 of "
           "the undecided lines kept, pages of held-out sites):")
     scores: list = [None] * len(pages)
     models: list = [None] * len(pages)

@@ -828,3 +828,10 @@ def test_clean_stage_counts_repetition_across_as_few_pages_as_it_is_told() -> No
     assert [(line.text, line.rule) for line in removed] == [(shared, REPEATED_RULE)]
     # Two pages of different sites share nothing.
     assert kept(CleanStage(min_repeats=2), [pages[0], elsewhere]) == [True, True]
+
+
+def test_metadata_values_are_the_metadata_found_in_reading_order() -> None:
+    document = CleanedDocument(paragraphs=("Body.",), title="Port sets a record", published="2026-03-01",
+                               attribution="Reuters")
+    assert document.metadata_values == ("Port sets a record", "2026-03-01", "Reuters")
+    assert CleanedDocument(paragraphs=("Body.",)).metadata_values == ()

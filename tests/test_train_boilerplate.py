@@ -47,12 +47,12 @@ def test_a_line_printed_by_a_platform_on_many_sites_links_none() -> None:
 def test_folds_keep_each_site_whole_and_are_drawn_by_the_seed() -> None:
     pages = [_page(*(MENU if index % 3 else FOOTER), f"Story {index}") for index in range(12)]
     pages += [_page(f"A page of a site of its own, number {index}") for index in range(10)]
-    folds = trainer.site_folds(pages, 5)
     sites = trainer.site_groups(pages)
+    folds = trainer.site_folds(sites, 5)
     for site in set(sites):
         assert len(set(folds[sites == site])) == 1
     assert set(folds) <= set(range(5)) and len(set(folds)) > 1
-    assert np.array_equal(folds, trainer.site_folds(pages, 5))
+    assert np.array_equal(folds, trainer.site_folds(trainer.site_groups(pages), 5))
 
 
 def test_trees_written_score_as_scikit_learn_scores() -> None:
