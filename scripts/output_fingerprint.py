@@ -1,0 +1,70 @@
+"""Fingerprint of what a run writes, for comparing two versions of the code row for row.
+
+Runs `python -m pipeline run` (a fresh process, so the code under test is the installed or checked-out
+package) over the given inputs into a new output directory, then prints, for every dataset, its row count
+and a SHA-256 of its rows in a canonical order, leaving out the columns that differ from run to run
+(run ids and times). With `--dump DIR` it also writes each dataset's canonical rows as JSON lines, so that
+two fingerprints that differ can be compared with `diff`.
+
+    python scripts/output_fingerprint.py --work /tmp/fp --input samples ../shared/corpus/seeds \
+        -- --model ar=/tmp/tiny-ar-en
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+DATASETS = ("documents", "paragraphs", "sentences", "rejects", "removed")
+VARYING_COLUMNS = {"run_id", "processed_at", "rejected_at"}
+
+
+def canonical_rows(directory: Path) -> list[str]:
+    """The rows of one dataset as sorted JSON strings, without the columns that vary between runs."""
+    table = ds.dataset(directory, format="parquet", partitioning="hive").to_table()
+    kept = [name for name in table.column_names if name not in VARYING_COLUMNS]
+    rows = table.select(kept).to_pylist()
+    return sorted(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in rows)
+
+
+def fingerprint(output: Path, dump: Path | None) -> dict[str, dict[str, object]]:
+    result: dict[str, dict[str, object]] = {}
+    for name in DATASETS:
+        if not (output / name).is_dir():
+            continue
+        rows = canonical_rows(output / name)
+        digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+        result[name] = {"rows": len(rows), "sha256": digest}
+        if dump is not None:
+            dump.mkdir(parents=True, exist_ok=True)
+            (dump / f"{name}.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True, help="scratch directory (emptied first)")
+    parser.add_argument("--input", nargs="+", required=True, help="inputs of the run")
+    parser.add_argument("--dump", type=Path, help="write each dataset's canonical rows here")
+    parser.add_argument("run_options", nargs="*", help="more options of `pipeline run` (after --)")
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    output = args.work / "output"
+    command = [sys.executable, "-m", "pipeline", "run", "--input", *args.input, "--output", str(output),
+               "--run-id", "fingerprint", *args.run_options]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        print(completed.stderr[-4000:], file=sys.stderr)
+        return completed.returncode
+    print(json.dumps(fingerprint(output, args.dump), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
