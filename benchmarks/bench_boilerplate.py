@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.boilerplate import _is_comment_header, _line_shape, _lower_words, _stamp_kind  # noqa: E402
-from pipeline.clean import (  # noqa: E402
+from pipeline.stages.boilerplate import _is_comment_header, _line_shape, _lower_words, _stamp_kind  # noqa: E402
+from pipeline.stages.clean import (  # noqa: E402
     BODY_THRESHOLD, MIN_SITE_REPEATS, _rule_and_metadata, clean, clean_batch)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"

@@ -3,7 +3,7 @@
     python benchmarks/bench_inputs.py                       # every figure (long: the 48 MB input)
     python benchmarks/bench_inputs.py --sizes 1 4 --records 20000 --repeats 1   # a quicker look
 
-Three figures, each the CPU time (`time.process_time()`) of `pipeline.runner.run` in this process,
+Three figures, each the CPU time (`time.process_time()`) of `pipeline.phases.runner.run` in this process,
 after a warm-up run that loads the detectors, the best of `--repeats` runs:
 
 1. **Large inputs.** One `.txt` file per size in `--sizes` (MB), the whole file one line: English
@@ -80,7 +80,7 @@ def write_records(path: Path, records: int) -> None:
 
 
 def timed_run(inputs: list[str], output: Path, run_id: str, max_mb: float, fresh: bool) -> float:
-    from pipeline.runner import run
+    from pipeline.phases.runner import run
     from pipeline.settings import RunSettings
 
     if fresh and output.exists():
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "no-models").mkdir(exist_ok=True)
     print(f"pipeline from {Path(pipeline.__file__).parent}")
-    from pipeline.detect import load_detectors
+    from pipeline.stages.detect import load_detectors
 
     load_detectors()   # every detector, so that no figure includes loading one
     warm = WORK / "warm.txt"

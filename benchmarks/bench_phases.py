@@ -160,7 +160,7 @@ class LoadWatch:
 
     @contextmanager
     def installed(self):
-        from pipeline import translate, translate_backends
+        from pipeline.stages import translate, translate_backends
 
         names = ("MarianEngine", "CTranslate2Engine")
         originals = {name: getattr(translate_backends, name) for name in names}
@@ -206,7 +206,7 @@ class LoadWatch:
 
 def _task(run: Callable[[], Any], watch: LoadWatch) -> tuple[Any, dict[str, float]]:
     """One task as a fresh worker runs it: nothing loaded; its wall and CPU seconds, the loads seen."""
-    from pipeline.translate_backends import release_engines
+    from pipeline.stages.translate_backends import release_engines
 
     release_engines()
     watch.take()
@@ -238,7 +238,7 @@ def _translation(loads: float, load_seconds: float, seconds: float, sentences: f
 def _one_shard_task(shard, settings):
     """What a shard task of the layout before did: every per-run model loaded up front (its check),
     then every stage of its own shard, translating only its own sentences."""
-    from pipeline.phases import (assemble_shard, open_translator, plan_translation, prepare_shard,
+    from pipeline.phases.core import (assemble_shard, open_translator, plan_translation, prepare_shard,
                                  translate_chunk)
 
     translator = open_translator(settings)
@@ -285,7 +285,7 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
 
 def _three_phases(shards, settings, watch: LoadWatch) -> dict[str, Any]:
     """The layout after: prepare per shard, translate per (language, chunk), assemble per shard."""
-    from pipeline.phases import assemble_shard, plan_translation, prepare_shard, translate_chunk
+    from pipeline.phases.core import assemble_shard, plan_translation, prepare_shard, translate_chunk
 
     prepare_tasks, prepared = [], []
     for shard in shards:
@@ -407,9 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("need at least one shard, a document per shard and one repeat")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is local; nothing is fetched
 
-    from pipeline.detect import load_detectors
-    from pipeline.models import locate
-    from pipeline.planning import plan_shards
+    from pipeline.stages.detect import load_detectors
+    from pipeline.models.registry import locate
+    from pipeline.phases.plan import plan_shards
 
     languages = LANGUAGE_ORDER[:args.languages]
     corpus_dir, summaries = _corpus(args.shards, languages, args.documents, args.seed,

@@ -4,7 +4,7 @@
     python benchmarks/bench_pipeline.py --quick               # a smoke run of about a minute
 
 For each N it writes a synthetic corpus of N documents recombined from `samples/`
-(benchmarks/synthetic_corpus.py) into benchmarks/.work/, then runs `pipeline.runner.run` over it in a
+(benchmarks/synthetic_corpus.py) into benchmarks/.work/, then runs `pipeline.phases.runner.run` over it in a
 fresh child process, so that the peak RSS the parent reads (`os.wait4`) belongs to that run alone. These
 text-path runs translate nothing: the run includes only English (`include_langs={"en"}`), so every other
 sentence is written `untranslated` with `status_detail = language_not_included`, and the model store
@@ -95,14 +95,14 @@ def _child_run(
     """One pipeline run over a corpus; text path only unless `translator` is given."""
     from synthetic_corpus import read_corpus_summary
 
-    from pipeline.runner import run
+    from pipeline.phases.runner import run
     from pipeline.settings import RunSettings
 
     corpus = read_corpus_summary(corpus_dir)
     cpu_started, started = time.process_time(), time.perf_counter()
     startup_cpu = 0.0
     if translator is None:
-        from pipeline.detect import load_detectors
+        from pipeline.stages.detect import load_detectors
 
         # Loaded up front, so that the run's CPU time splits into this one-time part and the rest.
         load_detectors()
@@ -114,8 +114,8 @@ def _child_run(
         )
         summary = run(corpus.inputs, settings)
     else:
-        from pipeline.detect import DEFAULT_LANGUAGES
-        from pipeline.translate import Translator
+        from pipeline.stages.detect import DEFAULT_LANGUAGES
+        from pipeline.stages.translate import Translator
 
         _limit_threads(threads)
         # Every language the detector can answer, so misdetected paragraphs are translated too.
@@ -171,8 +171,8 @@ def _child_translator(
     """The pipeline's Translator against the raw engine call on the same batches, same output length."""
     from bench_translate import median_seconds
 
-    from pipeline.translate import TranslationSettings, Translator, make_batches
-    from pipeline.translate_backends import find_ct2_directory, load_engine
+    from pipeline.stages.translate import TranslationSettings, Translator, make_batches
+    from pipeline.stages.translate_backends import find_ct2_directory, load_engine
 
     _limit_threads(threads)
     sentences = json.loads(sentences_path.read_text(encoding="utf-8"))

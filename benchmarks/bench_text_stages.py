@@ -23,8 +23,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from pipeline.detect import detect_language, load_detectors  # noqa: E402
-from pipeline.segment import sentence_spans, split_paragraphs, split_sentences  # noqa: E402
+from pipeline.stages.detect import detect_language, load_detectors  # noqa: E402
+from pipeline.stages.segment import sentence_spans, split_paragraphs, split_sentences  # noqa: E402
 
 LANGID_KINDS = ("sentences", "word-pairs", "single-words")
 LANGID_TARGETS = {"sentences": 98.5, "word-pairs": 90.0, "single-words": 75.0}

@@ -28,8 +28,8 @@ CT2_TARGET, OVERHEAD_TARGET = 1.8, 1.15
 
 
 def build_model() -> Path:
-    from pipeline.models import convert_to_ctranslate2
-    from pipeline.tiny_model import build_test_model
+    from pipeline.models.registry import convert_to_ctranslate2
+    from pipeline.models.tiny import build_test_model
 
     if not (MODEL_DIR / "model.safetensors").is_file():
         print(f"building {MODEL_DIR} ...", flush=True)
@@ -79,7 +79,7 @@ def main() -> int:
     import torch
     from transformers import MarianMTModel, MarianTokenizer
 
-    from pipeline.translate import TranslationSettings, Translator
+    from pipeline.stages.translate import TranslationSettings, Translator
 
     torch.set_num_threads(args.threads)
     build_model()

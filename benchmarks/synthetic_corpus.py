@@ -136,11 +136,11 @@ class SyntheticDocument:
 
 def load_sample_pool(samples_dir: Path) -> SamplePool:
     """Read every sample document (not the README) into a pool, through the pipeline's own stages."""
-    from pipeline.clean import clean
-    from pipeline.detect import UNDETERMINED, detect_document
-    from pipeline.ingest import read_documents
+    from pipeline.stages.clean import clean
+    from pipeline.stages.detect import UNDETERMINED, detect_document
+    from pipeline.stages.ingest import read_documents
     from pipeline.records import RawDocument
-    from pipeline.segment import split_sentences
+    from pipeline.stages.segment import split_sentences
 
     kinds = {kind for kind, _, _ in BOILERPLATE_PLAN}
     paths = sorted(

@@ -3,7 +3,7 @@
 `multilingual_pipeline` runs when triggered, with its settings in validated Params (the trigger form);
 `multilingual_pipeline_inbox` runs on a schedule over the documents that arrived in the inbox since its
 last successful run. They are two DAGs because a manual run over arbitrary inputs must not move the
-inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.phases`
+inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.phases.core`
 functions as `python -m pipeline run`. Nothing heavy is imported here: each task imports the pipeline
 when it runs, so parsing this file stays fast.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 
-from pipeline import airflow_config as config
-from pipeline.models import DEFAULT_MODELS
+from pipeline.airflow import config
+from pipeline.models.registry import DEFAULT_MODELS
 from pipeline.settings import ENGLISH, LANGUAGE_CODE_PATTERN, MAX_BEAMS
 
 log = logging.getLogger("multilingual_pipeline")
@@ -212,7 +212,7 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
     Logs how many real files it found; inputs that match nothing are a warning, and a run where no
     input matches a file, or a model set for the run that cannot be found, fails here at once.
     """
-    from pipeline.planning import check_models, open_output, plan_shards
+    from pipeline.phases.plan import check_models, open_output, plan_shards
     from pipeline.settings import RunSettings
 
     run_settings = RunSettings.from_dict(settings)
@@ -226,8 +226,8 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 @task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6))
 def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect and segment one shard into the run's work area (CPU work)."""
-    from pipeline.phases import prepare_shard as prepare
-    from pipeline.planning import Shard, plural
+    from pipeline.phases.core import prepare_shard as prepare
+    from pipeline.phases.plan import Shard, plural
     from pipeline.settings import RunSettings
 
     planned = Shard.from_dict(shard)
@@ -243,7 +243,7 @@ def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 @task
 def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each language's distinct sentences over every shard, cut into translation tasks."""
-    from pipeline.phases import PreparedShard, plan_translation as plan_chunks
+    from pipeline.phases.core import PreparedShard, plan_translation as plan_chunks
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
@@ -261,7 +261,7 @@ def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -
 def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Translate one language's chunk of sentences with that language's model (the one model this task
     loads) into the translation store."""
-    from pipeline.phases import TranslationChunk, translate_chunk
+    from pipeline.phases.core import TranslationChunk, translate_chunk
     from pipeline.settings import RunSettings
 
     _quiet_progress_bars()
@@ -279,8 +279,8 @@ def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]
 def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Align one shard's documents with their English and write its rows; rerunning it rewrites the same
     rows."""
-    from pipeline.phases import PreparedShard, assemble_shard as assemble
-    from pipeline.planning import plural
+    from pipeline.phases.core import PreparedShard, assemble_shard as assemble
+    from pipeline.phases.plan import plural
     from pipeline.settings import RunSettings
 
     shard = PreparedShard.from_dict(prepared)
@@ -296,8 +296,8 @@ def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[s
 def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str, Any]],
              translated: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write the run manifest and log the summary; returns the counts the assets are published with."""
-    from pipeline.manifest import finalize_run
-    from pipeline.phases import ChunkResult, ShardResult
+    from pipeline.phases.finalize import finalize_run
+    from pipeline.phases.core import ChunkResult, ShardResult
     from pipeline.settings import RunSettings
 
     started_at = get_current_context()["dag_run"].start_date

@@ -1,30 +1,35 @@
 """multilingual-pipeline: raw documents in any language -> aligned bilingual Parquet.
 
 The notebook API (`clean`, `split_paragraphs`, `split_sentences`, `detect_language`, `read_output`) is
-loaded on first use (PEP 562): importing the package, as the Airflow DAG file does each time it is
-parsed, loads none of the stages, their libraries or their compiled patterns.
+re-exported from the stages and the store, and loaded on first use (PEP 562): importing the package, as
+the Airflow DAG file does each time it is parsed, loads none of the stages, their libraries or their
+compiled patterns.
+
+The package's layers: `stages/` (one module per step of a document's way: ingest, clean, detect,
+segment, translate, align, write), `phases/` (the stages grouped into the tasks of a run), `store/` (the
+datasets, the work area and the translation store on disk), `models/` (the translation model registry,
+the hub, conversion and the test model), `airflow/` (what the DAG files read), and at the base the
+records, the settings and the command line.
 """
 from __future__ import annotations
 
 import importlib
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.clean import clean
-    from pipeline.detect import detect_language
-    from pipeline.reader import read_output
-    from pipeline.segment import split_paragraphs, split_sentences
+    from pipeline.stages.clean import clean
+    from pipeline.stages.detect import detect_language
+    from pipeline.stages.segment import split_paragraphs, split_sentences
+    from pipeline.store.reader import read_output
 
 __version__ = "0.1.0"
 # Each function of the notebook API, and the module that defines it.
 _LAZY = {
-    "clean": "pipeline.clean",
-    "detect_language": "pipeline.detect",
-    "read_output": "pipeline.reader",
-    "split_paragraphs": "pipeline.segment",
-    "split_sentences": "pipeline.segment",
+    "clean": "pipeline.stages.clean",
+    "detect_language": "pipeline.stages.detect",
+    "read_output": "pipeline.store.reader",
+    "split_paragraphs": "pipeline.stages.segment",
+    "split_sentences": "pipeline.stages.segment",
 }
 __all__ = ["clean", "detect_language", "read_output", "split_paragraphs", "split_sentences"]
 
@@ -39,21 +44,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
-
-
-class _Package(ModuleType):
-    """The package's module type: `pipeline.clean` stays the function of that name.
-
-    Python binds a submodule to its package's attribute of the same name when the submodule is first
-    imported, so `import pipeline.clean` anywhere (the runner does) would make `pipeline.clean` the
-    module. The submodule stays reachable as it always is: `import pipeline.clean`, `from pipeline.clean
-    import ...`, `sys.modules["pipeline.clean"]`.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _detect(file: Path) -> int:
-    from pipeline.clean import clean
-    from pipeline.detect import detect_document
-    from pipeline.ingest import read_documents
+    from pipeline.stages.clean import clean
+    from pipeline.stages.detect import detect_document
+    from pipeline.stages.ingest import read_documents
     from pipeline.records import Reject
 
     status = 0
@@ -150,7 +150,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
     """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
     cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
     from pipeline.errors import ConfigurationError
-    from pipeline.runner import run
+    from pipeline.phases.runner import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
@@ -179,6 +179,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_from_cli(args)
     if args.command == "detect":
         return _detect(args.file)
-    from pipeline.models import models_cli
+    from pipeline.models.registry import models_cli
 
     return models_cli(args)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Iterator, Mapping
 
-# The datasets of an output directory, each a folder of Parquet files (their schemas: pipeline.schemas).
+# The datasets of an output directory, each a folder of Parquet files (their schemas: pipeline.store.schemas).
 DATASETS = ("documents", "paragraphs", "sentences", "rejects")
 
 

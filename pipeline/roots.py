@@ -7,7 +7,7 @@ outside fails the whole run at once with a message naming the setting: it is a c
 which no retry heals. No setting (None) means unrestricted, the command line's default.
 
 Directory walks never follow a link out of the input directory whatever these settings say (see
-`pipeline.ingest`): such a file is a reject, not a document.
+`pipeline.stages.ingest`): such a file is a reject, not a document.
 """
 from __future__ import annotations
 

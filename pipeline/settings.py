@@ -19,7 +19,7 @@ from pipeline.records import UntranslatedReason
 from pipeline.roots import parse_roots
 
 if TYPE_CHECKING:
-    from pipeline.translate import TranslationSettings
+    from pipeline.stages.translate import TranslationSettings
 
 
 class TranslatorKind(StrEnum):
@@ -84,7 +84,7 @@ def sanitize_run_id(run_id: str) -> str:
 def known_languages(models_dir: Path | str = Path("models")) -> frozenset[str]:
     """The languages a run can name: those detection can report with the model registry (defaults,
     registry.toml): every language with a model, English, and the common ones the fallback serves."""
-    from pipeline.models import Registry
+    from pipeline.models.registry import Registry
 
     return Registry(Path(models_dir)).detection_languages()
 
@@ -171,7 +171,7 @@ class RunSettings:
     allowed_output_roots: tuple[str, ...] | None = None
     allowed_model_roots: tuple[str, ...] | None = None
     max_loaded_models: int | None = None    # translation models loaded at once; None: sized to memory
-    # Cleaning (pipeline.clean); None: its defaults, BODY_THRESHOLD and MIN_SITE_REPEATS, which live
+    # Cleaning (pipeline.stages.clean); None: its defaults, BODY_THRESHOLD and MIN_SITE_REPEATS, which live
     # there alone so that this module stays light to import.
     body_threshold: float | None = None     # a line whose body score is lower is boilerplate
     site_repeats: int | None = None         # pages of a site in a batch that make a shared line boilerplate
@@ -221,7 +221,7 @@ class RunSettings:
 
     @property
     def translation_store(self) -> Path:
-        from pipeline.translation_store import STORE_DIR
+        from pipeline.store.translations import STORE_DIR
 
         return self.store_path or self.output / STORE_DIR
 
@@ -266,7 +266,7 @@ class RunSettings:
 
     def translation_settings(self) -> TranslationSettings:
         """The translator's share of these settings."""
-        from pipeline.translate import TranslationSettings
+        from pipeline.stages.translate import TranslationSettings
 
         return TranslationSettings(
             models_dir=self.models_dir,

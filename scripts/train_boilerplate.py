@@ -1,9 +1,9 @@
-"""Train the body-line model of pipeline.boilerplate on the boilerplate development set.
+"""Train the body-line model of pipeline.stages.boilerplate on the boilerplate development set.
 
     python scripts/train_boilerplate.py [--data ../shared/benchmarks/boilerplate/dev.jsonl]
-                                        [--out pipeline/boilerplate_model.txt] [--folds 5]
+                                        [--out pipeline/data/boilerplate_model.txt] [--folds 5]
 
-Each line that the rules of `pipeline.clean` leave undecided is labelled body when at least half of its
+Each line that the rules of `pipeline.stages.clean` leave undecided is labelled body when at least half of its
 tokens align with the page's gold text (the scorer's own alignment: score.py's tokens and difflib,
 autojunk off). Two small gradient-boosted tree ensembles (scikit-learn's HistGradientBoostingClassifier,
 fixed seed; `pip install -e .[train]`) are fitted, each row weighted by the square root of its token
@@ -13,7 +13,7 @@ out-of-fold scores. Prints the cross-validated token precision / recall / F1 of 
 of clean() itself on every page cleaned with the fold model that did not see its site (what a page of
 an unseen site gets), and the figures of a model trained on dragnet alone and checked on cleaneval-dev
 (another set of sites, years and annotators). Then trains on every page and writes the trees as text;
-pipeline.boilerplate scores with them without scikit-learn.
+pipeline.stages.boilerplate scores with them without scikit-learn.
 """
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.boilerplate import (BodyModel, TreeEnsemble, context_features, guess_stopwords,  # noqa: E402
+from pipeline.stages.boilerplate import (BodyModel, TreeEnsemble, context_features, guess_stopwords,  # noqa: E402
                                   line_features)
-from pipeline.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
+from pipeline.stages.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"
 SEED = 20261128
@@ -92,7 +92,7 @@ def page_rows(page: dict, score) -> dict:
 
 def fit(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, shape: tuple[int, int],
         ) -> TreeEnsemble:
-    """A gradient-boosted tree ensemble of `shape` (depth, trees), as pipeline.boilerplate scores it.
+    """A gradient-boosted tree ensemble of `shape` (depth, trees), as pipeline.stages.boilerplate scores it.
 
     At most MAX_ROWS rows, drawn with the fixed seed, enter a fit: more do not change the trees much.
     """
@@ -286,7 +286,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=ROOT / "pipeline" / "boilerplate_model.txt")
+    parser.add_argument("--out", type=Path, default=ROOT / "pipeline" / "data" / "boilerplate_model.txt")
     parser.add_argument("--folds", type=int, default=5, help="folds of cross-validation; 0: none")
     parser.add_argument("--threshold", type=float, default=BODY_THRESHOLD)
     args = parser.parse_args()

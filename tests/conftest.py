@@ -48,7 +48,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Its few positions make any unsplit long input fail loudly, so tests that translate through it also
     prove that inputs are chunked under the model's limit.
     """
-    from pipeline.tiny_model import build_test_model
+    from pipeline.models.tiny import build_test_model
 
     target = tmp_path_factory.mktemp("tiny-marian") / "tiny-ar-en"
     build_test_model(target, max_positions=32)
@@ -64,7 +64,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """
     import huggingface_hub.constants
 
-    from pipeline.hub import forget_hub_status
+    from pipeline.models.hub import forget_hub_status
     from hub_server import HubServer
 
     server = HubServer().start()

@@ -18,7 +18,8 @@ NO_PAUSE_STATUS = 3
 
 def main(argv: list[str]) -> int:
     seconds, arguments = float(argv[0]), argv[1:]
-    from pipeline import cli, write
+    from pipeline import cli
+    from pipeline.store import output as write
 
     write_marker_or_other = write.write_text_atomic
     pauses = 0
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> int:
     status = cli.main(arguments)
     if status == 0 and pauses == 0:
         print(f"error: no commit paused: {write.COMMIT_MARKER} is no longer written through "
-              "pipeline.write.write_text_atomic", file=sys.stderr)
+              "pipeline.store.output.write_text_atomic", file=sys.stderr)
         return NO_PAUSE_STATUS
     return status
 

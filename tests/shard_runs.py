@@ -1,10 +1,10 @@
 """One shard through the three phases, as the DAG's tasks run it, for tests of a shard on its own."""
 from __future__ import annotations
 
-from pipeline.phases import ShardResult, assemble_shard, plan_translation, prepare_shard, translate_chunk
-from pipeline.planning import Shard
+from pipeline.phases.core import ShardResult, assemble_shard, plan_translation, prepare_shard, translate_chunk
+from pipeline.phases.plan import Shard
 from pipeline.settings import RunSettings
-from pipeline.write import OutputStore
+from pipeline.store.output import OutputStore
 
 
 def process_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None) -> ShardResult:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.align import (align_paragraph, align_sentences, assess, has_repeated_words, latin_share,
+from pipeline.stages.align import (align_paragraph, align_sentences, assess, has_repeated_words, latin_share,
                             length_ratio, numbers, numbers_match, urls_match, weighted_length)
 from pipeline.records import LanguageGuess, Translation, TranslationStatus
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import airflow_config
+from pipeline.airflow import config as airflow_config
 from pipeline.cli import build_parser
 from pipeline.errors import ConfigurationError
 from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, PathNotAllowedError
 from pipeline.cli import settings_from_args
-from pipeline.planning import plan_shards
+from pipeline.phases.plan import plan_shards
 from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

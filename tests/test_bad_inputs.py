@@ -27,8 +27,8 @@ import polars as pl
 import pyarrow.dataset as ds
 import pytest
 
-from pipeline.reader import read_output
-from pipeline.runner import run
+from pipeline.store.reader import read_output
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -430,7 +430,7 @@ def test_all_cases_in_one_run_account_for_every_input(corpus: list[Case], tmp_pa
 @pytest.mark.slow
 def test_bidi_controls_never_reach_the_translator(corpus: list[Case], tmp_path: Path, tiny_model_dir: Path,
                                                   monkeypatch: pytest.MonkeyPatch):
-    from pipeline.translate import Translator
+    from pipeline.stages.translate import Translator
 
     given: list[str] = []
     real_translate = Translator.translate

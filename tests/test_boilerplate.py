@@ -11,13 +11,13 @@ import justext
 import numpy as np
 import pytest
 
-from pipeline.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
+from pipeline.stages.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
                                   _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, _TIME, CONTEXT_NAMES, FEATURE_NAMES,
                                   BodyModel, TreeEnsemble, _digits_and_symbols, _is_comment_header,
                                   _stamp_kind, _DATE_STAMP, _TIME_STAMP,
                                   body_scores, context_features, default_model, guess_stopwords,
                                   line_features, word_count)
-from pipeline.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
+from pipeline.stages.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
                             clean_batch, judge_lines, repeated_lines, site_of)
 
 PAGES = Path(__file__).parent / "data" / "boilerplate"
@@ -409,8 +409,8 @@ def test_title_is_not_taken_from_boilerplate() -> None:
 @pytest.mark.parametrize("interface_line", ["Sign in", "تسجيل الدخول", "Войти"])
 def test_interface_phrase_is_never_the_title_whatever_its_score(
         interface_line: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # pipeline.clean is also the name of the stage function: the module is reached through sys.modules.
-    monkeypatch.setattr(sys.modules["pipeline.clean"], "body_scores",
+    # pipeline.stages.clean is also the name of the stage function: the module is reached through sys.modules.
+    monkeypatch.setattr(sys.modules["pipeline.stages.clean"], "body_scores",
                         lambda lines, removed, prompts, model: np.full(len(lines), 0.9))
     text = "\n".join([
         interface_line,

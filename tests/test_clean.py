@@ -9,7 +9,7 @@ import ftfy
 import pytest
 import regex
 
-from pipeline.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _HEADER_TRAILER, _MOJIBAKE_SUSPECT,
+from pipeline.stages.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _HEADER_TRAILER, _MOJIBAKE_SUSPECT,
                             _WHITE_SPACE, MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, _by_first_character,
                             _ftfy_may_change, _is_navigation, _looks_like_mojibake, _unify_line_breaks,
                             clean, removed_by_rule)
@@ -449,7 +449,7 @@ SAMPLE_METADATA: dict[tuple[str, str | None], tuple[str | None, ...]] = {
 
 @pytest.fixture(scope="module")
 def sample_documents() -> dict[tuple[str, str | None], RawDocument]:
-    from pipeline.ingest import read_documents
+    from pipeline.stages.ingest import read_documents
 
     paths = [path for path in sorted(SAMPLES_DIR.iterdir()) if path.name != "empty.txt"]
     documents = {(Path(document.source_path).name, document.record_id or document.source_record): document
@@ -730,7 +730,7 @@ def test_rules_passed_over_for_lack_of_a_key_word_would_not_have_matched(seeds: 
     """The key-word search that lets _classify pass over six rules never skips a line one of them takes."""
     import importlib
 
-    clean_module = importlib.import_module("pipeline.clean")
+    clean_module = importlib.import_module("pipeline.stages.clean")
     lines = KEYWORD_RULE_LINES + [
         line for path in seeds for line in path.read_text(encoding="utf-8").splitlines()]
     taken = 0

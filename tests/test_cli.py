@@ -93,7 +93,7 @@ def test_cleaning_flags_reach_the_run_settings():
 
 
 def test_cleaning_flags_name_the_cleaners_defaults(capsys):
-    from pipeline.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
+    from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--help"])
@@ -111,7 +111,7 @@ def test_language_codes_with_subtags_and_any_case_are_accepted():
 
 
 def test_summary_speaks_in_plurals_and_says_why_documents_were_replaced():
-    from pipeline.manifest import RunSummary
+    from pipeline.phases.finalize import RunSummary
 
     summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=1, paragraphs=1, sentences=2,
                          translated=2, source_is_english=0, untranslated=0, rejects={}, skipped=3, replaced=8,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.reader import read_output
-from pipeline.write import COMMIT_MARKER, STAGING_DIR, OutputStore
+from pipeline.store.reader import read_output
+from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAUSING_RUN = Path(__file__).resolve().parent / "pausing_run.py"

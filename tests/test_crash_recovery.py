@@ -15,10 +15,10 @@ import polars as pl
 import pyarrow.dataset as ds
 import pytest
 
-from pipeline.reader import read_output
-from pipeline.planning import plural
-from pipeline.schemas import DATASETS
-from pipeline.write import COMMIT_MARKER, STAGING_DIR, OutputStore
+from pipeline.store.reader import read_output
+from pipeline.phases.plan import plural
+from pipeline.store.schemas import DATASETS
+from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAUSING_RUN = Path(__file__).resolve().parent / "pausing_run.py"

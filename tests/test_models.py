@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import (
+from pipeline.models.registry import (
     DEFAULT_MODELS,
     FALLBACK_MODEL,
     ModelNotFound,
@@ -186,7 +186,7 @@ def test_cli_list_fetch_build_and_convert(tmp_path: Path, tiny_model_dir: Path, 
 
 
 def test_detection_candidates_follow_the_registry(tmp_path: Path) -> None:
-    from pipeline.detect import DEFAULT_LANGUAGES
+    from pipeline.stages.detect import DEFAULT_LANGUAGES
 
     assert Registry(tmp_path).detection_languages() == DEFAULT_LANGUAGES   # the defaults, nothing else
     (tmp_path / "registry.toml").write_text('[models]\nsw = "my-sw-en"\n', encoding="utf-8")

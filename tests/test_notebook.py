@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.runner import run
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -10,14 +10,14 @@ import pandas
 import pytest
 
 from pipeline.errors import ConfigurationError
-from pipeline.manifest import finalize_run
-from pipeline.phases import (PreparedShard, assemble_shard, plan_translation, prepare_shard,
+from pipeline.phases.finalize import finalize_run
+from pipeline.phases.core import (PreparedShard, assemble_shard, plan_translation, prepare_shard,
                              translate_chunk)
-from pipeline.planning import check_models, open_output, plan_shards
+from pipeline.phases.plan import check_models, open_output, plan_shards
 from pipeline.records import RawDocument, Reject, RejectReason
-from pipeline.runner import run
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
-from pipeline.stage import Stage
+from pipeline.stages.base import Stage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples"
@@ -107,7 +107,7 @@ def _through_xcom(item):
 def _run_as_dag_tasks(inputs: list[str], settings: RunSettings) -> list:
     """plan -> prepare (a task per shard) -> plan_translation -> translate (a task per chunk, each in a
     worker with nothing loaded) -> assemble (a task per shard, in any order) -> finalize."""
-    from pipeline.translate_backends import release_engines
+    from pipeline.stages.translate_backends import release_engines
 
     started_at = datetime.now(timezone.utc)
     shards = [_through_xcom(shard) for shard in plan_shards(inputs, settings)]
@@ -191,7 +191,7 @@ def test_the_work_area_of_a_run_that_never_finished_goes_once_stale(
         tmp_path: Path, tiny_model_dir: Path, arabic_seed: Path) -> None:
     import os
 
-    from pipeline.work_area import STALE_AFTER_DAYS, WORK_DIR
+    from pipeline.store.work_area import STALE_AFTER_DAYS, WORK_DIR
 
     crashed = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir)
     prepare_shard(plan_shards([str(arabic_seed)], crashed)[0], crashed)   # then the run died

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from pipeline.reader import open_dataset, read_output
-from pipeline.schemas import DATASETS, SCHEMAS
-from pipeline.write import OutputStore, part_key
+from pipeline.store.reader import open_dataset, read_output
+from pipeline.store.schemas import DATASETS, SCHEMAS
+from pipeline.store.output import OutputStore, part_key
 
 NOW = datetime(2026, 11, 22, 7, 30, tzinfo=timezone.utc)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import build_parser, main
-from pipeline.reader import read_output
-from pipeline.manifest import RunSummary
-from pipeline.phases import STAGES, ShardResult
-from pipeline.planning import Shard, plan_shards
-from pipeline.runner import run
+from pipeline.store.reader import read_output
+from pipeline.phases.finalize import RunSummary
+from pipeline.phases.core import STAGES, ShardResult
+from pipeline.phases.plan import Shard, plan_shards
+from pipeline.phases.runner import run
 from pipeline.settings import RunSettings, SettingsError, new_run_id, sanitize_run_id
-from pipeline.write import OutputStore
+from pipeline.store.output import OutputStore
 from shard_runs import process_shard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -166,16 +166,16 @@ def test_changed_models_reprocess_only_the_documents_they_touch(
 
 
 def test_a_failing_document_becomes_a_processing_error(tmp_path: Path, seeds_dir: Path, monkeypatch):
-    import pipeline.segment
+    import pipeline.stages.segment
 
-    original = pipeline.segment.sentence_spans
+    original = pipeline.stages.segment.sentence_spans
 
     def failing_on_one_document(text: str, lang: str):
         if "Cai Qi" in text:
             raise RuntimeError("segmenter broke\non two lines")
         return original(text, lang)
 
-    monkeypatch.setattr(pipeline.segment, "sentence_spans", failing_on_one_document)
+    monkeypatch.setattr(pipeline.stages.segment, "sentence_spans", failing_on_one_document)
     summary = run([str(seeds_dir)], make_settings(tmp_path, "r", skip_langs=frozenset({"ar"})))
     assert summary.documents == 4
     rejects = read_output(tmp_path / "out", "rejects")
@@ -186,9 +186,9 @@ def test_a_failing_document_becomes_a_processing_error(tmp_path: Path, seeds_dir
 
 def test_a_document_that_breaks_batch_detection_is_the_only_one_rejected(
         tmp_path: Path, seeds_dir: Path, monkeypatch):
-    import pipeline.detect
+    import pipeline.stages.detect
 
-    original = pipeline.detect.detect_documents
+    original = pipeline.stages.detect.detect_documents
 
     def failing_with_one_document(documents, *args, **kwargs):
         documents = [tuple(paragraphs) for paragraphs in documents]
@@ -197,7 +197,7 @@ def test_a_document_that_breaks_batch_detection_is_the_only_one_rejected(
         return original(documents, *args, **kwargs)
 
     # The batch call fails; each document is then detected alone, through the same function.
-    monkeypatch.setattr(pipeline.detect, "detect_documents", failing_with_one_document)
+    monkeypatch.setattr(pipeline.stages.detect, "detect_documents", failing_with_one_document)
     summary = run([str(seeds_dir)], make_settings(tmp_path, "r", skip_langs=frozenset({"ar"})))
     assert summary.documents == 4
     rejects = read_output(tmp_path / "out", "rejects")

@@ -23,7 +23,7 @@ def test_description_lists_every_sample_file_and_the_folder_holds_only_samples()
 
 
 def test_chinese_sample_is_gb18030_not_utf8() -> None:
-    from pipeline.ingest import decode_bytes
+    from pipeline.stages.ingest import decode_bytes
 
     data = (SAMPLES_DIR / "zh_tushuguan_yejian_gb18030.txt").read_bytes()
     with pytest.raises(UnicodeDecodeError):
@@ -51,7 +51,7 @@ def test_the_bad_input_is_empty() -> None:
 def test_pipeline_reads_every_sample_and_rejects_only_the_empty_file(tmp_path: Path) -> None:
     import pandas
 
-    from pipeline.runner import run
+    from pipeline.phases.runner import run
     from pipeline.settings import RunSettings
 
     summary = run(SAMPLE_INPUTS, RunSettings(output=tmp_path / "out", run_id="samples", device="cpu"))
@@ -68,7 +68,7 @@ def test_pipeline_reads_every_sample_and_rejects_only_the_empty_file(tmp_path: P
 
 
 def test_the_samples_folder_as_an_input_reads_only_the_samples() -> None:
-    from pipeline.ingest import expand_inputs
+    from pipeline.stages.ingest import expand_inputs
 
     expanded = {Path(str(item)).name for item in expand_inputs([SAMPLES_DIR])}
     assert expanded == _listed_files()

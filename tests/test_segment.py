@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.segment import sentence_spans, split_paragraphs, split_sentences
+from pipeline.stages.segment import sentence_spans, split_paragraphs, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.tiny_model import build_test_model, corpus_lines
+from pipeline.models.tiny import build_test_model, corpus_lines
 
 
 def test_model_loads_with_the_real_classes(tiny_model_dir: Path) -> None:

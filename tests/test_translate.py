@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import regex
 
-from pipeline.models import ModelUnavailableError, convert_to_ctranslate2
+from pipeline.models.registry import ModelUnavailableError, convert_to_ctranslate2
 from pipeline.records import TranslationStatus
-from pipeline.translate import (
+from pipeline.stages.translate import (
     TranslationSettings,
     Translator,
     make_batches,
@@ -33,10 +33,10 @@ def offline_empty_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def seed_sentences(arabic_seed: Path) -> list[str]:
     text = arabic_seed.read_text(encoding="utf-8")
     try:
-        from pipeline.segment import split_sentences
+        from pipeline.stages.segment import split_sentences
     except ImportError:
         return [part.strip() for part in regex.split(r"[.؟!\n]", text) if part.strip()]
-    from pipeline.segment import split_paragraphs
+    from pipeline.stages.segment import split_paragraphs
 
     return [sentence for paragraph in split_paragraphs(text) for sentence in split_sentences(paragraph, "ar")]
 
@@ -245,7 +245,7 @@ def test_a_long_text_without_punctuation_is_split_in_bounded_pieces(source_token
 
 
 def test_at_most_max_loaded_models_stay_loaded(tmp_path: Path, tiny_model_dir: Path) -> None:
-    from pipeline.translate_backends import _ENGINES, release_engines
+    from pipeline.stages.translate_backends import _ENGINES, release_engines
 
     overrides = {}
     for lang in ("ar", "fr", "de"):
@@ -266,7 +266,7 @@ def test_at_most_max_loaded_models_stay_loaded(tmp_path: Path, tiny_model_dir: P
 
 
 def test_default_model_limit_follows_the_memory() -> None:
-    from pipeline.translate import default_max_loaded_models
+    from pipeline.stages.translate import default_max_loaded_models
 
     assert default_max_loaded_models(24 * 2**30) == 10
     assert default_max_loaded_models(4 * 2**30) == 1
@@ -285,7 +285,7 @@ def test_an_override_that_does_not_load_is_an_error(tmp_path: Path, tiny_model_d
 
 def test_overrides_beyond_the_model_limit_are_checked_without_loading(
         tmp_path: Path, tiny_model_dir: Path) -> None:
-    from pipeline.translate_backends import release_engines
+    from pipeline.stages.translate_backends import release_engines
 
     overrides = {}
     for lang in ("ar", "de", "fr"):

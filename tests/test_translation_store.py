@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.translation_store import TranslationStore, key_directory
+from pipeline.store.translations import TranslationStore, key_directory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ def test_parts_are_append_only_and_empty_english_is_not_stored(tmp_path: Path) -
 
 _WRITER = """
 import sys
-from pipeline.translation_store import TranslationStore
+from pipeline.store.translations import TranslationStore
 store = TranslationStore(sys.argv[1])
 start = int(sys.argv[2])
 for batch in range(20):

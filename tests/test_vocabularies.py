@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.models import ModelOrigin, Registry
+from pipeline.models.registry import ModelOrigin, Registry
 from pipeline.records import LanguageMethod, UntranslatedReason
 from pipeline.settings import Device, RunSettings, SettingsError, TranslatorKind
 
@@ -65,7 +65,9 @@ def test_model_origin_decides_what_is_explicit(tmp_path) -> None:
 
 
 def test_the_dataset_names_are_defined_once() -> None:
-    from pipeline import airflow_config, records, schemas
+    from pipeline import records
+    from pipeline.airflow import config as airflow_config
+    from pipeline.store import schemas
 
     assert schemas.DATASETS is records.DATASETS and airflow_config.DATASETS is records.DATASETS
     assert tuple(schemas.SCHEMAS) == records.DATASETS == tuple(schemas.PARTITION_COLUMNS)

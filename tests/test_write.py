@@ -12,8 +12,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.schemas import DATASETS, SCHEMAS, describe, file_schema
-from pipeline.write import OutputError, OutputStore, part_key, write_parquet_atomic
+from pipeline.store.schemas import DATASETS, SCHEMAS, describe, file_schema
+from pipeline.store.output import OutputError, OutputStore, part_key, write_parquet_atomic
 
 NOW = datetime(2026, 11, 22, 7, 30, tzinfo=timezone.utc)
 
@@ -204,7 +204,7 @@ def test_a_shard_killed_before_its_commit_is_invisible_to_every_reader(
     def killed(*args, **kwargs):
         raise _Killed
 
-    monkeypatch.setattr("pipeline.write.write_text_atomic", killed)   # dies writing the commit marker
+    monkeypatch.setattr("pipeline.store.output.write_text_atomic", killed)   # dies writing the commit marker
     with pytest.raises(_Killed):
         commit(store, [("d2", "en"), ("d3", "ar")])
     monkeypatch.undo()

@@ -1,6 +1,6 @@
 """A whole run in one process: plan, then the three phases over every shard, then the manifest.
 
-The same functions as the DAG's tasks (pipeline.phases), in the same order; each model is loaded once,
+The same functions as the DAG's tasks (pipeline.phases.core), in the same order; each model is loaded once,
 because the translation tasks of one language run in turn with one translator. What the phases hand on
 lives in the run's work area, which no dataset reader sees, and is removed with the manifest's writing.
 """
@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from pipeline.manifest import RunSummary, finalize_run
-from pipeline.phases import assemble_shard, open_translator, plan_translation, prepare_shard, translate_chunk
-from pipeline.planning import open_output, plan_shards
+from pipeline.phases.finalize import RunSummary, finalize_run
+from pipeline.phases.core import assemble_shard, open_translator, plan_translation, prepare_shard, translate_chunk
+from pipeline.phases.plan import open_output, plan_shards
 from pipeline.settings import RunSettings
 
 if TYPE_CHECKING:
-    from pipeline.translate import Translator
+    from pipeline.stages.translate import Translator
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
     finalise: the whole run in this process. `translator` (by default one for `settings`) lets a caller
     keep loaded models across runs."""
-    from pipeline.write import OutputStore
+    from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
     shards = plan_shards(inputs, settings)

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 
-from pipeline.phases import STAGES, ChunkResult, ReplacedBecause, ShardResult
-from pipeline.planning import plural
+from pipeline.phases.core import STAGES, ChunkResult, ReplacedBecause, ShardResult
+from pipeline.phases.plan import plural
 from pipeline.records import TranslationStatus
 from pipeline.settings import RunSettings
-from pipeline.work_area import RunWorkArea
-from pipeline.write import OutputStore, write_text_atomic
+from pipeline.store.work_area import RunWorkArea
+from pipeline.store.output import OutputStore, write_text_atomic
 
 # Why a document already in the output was processed again and its rows replaced, as the summary says it.
 REPLACED_BECAUSE = {

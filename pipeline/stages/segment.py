@@ -10,7 +10,7 @@ import re
 import regex
 
 from pipeline.records import DetectedRecord, SegmentedRecord
-from pipeline.stage import Stage
+from pipeline.stages.base import Stage
 
 _BLANK_LINE = regex.compile(r"\n[ \t\p{Zs}]*\n")
 _ENDS_PARAGRAPH = regex.compile(r"[.!?;:…。！？؟۔।\"'”’»）)\]]\s*$")
@@ -115,7 +115,7 @@ _LAST_SPACE = regex.compile(r"(?r)\s+(?=\S)")
 def _listed_words(kind: str, lang: str) -> frozenset[str]:
     """The words of `kind` ("abbreviation" or "word") listed for `lang` and for every language."""
     words: set[str] = set()
-    data = files("pipeline").joinpath("sentence_abbreviations.txt").read_text(encoding="utf-8")
+    data = files("pipeline").joinpath("data/sentence_abbreviations.txt").read_text(encoding="utf-8")
     for line in data.splitlines():
         if line.strip() and not line.startswith("#"):
             line_kind, code, listed = line.split("\t", 2)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.errors import ConfigurationError
-from pipeline.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model, hub_status,
+from pipeline.models.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model, hub_status,
                           is_offline, read_source)
 
 OPUS_MT = "Helsinki-NLP/opus-mt-{}-en"
@@ -344,7 +344,7 @@ def convert_to_ctranslate2(model_dir: Path, quantization: str = "int8", *, force
 
 def fetch(lang: str, models_dir: Path) -> Path:
     """Download the language's configured hub model into ``<models_dir>/<name>/`` (see the weight policy
-    in :mod:`pipeline.hub`)."""
+    in :mod:`pipeline.models.hub`)."""
     models_dir = Path(models_dir)
     choice = Registry(models_dir).choice(lang)
     if choice is None:
@@ -367,9 +367,9 @@ def fetch(lang: str, models_dir: Path) -> Path:
 
 def input_languages(inputs: list[str], languages: frozenset[str]) -> set[str]:
     """The paragraph languages of the documents in `inputs` (read, cleaned and detected as a run does)."""
-    from pipeline.clean import clean
-    from pipeline.detect import detect_documents
-    from pipeline.ingest import expand_inputs, read_documents
+    from pipeline.stages.clean import clean
+    from pipeline.stages.detect import detect_documents
+    from pipeline.stages.ingest import expand_inputs, read_documents
     from pipeline.records import RawDocument
 
     files = [str(item) for item in expand_inputs(inputs) if isinstance(item, Path)]
@@ -457,7 +457,7 @@ def models_cli(args: argparse.Namespace) -> int:
         if args.models_command == "prefetch":
             return prefetch(args.inputs, models_dir)
         if args.models_command == "build-test-model":
-            from pipeline.tiny_model import build_test_model
+            from pipeline.models.tiny import build_test_model
 
             print(build_test_model(args.directory, max_positions=args.max_positions, langs=args.langs))
             return 0

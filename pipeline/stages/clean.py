@@ -5,7 +5,7 @@ scraped boilerplate is line-shaped: menus, page stamps, block headers and the li
 copyright and licence footers, comment, captcha, share, newsletter and cookie prompts. Title, byline,
 date and source attribution lines become metadata. Every line taken out of the body is recorded with
 the rule that matched it, so what was dropped can be audited. The remaining lines are split into
-paragraphs by the rules of `split_paragraphs` (`pipeline.segment.paragraphs_from_lines`). Rules are
+paragraphs by the rules of `split_paragraphs` (`pipeline.stages.segment.paragraphs_from_lines`). Rules are
 general patterns and vocabularies in several languages, not strings of particular pages.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from ftfy.chardata import HTML_ENTITY_RE
 
-from pipeline.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase, word_count
+from pipeline.stages.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase, word_count
 from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
-from pipeline.segment import paragraphs_from_lines
-from pipeline.stage import Stage
+from pipeline.stages.segment import paragraphs_from_lines
+from pipeline.stages.base import Stage
 
 # Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
 # a bilingual record must be faithful, so typographic quotes, ligatures and full-width forms stay.
@@ -70,7 +70,7 @@ _LONG_LINE = 300           # no line rule but copyright and cookie banners appli
 _HEADLINE_MAX_CHARS = 200
 _HEADLINE_MAX_WORDS = 30
 _TITLE_MAX_WORDS_SKIPPED = 3
-# A line the rules leave is kept when its body score (pipeline.boilerplate) reaches BODY_THRESHOLD; a
+# A line the rules leave is kept when its body score (pipeline.stages.boilerplate) reaches BODY_THRESHOLD; a
 # headline needs less, being short, but a line scored as sure boilerplate never becomes the title.
 BODY_THRESHOLD = 0.25
 # A short line weighs a few words in a page's text and a whole segment in its output: menus, labels and
@@ -931,7 +931,7 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
 
     A line goes when a rule matches it, when it is in `repeated` (see `clean_batch`), or when its body
-    score (`pipeline.boilerplate.body_scores`) is below `threshold` (a short line needs more, see
+    score (`pipeline.stages.boilerplate.body_scores`) is below `threshold` (a short line needs more, see
     SHORT_LINE_ODDS); 0 keeps every line no rule takes.
     Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
     values found in the text. Every line removed from the body is listed in `removed` with its rule

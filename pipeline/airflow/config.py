@@ -18,9 +18,9 @@ from pipeline.records import DATASETS  # noqa: F401 (the DAG file names its asse
 from pipeline.settings import Device, RunSettings, SettingsError, TranslatorKind
 
 if TYPE_CHECKING:
-    from pipeline.runner import RunSummary
+    from pipeline.phases.runner import RunSummary
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 ASSET_ALIAS_PREFIX = "multilingual_pipeline."
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"

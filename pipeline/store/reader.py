@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from pipeline.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, partition_schema
+from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, partition_schema
 
 if TYPE_CHECKING:
     import pandas

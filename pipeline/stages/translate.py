@@ -1,10 +1,10 @@
 """Translate stage: source sentences -> English, one MarianMT model per source language.
 
-A :class:`Translator` resolves each language's model through :mod:`pipeline.models`, splits sentences
+A :class:`Translator` resolves each language's model through :mod:`pipeline.models.registry`, splits sentences
 longer than the model's position table at clause punctuation (then by token windows) so nothing is
 truncated, batches pieces by length under a token budget, and joins the pieces back into one English
 string per sentence, in input order. Results are kept in a translation store on disk
-(:mod:`pipeline.translation_store`), so a sentence is translated once per model, revision and decoding.
+(:mod:`pipeline.store.translations`), so a sentence is translated once per model, revision and decoding.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 
 import regex
 
-from pipeline.models import (
+from pipeline.models.registry import (
     ModelChoice,
     ModelLocation,
     ModelNotFound,
@@ -29,11 +29,11 @@ from pipeline.models import (
     hub_status,
     locate,
 )
-from pipeline.align import without_bidi_controls
+from pipeline.stages.align import without_bidi_controls
 from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
 from pipeline.settings import Device, TranslatorKind
-from pipeline.stage import Resource, Stage
-from pipeline.translate_backends import (
+from pipeline.stages.base import Resource, Stage
+from pipeline.stages.translate_backends import (
     CT2_CONVERT_DEFAULT,
     Decoding,
     Engine,
@@ -231,7 +231,7 @@ class Translator:
         self._stats = TranslationStats()
         self._store = None
         if settings.store_path is not None:
-            from pipeline.translation_store import TranslationStore
+            from pipeline.store.translations import TranslationStore
 
             self._store = TranslationStore(settings.store_path)
         self._store_keys: dict[str, tuple[str, str, str]] = {}

@@ -1,4 +1,4 @@
-"""The two translation engines behind pipeline.translate: transformers (MarianMT) and CTranslate2.
+"""The two translation engines behind pipeline.stages.translate: transformers (MarianMT) and CTranslate2.
 
 Both take texts already split under the model's length limit and return one English string each, in
 order. Each engine is loaded once per process and shared (see :func:`load_engine`).
@@ -184,7 +184,7 @@ def _max_positions_ct2(ct2_dir: Path) -> int:
 
 
 def find_ct2_directory(model_dir: Path, device: str) -> Path | None:
-    from pipeline.models import ct2_directory
+    from pipeline.models.registry import ct2_directory
 
     for quantization in CT2_PREFERENCE[device]:
         candidate = ct2_directory(model_dir, quantization)

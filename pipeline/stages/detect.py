@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 import regex
 
 from pipeline.records import CleanedRecord, DetectedRecord, LanguageGuess, LanguageMethod
-from pipeline.stage import Stage
+from pipeline.stages.base import Stage
 
 UNDETERMINED = "und"
 

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from pipeline.records import (CleanedDocument, LanguageGuess, LanguageMethod, PreparedDocument, RawDocument,
                               Reject, RejectReason, RemovedLine)
-from pipeline.write import write_parquet_atomic, write_text_atomic
+from pipeline.store.output import write_parquet_atomic, write_text_atomic
 
 WORK_DIR = ".work"
 PREPARED_MARKER = "PREPARED.json"

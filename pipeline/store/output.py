@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import ConfigurationError
-from pipeline.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
+from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"

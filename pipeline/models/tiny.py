@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 SEED = 1234
-CORPUS_RESOURCE = "tiny_model_corpus.txt"
+CORPUS_RESOURCE = "data/tiny_model_corpus.txt"
 
 # d_model, encoder/decoder layers, heads, ffn, activation, scale_embedding, vocabulary size
 _SIZES = {

@@ -1,14 +1,14 @@
 """The three phases of a run, each a list of stages run over batches.
 
 1. `prepare_shard` (per shard, CPU): ingest -> clean -> detect -> segment -> decide; the shard's
-   documents and rejects go to the run's work area (pipeline.work_area), unseen by dataset readers.
+   documents and rejects go to the run's work area (pipeline.store.work_area), unseen by dataset readers.
 2. `plan_translation` then `translate_chunk` (per language and chunk of sentences, across every shard of
    the run): one model per task; sentences from many documents batched by length; the English goes to
    the translation store, keyed by model, revision, decoding and source text.
 3. `assemble_shard` (per shard, CPU): align every document with the English from the store, and write
-   the datasets, committed batch by batch as pipeline.write describes.
+   the datasets, committed batch by batch as pipeline.store.output describes.
 
-The command line runs the three phases in one process (pipeline.runner); the DAG runs each as mapped
+The command line runs the three phases in one process (pipeline.phases.runner); the DAG runs each as mapped
 tasks, so text work stays on CPU workers and each translation task loads exactly one model.
 Documents already in the output with the same translation set-up (`models_fingerprint`) are left out;
 `force` reprocesses them, and a changed set-up (a model became available, another translator) does too.
@@ -29,17 +29,17 @@ from enum import StrEnum
 from itertools import chain, count, islice
 from typing import TYPE_CHECKING, Any
 
-from pipeline.planning import Shard, plural
+from pipeline.phases.plan import Shard, plural
 from pipeline.records import (PreparedDocument, RawDocument, Reject, RejectReason, SegmentedRecord,
                               Translation, TranslationFailure, TranslationStatus, UntranslatedReason)
 from pipeline.settings import ENGLISH, RunSettings
-from pipeline.stage import Stage, run_stages
-from pipeline.work_area import RunWorkArea
+from pipeline.stages.base import Stage, run_stages
+from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
-    from pipeline.align import AlignedDocument
-    from pipeline.translate import Translator
-    from pipeline.write import CommittedDocument, OutputStore
+    from pipeline.stages.align import AlignedDocument
+    from pipeline.stages.translate import Translator
+    from pipeline.store.output import CommittedDocument, OutputStore
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class ShardResult(PhaseResult):
 
 
 def hub_state() -> str:
-    from pipeline.hub import known_hub_status
+    from pipeline.models.hub import known_hub_status
 
     status = known_hub_status()
     return status.describe() if status else ""
@@ -165,7 +165,7 @@ class TranslationPlan:
 
     def excluded(self, lang: str) -> UntranslatedReason | None:
         """Why sentences of `lang` are not given to the translator at all, or None."""
-        from pipeline.detect import UNDETERMINED
+        from pipeline.stages.detect import UNDETERMINED
 
         reason = self.settings.untranslated_reason(lang)
         if reason is None and lang == UNDETERMINED:
@@ -275,7 +275,7 @@ class DecideStage(Stage[SegmentedRecord, PreparedDocument]):
 # -- phase 1: prepare --------------------------------------------------------------------------------
 
 def cleaning_options(settings: RunSettings) -> dict[str, Any]:
-    """The keyword arguments of CleanStage that `settings` sets (the others keep pipeline.clean's
+    """The keyword arguments of CleanStage that `settings` sets (the others keep pipeline.stages.clean's
     defaults)."""
     options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats}
     return {name: value for name, value in options.items() if value is not None}
@@ -283,7 +283,7 @@ def cleaning_options(settings: RunSettings) -> dict[str, Any]:
 
 def _plan_translator(settings: RunSettings) -> Translator:
     """A translator that only resolves models (loading none), for planning."""
-    from pipeline.translate import Translator
+    from pipeline.stages.translate import Translator
 
     return Translator(replace(settings.translation_settings(), store_path=None))
 
@@ -291,11 +291,11 @@ def _plan_translator(settings: RunSettings) -> Translator:
 def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None) -> PreparedShard:
     """Ingest, clean, detect and segment one shard into the run's work area. Idempotent: a retry
     starts the shard again."""
-    from pipeline.clean import CleanStage
-    from pipeline.detect import DetectStage
-    from pipeline.ingest import read_files
-    from pipeline.segment import SegmentStage
-    from pipeline.write import OutputStore
+    from pipeline.stages.clean import CleanStage
+    from pipeline.stages.detect import DetectStage
+    from pipeline.stages.ingest import read_files
+    from pipeline.stages.segment import SegmentStage
+    from pipeline.store.output import OutputStore
 
     output = output if output is not None else OutputStore(settings.output)
     work = RunWorkArea(settings.output, settings.run_id)
@@ -396,7 +396,7 @@ class _TranslationProgress:
 
 
 def open_translator(settings: RunSettings) -> Translator:
-    from pipeline.translate import Translator
+    from pipeline.stages.translate import Translator
 
     return Translator(settings.translation_settings(), progress=_TranslationProgress())
 
@@ -411,8 +411,8 @@ def translate_chunk(chunk: TranslationChunk, settings: RunSettings, *,
     in the work area under which model and decoding the English is, and which sentences stayed without.
 
     `translator` lets one process reuse loaded models across tasks."""
-    from pipeline.translate import TranslateStage
-    from pipeline.translation_store import source_hash
+    from pipeline.stages.translate import TranslateStage
+    from pipeline.store.translations import source_hash
 
     work = RunWorkArea(settings.output, settings.run_id)
     active = translator if translator is not None else open_translator(settings)
@@ -455,7 +455,7 @@ class _RunTranslations:
     """The English of the run's sentences, as the translation tasks left it: looked up per batch."""
 
     def __init__(self, settings: RunSettings, plan: TranslationPlan):
-        from pipeline.translation_store import TranslationStore
+        from pipeline.store.translations import TranslationStore
 
         self.plan = plan
         self.work = RunWorkArea(settings.output, settings.run_id)
@@ -470,8 +470,8 @@ class _RunTranslations:
 
     def load(self, documents: Sequence[PreparedDocument]) -> None:
         """Look up the English of every sentence of `documents` that needs one."""
-        from pipeline.translate import model_input
-        from pipeline.translation_store import source_hash
+        from pipeline.stages.translate import model_input
+        from pipeline.store.translations import source_hash
 
         wanted: dict[str, dict[str, None]] = {}
         for document in documents:
@@ -546,9 +546,9 @@ class _Writer:
     def write(self, aligned: Sequence[AlignedDocument], rejects: list[Reject]) -> None:
         import pyarrow as pa
 
-        from pipeline.rows import document_row, paragraph_row, reject_row, sentence_row
-        from pipeline.schemas import SCHEMAS
-        from pipeline.write import part_key
+        from pipeline.store.rows import document_row, paragraph_row, reject_row, sentence_row
+        from pipeline.store.schemas import SCHEMAS
+        from pipeline.store.output import part_key
 
         started = time.perf_counter()
         with self.output.lock():
@@ -610,8 +610,8 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
                    output: OutputStore | None = None) -> ShardResult:
     """Align a prepared shard's documents with their English and write them. Idempotent: a rerun, or a
     run after a crash, adds no rows."""
-    from pipeline.align import AlignStage
-    from pipeline.write import OutputStore
+    from pipeline.stages.align import AlignStage
+    from pipeline.store.output import OutputStore
 
     output = output if output is not None else OutputStore(settings.output)
     output.prepare()

@@ -47,7 +47,7 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     and the rejects the walk decided. When the inputs yield nothing to read or to record as a reject,
     the run stops with a SettingsError naming them.
     """
-    from pipeline.ingest import expand_inputs
+    from pipeline.stages.ingest import expand_inputs
     from pipeline.roots import INPUT_SETTING, check_path, check_run
 
     size = files_per_shard or settings.shard_size
@@ -84,8 +84,8 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
 def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
-    from pipeline.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
-    from pipeline.write import OutputStore
+    from pipeline.store.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
+    from pipeline.store.output import OutputStore
 
     store = OutputStore(settings.output)
     store.prepare()
@@ -102,6 +102,6 @@ def open_output(settings: RunSettings) -> None:
 def check_models(settings: RunSettings, *, load: bool) -> None:
     """Stop the run before any document when a model set for this run cannot be found, or with `load`,
     cannot be loaded (a process that translates next keeps what it loaded)."""
-    from pipeline.translate import Translator
+    from pipeline.stages.translate import Translator
 
     Translator(settings.translation_settings()).check_explicit_models(load=load)

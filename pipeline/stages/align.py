@@ -23,7 +23,7 @@ import regex
 
 from pipeline.records import (LanguageGuess, PreparedDocument, Reject, RejectReason, Translation,
                               TranslationFailure, TranslationStatus, UntranslatedReason)
-from pipeline.stage import Stage
+from pipeline.stages.base import Stage
 
 # English characters per source character, by script: one Han character carries about as much
 # meaning as three English letters, a Hangul syllable about 2.5, a kana about 2. Other scripts

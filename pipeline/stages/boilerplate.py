@@ -1,6 +1,6 @@
 """Body scores for the lines of a scraped page, kept apart from the decision to remove them.
 
-Each line the rules of `pipeline.clean` leave undecided gets a body probability in two steps:
+Each line the rules of `pipeline.stages.clean` leave undecided gets a body probability in two steps:
 
 1. *Line model*: small gradient-boosted trees over general features of the line itself (length in
    words, share of stop words in the page's language, terminal punctuation, share of capitalised words,
@@ -604,7 +604,7 @@ class BodyModel:
         return 1.0 / (1.0 + np.exp(-np.clip(self.context.decision(features), -30, 30)))
 
     def to_text(self) -> str:
-        rows = ["# Body-line model of pipeline.boilerplate, written by scripts/train_boilerplate.py.",
+        rows = ["# Body-line model of pipeline.stages.boilerplate, written by scripts/train_boilerplate.py.",
                 "# A section per model: its feature names, then its trees (see TreeEnsemble.to_rows)."]
         for section, names, ensemble in (("line", FEATURE_NAMES, self.line),
                                          ("context", CONTEXT_NAMES, self.context)):
@@ -634,7 +634,7 @@ class BodyModel:
         return cls(*ensembles)
 
 
-MODEL_FILE = "boilerplate_model.txt"
+MODEL_FILE = "data/boilerplate_model.txt"
 
 
 @lru_cache(maxsize=1)

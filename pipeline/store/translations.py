@@ -70,7 +70,7 @@ class TranslationStore:
         """Store source -> English pairs as one new part; returns it (None when there was nothing)."""
         import pyarrow as pa
 
-        from pipeline.write import write_parquet_atomic
+        from pipeline.store.output import write_parquet_atomic
 
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         rows = {source_hash(src): en for src, en in items if en}

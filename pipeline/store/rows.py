@@ -1,4 +1,4 @@
-"""Rows of the four datasets, built from aligned documents and rejects (the schemas: pipeline.schemas)."""
+"""Rows of the four datasets, built from aligned documents and rejects (the schemas: pipeline.store.schemas)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pipeline.align import ParagraphPair, SentencePair
+from pipeline.stages.align import ParagraphPair, SentencePair
 from pipeline.records import PreparedDocument, Reject, TranslationStatus
 
 
