@@ -238,8 +238,9 @@ def _translation(loads: float, load_seconds: float, seconds: float, sentences: f
 def _one_shard_task(shard, settings):
     """What a shard task of the layout before did: every per-run model loaded up front (its check),
     then every stage of its own shard, translating only its own sentences."""
-    from pipeline.phases.core import (assemble_shard, open_translator, plan_translation, prepare_shard,
-                                 translate_chunk)
+    from pipeline.phases.assemble import assemble_shard
+    from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
+    from pipeline.phases.prepare import prepare_shard
 
     translator = open_translator(settings)
     translator.check_explicit_models()
@@ -285,7 +286,9 @@ def _shard_tasks(shards, settings, watch: LoadWatch) -> dict[str, Any]:
 
 def _three_phases(shards, settings, watch: LoadWatch) -> dict[str, Any]:
     """The layout after: prepare per shard, translate per (language, chunk), assemble per shard."""
-    from pipeline.phases.core import assemble_shard, plan_translation, prepare_shard, translate_chunk
+    from pipeline.phases.assemble import assemble_shard
+    from pipeline.phases.translate import plan_translation, translate_chunk
+    from pipeline.phases.prepare import prepare_shard
 
     prepare_tasks, prepared = [], []
     for shard in shards:

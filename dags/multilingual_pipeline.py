@@ -3,7 +3,7 @@
 `multilingual_pipeline` runs when triggered, with its settings in validated Params (the trigger form);
 `multilingual_pipeline_inbox` runs on a schedule over the documents that arrived in the inbox since its
 last successful run. They are two DAGs because a manual run over arbitrary inputs must not move the
-inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.phases.core`
+inbox's "last successful run" mark. Both build the same tasks and call the same `pipeline.phases`
 functions as `python -m pipeline run`. Nothing heavy is imported here: each task imports the pipeline
 when it runs, so parsing this file stays fast.
 """
@@ -18,11 +18,10 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
+from airflow.sdk import AssetAlias, dag, get_current_context, task
 
 from pipeline.airflow import config
-from pipeline.models.registry import DEFAULT_MODELS
-from pipeline.settings import ENGLISH, LANGUAGE_CODE_PATTERN, MAX_BEAMS
+from pipeline.airflow.params import manual_params
 
 log = logging.getLogger("multilingual_pipeline")
 
@@ -38,100 +37,7 @@ TAGS = ["multilingual-pipeline", "translation", "parquet"]
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 OUTPUT_ALIASES = [AssetAlias(config.ASSET_ALIAS_PREFIX + dataset) for dataset in config.DATASETS]
 
-# Optional fields say "null" in their type: the trigger form marks every field whose type lacks it as
-# required, and a field typed into and cleared again becomes null. configure_manual_run reads null as
-# the default.
-_LANGUAGE_LIST = {
-    "type": ["null", "array"],
-    "items": {"type": "string", "pattern": LANGUAGE_CODE_PATTERN},
-    "uniqueItems": True,
-}
-_BUILT_IN_LANGUAGES = ", ".join(sorted({*DEFAULT_MODELS, ENGLISH}))
-MANUAL_PARAMS = {
-    "input": Param(
-        [str(config.default_inbox_dir())],
-        type="array",
-        items={"type": "string", "minLength": 1},
-        minItems=1,
-        title="Input",
-        description="Files, directories or glob patterns (.txt .md .html .jsonl), one per line. "
-        "Relative paths are taken from the project directory.",
-    ),
-    "output": Param(
-        str(config.default_output_dir()),
-        type="string",
-        minLength=1,
-        title="Output directory",
-        description="Where the Parquet datasets and the run manifest are written.",
-    ),
-    "models": Param(
-        None,
-        type=["null", "object"],
-        propertyNames={"pattern": LANGUAGE_CODE_PATTERN},
-        additionalProperties={"type": "string", "minLength": 1},
-        title="Models",
-        description="Model per source language, overriding the registry: "
-        '{"ar": "Helsinki-NLP/opus-mt-ar-en"} or a local directory. Empty: the registry\'s models.',
-    ),
-    "include_langs": Param(
-        None,
-        **_LANGUAGE_LIST,
-        title="Translate only",
-        description="Translate only these source languages, one per line (ISO 639 codes such as fr, zh, "
-        f"zh-Hant). Empty: all. Known: {_BUILT_IN_LANGUAGES}, and the languages of models/registry.toml.",
-    ),
-    "skip_langs": Param(
-        None,
-        **_LANGUAGE_LIST,
-        title="Skip languages",
-        description="Leave these source languages untranslated, one per line. Empty: none.",
-    ),
-    "translator": Param(
-        "marian",
-        enum=["marian", "ctranslate2"],
-        title="Translator",
-        description="MarianMT through transformers, or the same models converted to CTranslate2.",
-    ),
-    "device": Param("auto", enum=["auto", "cpu", "cuda"], title="Device",
-                    description="auto uses CUDA when present."),
-    # Exclusive bounds: the form's number field clamps to `minimum`/`maximum` without a word, whereas a
-    # value out of these bounds is refused when the run is triggered.
-    "num_beams": Param(1, type=["null", "integer"], exclusiveMinimum=0, exclusiveMaximum=MAX_BEAMS + 1,
-                       title="Beams", description=f"1 (greedy decoding) to {MAX_BEAMS}. Empty: 1."),
-    # The bounds sit in an allOf, where the form's number field does not look for them: it would clamp
-    # 1.5 to 1 without a word, whereas this way 1.5 is refused when the run is triggered.
-    "body_threshold": Param(
-        None,
-        type=["null", "number"],
-        allOf=[{"minimum": 0, "maximum": 1}],
-        title="Boilerplate threshold",
-        description="0 to 1: a line no rule removes is kept when its body score reaches this (lines of "
-        "fewer than four words need more). Higher removes more boilerplate and risks more body; 0 keeps "
-        "every such line. Empty: 0.25.",
-    ),
-    "site_repeats": Param(
-        None,
-        type=["null", "integer"],
-        exclusiveMinimum=1,
-        title="Site repeats",
-        description="A line found in this many pages of one site (url host) in a batch or more is "
-        "boilerplate: 2 or more. Empty: 3.",
-    ),
-    "force": Param(
-        False,
-        type=["null", "boolean"],
-        title="Force",
-        description="Reprocess documents already in the output and replace their rows.",
-    ),
-    "run_id": Param(
-        None,
-        type=["null", "string"],
-        pattern=config.RUN_ID_PATTERN,
-        title="Run id",
-        description="Name of this run's manifest (letters, digits, . _ -). "
-        "Empty: derived from the Airflow run id.",
-    ),
-}
+MANUAL_PARAMS = manual_params()
 
 
 @contextmanager
@@ -226,7 +132,7 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 @task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6))
 def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect and segment one shard into the run's work area (CPU work)."""
-    from pipeline.phases.core import prepare_shard as prepare
+    from pipeline.phases.prepare import prepare_shard as prepare
     from pipeline.phases.plan import Shard, plural
     from pipeline.settings import RunSettings
 
@@ -243,7 +149,8 @@ def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 @task
 def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each language's distinct sentences over every shard, cut into translation tasks."""
-    from pipeline.phases.core import PreparedShard, plan_translation as plan_chunks
+    from pipeline.phases.results import PreparedShard
+    from pipeline.phases.translate import plan_translation as plan_chunks
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
@@ -261,7 +168,8 @@ def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -
 def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Translate one language's chunk of sentences with that language's model (the one model this task
     loads) into the translation store."""
-    from pipeline.phases.core import TranslationChunk, translate_chunk
+    from pipeline.phases.results import TranslationChunk
+    from pipeline.phases.translate import translate_chunk
     from pipeline.settings import RunSettings
 
     _quiet_progress_bars()
@@ -279,7 +187,8 @@ def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]
 def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Align one shard's documents with their English and write its rows; rerunning it rewrites the same
     rows."""
-    from pipeline.phases.core import PreparedShard, assemble_shard as assemble
+    from pipeline.phases.results import PreparedShard
+    from pipeline.phases.assemble import assemble_shard as assemble
     from pipeline.phases.plan import plural
     from pipeline.settings import RunSettings
 
@@ -297,7 +206,7 @@ def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str
              translated: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write the run manifest and log the summary; returns the counts the assets are published with."""
     from pipeline.phases.finalize import finalize_run
-    from pipeline.phases.core import ChunkResult, ShardResult
+    from pipeline.phases.results import ChunkResult, ShardResult
     from pipeline.settings import RunSettings
 
     started_at = get_current_context()["dag_run"].start_date

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from pipeline.settings import RunSettings
+    from pipeline.settings import Option, RunSettings
 
 
 def _language(value: str) -> str:
@@ -30,11 +30,36 @@ def _language_model(value: str) -> tuple[str, str]:
     return _language(lang), model.strip()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from pipeline.settings import Device, TranslatorKind
+def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """The command-line flag of a run setting, from its one definition (pipeline.settings.OPTIONS)."""
+    help_text = option.help
+    if option.kind is bool:
+        parser.add_argument(option.flag, dest=option.name, action="store_true", help=help_text)
+        return
+    if option.kind is list:
+        parser.add_argument(option.flag, dest=option.name, action="append", default=[], type=_language,
+                            metavar=option.metavar, help=f"{help_text} Repeatable.")
+        return
+    shown = option.shown_default if option.default is None else option.default
+    parser.add_argument(option.flag, dest=option.name, type=option.kind, default=option.default,
+                        choices=list(option.choices) or None, metavar=option.metavar,
+                        help=f"{help_text} (default: {shown})")
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_parser(commands)
+    detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
+    detect.add_argument("file", type=Path, metavar="FILE")
+    from pipeline.models.cli import add_models_parser
+
+    add_models_parser(commands)
+    return parser
+
+
+def _add_run_parser(commands: argparse._SubParsersAction) -> None:
+    from pipeline.settings import OPTIONS
 
     run = commands.add_parser("run", help="process documents into aligned bilingual Parquet datasets")
     run.add_argument("--input", nargs="+", required=True, metavar="PATH",
@@ -43,20 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="identifier of this run (default: derived from the time)")
     run.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR",
                      help="local model store (default: ./models)")
-    run.add_argument("--translator", choices=[kind.value for kind in TranslatorKind],
-                     default=TranslatorKind.MARIAN.value)
-    run.add_argument("--device", choices=[device.value for device in Device], default=Device.AUTO.value)
-    run.add_argument("--force", action="store_true",
-                     help="reprocess documents already in the output and replace their rows")
     run.add_argument("--model", dest="models", action="append", type=_language_model, default=[],
                      metavar="LANG=MODEL_ID_OR_DIR", help="override the model registry for a language")
-    run.add_argument("--include-lang", dest="include_langs", action="append", default=[], type=_language,
-                     metavar="LANG",
-                     help="translate only these source languages (repeatable)")
-    run.add_argument("--skip-lang", dest="skip_langs", action="append", default=[], type=_language,
-                     metavar="LANG",
-                     help="leave these source languages untranslated (repeatable)")
-    run.add_argument("--num-beams", type=int, default=1, help="1 (greedy decoding) to 8")
+    for option in OPTIONS:
+        _add_option(run, option)
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
@@ -64,85 +79,44 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "
                           "memory, about 0.5 GB each)")
-    run.add_argument("--body-threshold", type=float, default=None, metavar="SCORE",
-                     help="0 to 1: a line no rule removes is kept when its body score reaches this "
-                          "(lines of fewer than four words need more); higher removes more boilerplate "
-                          "and risks more body, 0 keeps every such line (default: 0.25)")
-    run.add_argument("--site-repeats", type=int, default=None, metavar="N",
-                     help="a line found in N or more pages of one site (url host) in a batch is "
-                          "boilerplate; 2 or more (default: 3; larger than --shard-size turns it off)")
-
-    detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
-    detect.add_argument("file", type=Path, metavar="FILE")
-
-    models = commands.add_parser("models", help="the translation model registry and local store")
-    models.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR")
-    model_commands = models.add_subparsers(dest="models_command", required=True)
-    model_commands.add_parser("list", help="each language, its model, and whether it is available")
-    fetch = model_commands.add_parser("fetch", help="download a language's model into the local store")
-    fetch.add_argument("lang", metavar="LANG")
-    prefetch = model_commands.add_parser(
-        "prefetch", help="download the models the documents of these inputs need, if the hub is reachable")
-    prefetch.add_argument("--input", dest="inputs", nargs="+", required=True, metavar="PATH")
-    build = model_commands.add_parser("build-test-model",
-                                      help="build a tiny random-weight MarianMT model (for tests only)")
-    build.add_argument("directory", type=Path, metavar="DIR")
-    build.add_argument("--max-positions", type=int, default=64)
-    build.add_argument("--langs", nargs="+", default=None, metavar="LANG",
-                       help="languages whose sample text trains the SentencePiece vocabulary")
-    convert = model_commands.add_parser("convert", help="convert a local Marian directory to CTranslate2")
-    convert.add_argument("directory", type=Path, metavar="DIR")
-    convert.add_argument("--quantization", default="int8",
-                         choices=("int8", "int8_float32", "int8_float16", "float16", "float32"))
-    return parser
 
 
 def _detect(file: Path) -> int:
-    from pipeline.stages.clean import clean
-    from pipeline.stages.detect import detect_document
-    from pipeline.stages.ingest import read_documents
+    """`python -m pipeline detect FILE`: each paragraph's language as a run finds it, one JSON line each."""
+    from pipeline.models.registry import Registry
+    from pipeline.phases.prepare import detected_documents
     from pipeline.records import Reject
 
-    status = 0
-    for item in read_documents([file]):
-        if isinstance(item, Reject):
-            print(f"error: {item.source_path}: {item.reason}: {item.detail}", file=sys.stderr)
-            status = 1
-            continue
-        cleaned = clean(item.text, metadata=item.metadata)
-        languages = detect_document(cleaned.paragraphs)
-        for index, (text, guess) in enumerate(zip(cleaned.paragraphs, languages.paragraphs)):
+    rejects: list[Reject] = []
+    languages = Registry(Path("models")).detection_languages()
+    for record in detected_documents([str(file)], languages, rejects=rejects):
+        for index, (text, guess) in enumerate(zip(record.cleaned.paragraphs, record.languages)):
             line = {"index": index, "lang": guess.lang, "score": round(guess.score, 4), "text": text}
-            if item.source_record is not None:   # a JSONL record: its own id, else its line
-                line["record"] = item.record_id or item.source_record
+            if record.raw.source_record is not None:   # a JSONL record: its own id, else its line
+                line["record"] = record.raw.record_id or record.raw.source_record
             print(json.dumps(line, ensure_ascii=False))
-    return status
+    for item in rejects:
+        print(f"error: {item.source_path}: {item.reason}: {item.detail}", file=sys.stderr)
+    return 1 if rejects else 0
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
     """RunSettings from the parsed `run` command line; allowed roots only from the environment."""
     from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, roots_from_env
-    from pipeline.settings import RunSettings, new_run_id
+    from pipeline.settings import OPTIONS, RunSettings, new_run_id
 
     return RunSettings(
         output=args.output,
         run_id=args.run_id or new_run_id(),
         models_dir=args.models_dir,
         model_overrides=dict(args.models),
-        translator=args.translator,
-        device=args.device,
-        num_beams=args.num_beams,
-        force=args.force,
-        include_langs=frozenset(args.include_langs),
-        skip_langs=frozenset(args.skip_langs),
         max_input_bytes=max(1, int(args.max_input_mb * 2**20)),
         shard_size=args.shard_size,
         allowed_input_roots=roots_from_env(INPUT_SETTING),
         allowed_output_roots=roots_from_env(OUTPUT_SETTING),
         allowed_model_roots=roots_from_env(MODEL_SETTING),
         max_loaded_models=args.max_loaded_models,
-        body_threshold=args.body_threshold,
-        site_repeats=args.site_repeats,
+        **{option.name: getattr(args, option.name) for option in OPTIONS},
     )
 
 
@@ -179,6 +153,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_from_cli(args)
     if args.command == "detect":
         return _detect(args.file)
-    from pipeline.models.registry import models_cli
+    from pipeline.models.cli import models_cli
 
     return models_cli(args)

@@ -8,7 +8,7 @@ import dataclasses
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +40,10 @@ class Device(StrEnum):
 DEFAULT_MAX_BATCH_TOKENS = 4096
 MAX_BEAMS = 8
 ENGLISH = "en"
+# Cleaning: a line no rule removes is body when its body score reaches BODY_THRESHOLD; a line of a site
+# found in MIN_SITE_REPEATS pages of a batch is boilerplate (pipeline.stages.clean).
+BODY_THRESHOLD = 0.25
+MIN_SITE_REPEATS = 3
 # A language code as the command line and the trigger form take it (any case): an ISO 639 code with
 # optional BCP 47 subtags, such as "ar", "fil" or "zh-Hant". Also the form's JSON-schema pattern.
 LANGUAGE_CODE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
@@ -133,17 +137,87 @@ def _positive_int(name: str, value: Any, maximum: int | None = None) -> int:
 def _body_threshold(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    low, high = OPTION["body_threshold"].minimum, OPTION["body_threshold"].maximum
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         # NaN fails the range test too: it compares false with everything.
-        raise SettingsError(f"body_threshold must be a number from 0 to 1, got {value!r}")
+        raise SettingsError(f"body_threshold must be a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
 
 
 def _site_repeats(value: Any) -> int | None:
     # 1 would count every line of every page with a url as repeated, leaving nothing of it.
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
-        raise SettingsError(f"site_repeats must be an integer of 2 or more, got {value!r}")
+    low = int(OPTION["site_repeats"].minimum)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+        raise SettingsError(f"site_repeats must be an integer of {low} or more, got {value!r}")
     return value
+
+
+class Group(StrEnum):
+    """The part of the pipeline a setting is for."""
+
+    INPUT = "input"
+    CLEANING = "cleaning"
+    DETECTION = "detection"
+    TRANSLATION = "translation"
+    OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One run setting as the command line and the trigger form offer it: its default, bounds and help
+    are written here once, and both are generated from this (pipeline.cli, pipeline.airflow.params).
+
+    `kind` is the value's type: bool, int, float, str (with `choices`) or list (of language codes).
+    A default of None means the stage's own default, `shown_default`, which the help names.
+    """
+
+    name: str
+    group: Group
+    kind: type
+    help: str
+    title: str
+    default: Any = None
+    shown_default: Any = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    flag: str | None = None
+    metavar: str | None = None
+
+    @property
+    def empty_means(self) -> str:
+        """What leaving the option out gives, as the help ends: "Empty: 0.25."."""
+        if self.kind in (list, bool) or self.choices:   # a list says it itself; the others are never empty
+            return ""
+        return f"Empty: {self.shown_default if self.default is None else self.default}."
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("include_langs", Group.TRANSLATION, list, title="Translate only", flag="--include-lang",
+           metavar="LANG", help="Translate only these source languages (ISO 639 codes such as fr, zh, "
+           "zh-Hant). Empty: all."),
+    Option("skip_langs", Group.TRANSLATION, list, title="Skip languages", flag="--skip-lang", metavar="LANG",
+           help="Leave these source languages untranslated. Empty: none."),
+    Option("translator", Group.TRANSLATION, str, default=TranslatorKind.MARIAN.value, title="Translator",
+           choices=tuple(TranslatorKind), flag="--translator",
+           help="MarianMT through transformers, or the same models converted to CTranslate2."),
+    Option("device", Group.TRANSLATION, str, default=Device.AUTO.value, title="Device",
+           choices=tuple(Device), flag="--device", help="auto uses CUDA when present."),
+    Option("num_beams", Group.TRANSLATION, int, default=1, minimum=1, maximum=MAX_BEAMS, title="Beams",
+           flag="--num-beams", help=f"1 (greedy decoding) to {MAX_BEAMS}."),
+    Option("body_threshold", Group.CLEANING, float, shown_default=BODY_THRESHOLD, minimum=0, maximum=1,
+           title="Boilerplate threshold", flag="--body-threshold", metavar="SCORE",
+           help="0 to 1: a line no rule removes is kept when its body score reaches this (lines of fewer "
+           "than four words need more). Higher removes more boilerplate and risks more body; 0 keeps "
+           "every such line."),
+    Option("site_repeats", Group.CLEANING, int, shown_default=MIN_SITE_REPEATS, minimum=2,
+           title="Site repeats", flag="--site-repeats", metavar="N",
+           help="A line found in this many pages of one site (url host) in a batch or more is "
+           "boilerplate: 2 or more; more than the documents of a batch turns it off."),
+    Option("force", Group.OUTPUT, bool, default=False, title="Force", flag="--force",
+           help="Reprocess documents already in the output and replace their rows."),
+)
+OPTION = {option.name: option for option in OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -154,10 +228,10 @@ class RunSettings:
     run_id: str
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)
-    translator: TranslatorKind = TranslatorKind.MARIAN
-    device: Device = Device.AUTO
-    num_beams: int = 1
-    force: bool = False
+    translator: TranslatorKind = TranslatorKind(OPTION["translator"].default)
+    device: Device = Device(OPTION["device"].default)
+    num_beams: int = OPTION["num_beams"].default
+    force: bool = OPTION["force"].default
     include_langs: frozenset[str] = frozenset()
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
@@ -171,12 +245,14 @@ class RunSettings:
     allowed_output_roots: tuple[str, ...] | None = None
     allowed_model_roots: tuple[str, ...] | None = None
     max_loaded_models: int | None = None    # translation models loaded at once; None: sized to memory
-    # Cleaning (pipeline.stages.clean); None: its defaults, BODY_THRESHOLD and MIN_SITE_REPEATS, which live
-    # there alone so that this module stays light to import.
+    # Cleaning (pipeline.stages.clean); None: BODY_THRESHOLD and MIN_SITE_REPEATS.
     body_threshold: float | None = None     # a line whose body score is lower is boilerplate
     site_repeats: int | None = None         # pages of a site in a batch that make a shared line boilerplate
+    # Language codes are checked against the model registry's languages when settings are made from what
+    # a user gave; settings decoded from to_dict() were checked then, and decoding reads no file.
+    check_languages: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, check_languages: bool) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once, at creation
         if not str(self.output).strip():
             raise SettingsError("output must be a directory path")
@@ -199,7 +275,7 @@ class RunSettings:
         set_(self, "device", _choice("device", Device, self.device))
         if not isinstance(self.force, bool):
             raise SettingsError(f"force must be true or false, got {self.force!r}")
-        _positive_int("num_beams", self.num_beams, MAX_BEAMS)
+        _positive_int("num_beams", self.num_beams, OPTION["num_beams"].maximum)
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)
         _positive_int("max_batch_tokens", self.max_batch_tokens)
@@ -215,7 +291,7 @@ class RunSettings:
             set_(self, name, parse_roots(value))
         # A language the registry does not know (nor an override names) would only ever match nothing.
         known = (known_languages(self.models_dir) | set(overrides)
-                 if self.include_langs or self.skip_langs else None)
+                 if check_languages and (self.include_langs or self.skip_langs) else None)
         set_(self, "include_langs", _languages("include_langs", self.include_langs, known))
         set_(self, "skip_langs", _languages("skip_langs", self.skip_langs, known))
 
@@ -251,7 +327,7 @@ class RunSettings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSettings:
-        """Settings from a mapping such as to_dict() or an Airflow conf; unknown keys are errors."""
+        """Settings decoded from to_dict()'s mapping (a task's XCom); unknown keys are errors. Reads no file."""
         if not isinstance(data, Mapping):
             raise SettingsError(f"settings must be a mapping, got {type(data).__name__}")
         known = {item.name for item in dataclasses.fields(cls)}
@@ -262,7 +338,7 @@ class RunSettings:
         missing = [name for name in ("output", "run_id") if data.get(name) in (None, "")]
         if missing:
             raise SettingsError(f"missing setting(s): {', '.join(missing)}")
-        return cls(**data)
+        return cls(**data, check_languages=False)
 
     def translation_settings(self) -> TranslationSettings:
         """The translator's share of these settings."""

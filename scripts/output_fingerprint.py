@@ -3,7 +3,7 @@
 Runs `python -m pipeline run` (a fresh process, so the code under test is the installed or checked-out
 package) over the given inputs into a new output directory, then prints, for every dataset, its row count
 and a SHA-256 of its rows in a canonical order, leaving out the columns that differ from run to run
-(run ids and times). With `--dump DIR` it also writes each dataset's canonical rows as JSON lines, so that
+(run ids and times), with input paths under the working directory made relative. With `--dump DIR` it also writes each dataset's canonical rows as JSON lines, so that
 two fingerprints that differ can be compared with `diff`.
 
     python scripts/output_fingerprint.py --work /tmp/fp --input samples ../shared/corpus/seeds \
@@ -30,6 +30,11 @@ def canonical_rows(directory: Path) -> list[str]:
     table = ds.dataset(directory, format="parquet", partitioning="hive").to_table()
     kept = [name for name in table.column_names if name not in VARYING_COLUMNS]
     rows = table.select(kept).to_pylist()
+    # Two checkouts of the code read the same bundled samples from different places.
+    here = str(Path.cwd()) + "/"
+    for row in rows:
+        if isinstance(row.get("source_path"), str) and row["source_path"].startswith(here):
+            row["source_path"] = row["source_path"][len(here):]
     return sorted(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in rows)
 
 

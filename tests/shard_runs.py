@@ -1,7 +1,10 @@
 """One shard through the three phases, as the DAG's tasks run it, for tests of a shard on its own."""
 from __future__ import annotations
 
-from pipeline.phases.core import ShardResult, assemble_shard, plan_translation, prepare_shard, translate_chunk
+from pipeline.phases.results import ShardResult
+from pipeline.phases.assemble import assemble_shard
+from pipeline.phases.translate import plan_translation, translate_chunk
+from pipeline.phases.prepare import prepare_shard
 from pipeline.phases.plan import Shard
 from pipeline.settings import RunSettings
 from pipeline.store.output import OutputStore

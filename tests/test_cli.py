@@ -98,7 +98,7 @@ def test_cleaning_flags_name_the_cleaners_defaults(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--help"])
     usage = " ".join(capsys.readouterr().out.split())
-    assert f"(default: {BODY_THRESHOLD})" in usage and f"(default: {MIN_SITE_REPEATS};" in usage
+    assert f"(default: {BODY_THRESHOLD})" in usage and f"(default: {MIN_SITE_REPEATS})" in usage
 
 
 def test_language_codes_with_subtags_and_any_case_are_accepted():

@@ -440,7 +440,7 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
 def test_a_shard_that_fails_after_writing_is_retried_without_duplicates(
         airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.phases import core as phases
+    from pipeline.phases import assemble as phases
 
     real_assemble_shard = phases.assemble_shard
     crashed: list[int] = []

@@ -11,8 +11,10 @@ import pytest
 
 from pipeline.errors import ConfigurationError
 from pipeline.phases.finalize import finalize_run
-from pipeline.phases.core import (PreparedShard, assemble_shard, plan_translation, prepare_shard,
-                             translate_chunk)
+from pipeline.phases.results import PreparedShard
+from pipeline.phases.assemble import assemble_shard
+from pipeline.phases.translate import plan_translation, translate_chunk
+from pipeline.phases.prepare import prepare_shard
 from pipeline.phases.plan import check_models, open_output, plan_shards
 from pipeline.records import RawDocument, Reject, RejectReason
 from pipeline.phases.runner import run

@@ -14,7 +14,7 @@ import pytest
 from pipeline.cli import build_parser, main
 from pipeline.store.reader import read_output
 from pipeline.phases.finalize import RunSummary
-from pipeline.phases.core import STAGES, ShardResult
+from pipeline.phases.results import STAGES, ShardResult
 from pipeline.phases.plan import Shard, plan_shards
 from pipeline.phases.runner import run
 from pipeline.settings import RunSettings, SettingsError, new_run_id, sanitize_run_id

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from pipeline.records import DATASETS  # noqa: F401 (the DAG file names its assets by config.DATASETS)
-from pipeline.settings import Device, RunSettings, SettingsError, TranslatorKind
+from pipeline.settings import OPTIONS, Device, RunSettings, SettingsError, TranslatorKind
 
 if TYPE_CHECKING:
     from pipeline.phases.runner import RunSummary
@@ -141,24 +141,15 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
     Without a `run_id` param the Airflow run id names the run (RunSettings sanitises it), so every
     retry of a task of one Airflow run writes under the same run id.
     """
-
-    def given(name: str, default: Any) -> Any:
-        value = params.get(name)
-        return default if value is None else value
-
+    options = {option.name: params.get(option.name) for option in OPTIONS}
+    # null means the default; the lists' defaults are empty.
+    chosen = {name: value for name, value in options.items() if value is not None}
     return RunSettings(
         output=resolve_path(params["output"]),
         run_id=params.get("run_id") or airflow_run_id,
         models_dir=models_dir(),
-        model_overrides=dict(given("models", {})),
-        translator=given("translator", TranslatorKind.MARIAN),
-        device=given("device", Device.AUTO),
-        num_beams=given("num_beams", 1),
-        force=given("force", False),
-        include_langs=frozenset(given("include_langs", ())),
-        skip_langs=frozenset(given("skip_langs", ())),
-        body_threshold=params.get("body_threshold"),
-        site_repeats=params.get("site_repeats"),
+        model_overrides=dict(params.get("models") or {}),
+        **chosen,
         **_roots_settings(),
     )
 

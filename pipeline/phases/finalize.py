@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 
-from pipeline.phases.core import STAGES, ChunkResult, ReplacedBecause, ShardResult
+from pipeline.phases.results import STAGES, ChunkResult, ShardResult
+from pipeline.stages.decide import ReplacedBecause
 from pipeline.phases.plan import plural
 from pipeline.records import TranslationStatus
 from pipeline.settings import RunSettings
@@ -117,7 +118,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
     missing: dict[str, str] = {}
     replaced_because: Counter[str] = Counter()
     missing_inputs: list[str] = []
-    hub_states = sorted({part for item in (*results, *chunks) if item.hub for part in item.hub.split("; ")})
+    hub_states = sorted({state for item in (*results, *chunks) for state in item.hub})
     for chunk in chunks:
         translation.update(chunk.translation)
         stage_seconds["translate"] += chunk.translation.get("seconds", 0.0)

@@ -1,6 +1,6 @@
 """A whole run in one process: plan, then the three phases over every shard, then the manifest.
 
-The same functions as the DAG's tasks (pipeline.phases.core), in the same order; each model is loaded once,
+The same functions as the DAG's tasks (pipeline.phases.prepare, .translate, .assemble), in the same order; each model is loaded once,
 because the translation tasks of one language run in turn with one translator. What the phases hand on
 lives in the run's work area, which no dataset reader sees, and is removed with the manifest's writing.
 """
@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pipeline.phases.finalize import RunSummary, finalize_run
-from pipeline.phases.core import assemble_shard, open_translator, plan_translation, prepare_shard, translate_chunk
+from pipeline.phases.assemble import assemble_shard
+from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
+from pipeline.phases.prepare import prepare_shard
 from pipeline.phases.plan import open_output, plan_shards
 from pipeline.settings import RunSettings
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pipeline.errors import ConfigurationError
@@ -143,6 +144,71 @@ class Stage(ABC, Generic[In, Out]):
         if len(listed) != len(batch):
             raise RuntimeError(f"stage {self.name} gave {len(listed)} results for {len(batch)} records")
         return listed
+
+
+class Source(ABC, Generic[Out]):
+    """The first step of a flow: reads records, and rejects of what it cannot read, in batches.
+
+    Timed and counted like a stage: `stats.seconds` is the time spent reading.
+    """
+
+    name: ClassVar[str]
+    resource: ClassVar[Resource] = Resource.CPU
+
+    def __init__(self) -> None:
+        self.stats = StageStats()
+
+    @abstractmethod
+    def read(self) -> Iterator[Out | Reject]:
+        """Every record and reject, lazily, in input order."""
+
+    def batches(self, size: int) -> Iterator[tuple[list[Out], list[Reject]]]:
+        """The records in batches of up to `size` items (records and rejects together), each with its
+        rejects."""
+        items = self.read()
+        while True:
+            started = time.perf_counter()
+            chunk = list(islice(items, size))
+            self.stats.seconds += time.perf_counter() - started
+            if not chunk:
+                return
+            rejects = [item for item in chunk if isinstance(item, Reject)]
+            records = [item for item in chunk if not isinstance(item, Reject)]
+            self.stats.calls += 1
+            self.stats.items_out += len(records)
+            self.stats.rejected += len(rejects)
+            yield records, rejects
+
+
+class Sink(ABC, Generic[In]):
+    """The last step of a flow: writes a batch of records and its rejects. Timed and counted like a
+    stage; heavy things load in `setup`, once, before the first batch."""
+
+    name: ClassVar[str]
+    resource: ClassVar[Resource] = Resource.CPU
+
+    def __init__(self) -> None:
+        self.stats = StageStats()
+        self._ready = False
+
+    def setup(self) -> None:
+        """Open what the sink writes to; runs once, before the first batch."""
+
+    @abstractmethod
+    def write(self, batch: Sequence[In], rejects: list[Reject]) -> None:
+        """Write `batch` and `rejects` (the sink may add rejects of its own, such as duplicates)."""
+
+    def __call__(self, batch: Sequence[In], rejects: list[Reject]) -> None:
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        started = time.perf_counter()
+        try:
+            self.write(batch, rejects)
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+            self.stats.calls += 1
+            self.stats.items_in += len(batch)
 
 
 def run_stages(stages: Sequence[Stage], batch: Sequence[Any], rejects: list[Reject], label: str) -> list[Any]:

@@ -26,6 +26,7 @@ from ftfy.chardata import HTML_ENTITY_RE
 from pipeline.stages.boilerplate import BodyModel, SiteRepetition, body_scores, is_interface_phrase, word_count
 from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
 from pipeline.stages.segment import paragraphs_from_lines
+from pipeline.settings import BODY_THRESHOLD, MIN_SITE_REPEATS
 from pipeline.stages.base import Stage
 
 # Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
@@ -72,7 +73,6 @@ _HEADLINE_MAX_WORDS = 30
 _TITLE_MAX_WORDS_SKIPPED = 3
 # A line the rules leave is kept when its body score (pipeline.stages.boilerplate) reaches BODY_THRESHOLD; a
 # headline needs less, being short, but a line scored as sure boilerplate never becomes the title.
-BODY_THRESHOLD = 0.25
 # A short line weighs a few words in a page's text and a whole segment in its output: menus, labels and
 # teaser fragments are made of them. Removing an unsure one costs the body little, keeping it adds a
 # boilerplate segment to translate and write; so a line of fewer than SHORT_LINE_WORDS words is kept
@@ -94,7 +94,6 @@ LOW_SCORE_RULE = "low_score"
 # Repetition across a batch: a line of this many characters found in this many pages of one site.
 REPEATED_RULE = "repeated_in_site"
 REPEATED_MIN_CHARS = 12
-MIN_SITE_REPEATS = 3
 
 # --- vocabularies (casefolded) ---------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Mapping
 import regex
 
 from pipeline.records import RawDocument, Reject, RejectReason
+from pipeline.stages.base import Source
 
 if TYPE_CHECKING:
     from charset_normalizer import CharsetMatch, CharsetMatches
@@ -560,3 +561,21 @@ def read_files(files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTE
             yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
         except OSError as error:
             yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
+
+
+class IngestSource(Source[RawDocument]):
+    """The documents of files already found (by the plan), after the rejects the plan made: the source
+    stage of a shard."""
+
+    name = "ingest"
+
+    def __init__(self, files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 planned_rejects: Iterable[Reject] = ()):
+        super().__init__()
+        self.files = list(files)
+        self.max_bytes = max_bytes
+        self.planned_rejects = list(planned_rejects)
+
+    def read(self) -> Iterator[RawDocument | Reject]:
+        yield from self.planned_rejects
+        yield from read_files(self.files, max_bytes=self.max_bytes)

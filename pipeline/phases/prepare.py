@@ -1,0 +1,107 @@
+"""Phase 1, per shard (CPU): ingest -> clean -> detect -> segment -> decide, into the run's work area.
+
+The shard's documents and rejects go to the work area (pipeline.store.work_area), unseen by dataset
+readers, with the distinct sentences each language needs translated, for the translation phase.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
+from pipeline.phases.plan import Shard, plural
+from pipeline.phases.results import PreparedShard, hub_state
+from pipeline.records import DetectedRecord, Reject, RejectReason
+from pipeline.settings import RunSettings
+from pipeline.stages.base import Stage, run_stages
+from pipeline.store.work_area import RunWorkArea
+
+if TYPE_CHECKING:
+    from pipeline.store.output import OutputStore
+
+log = logging.getLogger(__name__)
+
+
+def cleaning_options(settings: RunSettings) -> dict[str, Any]:
+    """The keyword arguments of CleanStage that `settings` sets (the others keep the cleaner's
+    defaults)."""
+    options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats}
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def stage_seconds(stages: list[Any], **others: float) -> dict[str, float]:
+    seconds = {stage.name: stage.stats.seconds for stage in stages}
+    seconds.update(others)
+    return {name: round(value, 4) for name, value in seconds.items()}
+
+
+def text_stages(settings: RunSettings, decisions: OutputDecisions) -> list[Stage]:
+    """clean -> detect -> segment -> decide, set up for `settings`."""
+    from pipeline.stages.clean import CleanStage
+    from pipeline.stages.detect import DetectStage
+    from pipeline.stages.segment import SegmentStage
+
+    languages = decisions.plan.translator.registry.detection_languages()
+    return [CleanStage(decisions.already_done, **cleaning_options(settings)), DetectStage(languages),
+            SegmentStage(), DecideStage(decisions)]
+
+
+def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None) -> PreparedShard:
+    """Ingest, clean, detect and segment one shard into the run's work area. Idempotent: a retry
+    starts the shard again."""
+    from pipeline.stages.ingest import IngestSource
+    from pipeline.store.output import OutputStore
+
+    output = output if output is not None else OutputStore(settings.output)
+    work = RunWorkArea(settings.output, settings.run_id)
+    work.start_shard(shard.index)
+    plan = TranslationPlan(settings, plan_translator(settings))
+    stages = text_stages(settings, OutputDecisions(settings, plan, output.committed_documents()))
+    source = IngestSource(shard.inputs, max_bytes=settings.max_input_bytes, planned_rejects=(
+        Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects))
+    sentences: dict[str, dict[str, None]] = {}
+    documents = 0
+    try:
+        # What lives between batches (modules, loaded detectors, the shard's state) lives as long as the
+        # shard: frozen, the cycle collector stops walking it at every full collection.
+        gc.freeze()
+        read_before = 0.0
+        for number, (raws, rejects) in enumerate(source.batches(settings.shard_size), start=1):
+            log.info("shard %d, batch %d, ingest: %s read, %d rejected in %.2f s", shard.index, number,
+                     plural(len(raws), "document"), len(rejects), source.stats.seconds - read_before)
+            read_before = source.stats.seconds
+            batch = run_stages(stages, raws, rejects, f"shard {shard.index}, batch {number}")
+            for document in batch:
+                documents += 1
+                for lang, text in document.sentences():
+                    if plan.needs_translation(lang):
+                        sentences.setdefault(lang, {})[text] = None
+            work.write_batch(shard.index, number, batch, rejects)
+            gc.freeze()
+    finally:
+        gc.unfreeze()
+    result = PreparedShard(
+        shard.index, settings.run_id, documents,
+        {lang: len(texts) for lang, texts in sorted(sentences.items())},
+        sum(stage.stats.left_out for stage in stages), stage_seconds([source, *stages]), hub_state())
+    work.finish_shard(shard.index, sentences, result.to_dict())
+    return result
+
+
+def detected_documents(files: list[str], languages: frozenset[str], *, rejects: list[Reject] | None = None,
+                       cleaning: Mapping[str, Any] | None = None, batch_size: int = 1000,
+                       ) -> Iterator[DetectedRecord]:
+    """The documents of `files` read, cleaned and detected by the stages of a run (with the cleaning
+    options of `cleaning_options`), for the commands that look at inputs without running: `detect` and
+    the model prefetch. What cannot be read or has no text goes to `rejects`."""
+    from pipeline.stages.clean import CleanStage
+    from pipeline.stages.detect import DetectStage
+    from pipeline.stages.ingest import IngestSource
+
+    stages: list[Stage] = [CleanStage(**(cleaning or {})), DetectStage(languages)]
+    collected = rejects if rejects is not None else []
+    for raws, batch_rejects in IngestSource(files).batches(batch_size):
+        collected.extend(batch_rejects)
+        yield from run_stages(stages, raws, collected, "detect")
