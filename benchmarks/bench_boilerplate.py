@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.stages.boilerplate import _is_comment_header, _line_shape, _lower_words, _stamp_kind  # noqa: E402
-from pipeline.stages.clean import (  # noqa: E402
-    BODY_THRESHOLD, MIN_SITE_REPEATS, _rule_and_metadata, clean, clean_batch)
+from pipeline.stages.boilerplate_features import (_is_comment_header, _line_shape, _lower_words, _stamp_kind)  # noqa: E402
+from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS, clean, clean_batch  # noqa: E402
+from pipeline.stages.clean_rules import _rule_and_metadata  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"
 # clean() with line rules only (commit f58376b), from the development set's README.

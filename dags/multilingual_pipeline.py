@@ -132,8 +132,8 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 @task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6))
 def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect and segment one shard into the run's work area (CPU work)."""
-    from pipeline.phases.prepare import prepare_shard as prepare
     from pipeline.phases.plan import Shard, plural
+    from pipeline.phases.prepare import prepare_shard as prepare
     from pipeline.settings import RunSettings
 
     planned = Shard.from_dict(shard)
@@ -187,9 +187,9 @@ def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]
 def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Align one shard's documents with their English and write its rows; rerunning it rewrites the same
     rows."""
-    from pipeline.phases.results import PreparedShard
     from pipeline.phases.assemble import assemble_shard as assemble
     from pipeline.phases.plan import plural
+    from pipeline.phases.results import PreparedShard
     from pipeline.settings import RunSettings
 
     shard = PreparedShard.from_dict(prepared)

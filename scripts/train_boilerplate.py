@@ -30,8 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.stages.boilerplate import (BodyModel, TreeEnsemble, context_features, guess_stopwords,  # noqa: E402
-                                  line_features)
+from pipeline.stages.boilerplate import BodyModel, TreeEnsemble  # noqa: E402
+from pipeline.stages.boilerplate_features import (context_features, guess_stopwords, line_features)  # noqa: E402
 from pipeline.stages.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"

@@ -11,12 +11,13 @@ import justext
 import numpy as np
 import pytest
 
-from pipeline.stages.boilerplate import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS, _COMMENT_HEADER_WORD_ENDS,
-                                  _DIGIT, _NAME_BEFORE_DATE, _SYMBOL, _TIME, CONTEXT_NAMES, FEATURE_NAMES,
-                                  BodyModel, TreeEnsemble, _digits_and_symbols, _is_comment_header,
-                                  _stamp_kind, _DATE_STAMP, _TIME_STAMP,
-                                  body_scores, context_features, default_model, guess_stopwords,
-                                  line_features, word_count)
+from pipeline.stages.boilerplate import BodyModel, TreeEnsemble, body_scores, default_model
+from pipeline.stages.boilerplate_features import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS,
+                                                  _COMMENT_HEADER_WORD_ENDS, _DIGIT, _NAME_BEFORE_DATE,
+                                                  _SYMBOL, _TIME, CONTEXT_NAMES, FEATURE_NAMES,
+                                                  _digits_and_symbols, _is_comment_header, _stamp_kind,
+                                                  _DATE_STAMP, _TIME_STAMP, context_features, guess_stopwords,
+                                                  line_features, word_count)
 from pipeline.stages.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
                             clean_batch, judge_lines, repeated_lines, site_of)
 

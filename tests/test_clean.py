@@ -9,10 +9,11 @@ import ftfy
 import pytest
 import regex
 
-from pipeline.stages.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _HEADER_TRAILER, _MOJIBAKE_SUSPECT,
-                            _WHITE_SPACE, MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, _by_first_character,
-                            _ftfy_may_change, _is_navigation, _looks_like_mojibake, _unify_line_breaks,
-                            clean, removed_by_rule)
+from pipeline.stages.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, MIN_SITE_REPEATS,
+                                   REPEATED_RULE, CleanStage, _ftfy_may_change, _looks_like_mojibake,
+                                   _unify_line_breaks, clean, removed_by_rule)
+from pipeline.stages.clean_rules import _by_first_character, _is_navigation
+from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _WHITE_SPACE
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.stages import ingest
-from pipeline.stages.ingest import (
-    BinaryContentError, UndecodableError, content_id, decode_bytes, expand_inputs, read_documents,
-)
+from pipeline.stages.decode import BinaryContentError, UndecodableError, content_id, decode_bytes
+from pipeline.stages.ingest import expand_inputs, read_documents
 from pipeline.records import RawDocument, Reject, RejectReason
 
 FRENCH = "« Où êtes-vous allé cet été ? » demanda-t-il. L’œuvre coûte 20 € — c’est “cher”, dit Zoë, naïve."

@@ -23,7 +23,7 @@ def test_description_lists_every_sample_file_and_the_folder_holds_only_samples()
 
 
 def test_chinese_sample_is_gb18030_not_utf8() -> None:
-    from pipeline.stages.ingest import decode_bytes
+    from pipeline.stages.decode import decode_bytes
 
     data = (SAMPLES_DIR / "zh_tushuguan_yejian_gb18030.txt").read_bytes()
     with pytest.raises(UnicodeDecodeError):

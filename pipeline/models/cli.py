@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from pipeline.models.hub import HubError, is_offline
-from pipeline.models.registry import (ModelChoice, ModelNotFound, ModelOrigin, ModelUnavailableError, Registry,
-                                      convert_to_ctranslate2, directory_revision, fetch, fetch_hint,
+from pipeline.models.registry import (ModelChoice, ModelNotFound, ModelOrigin, ModelUnavailableError,
+                                      Registry, convert_to_ctranslate2, directory_revision, fetch, fetch_hint,
                                       fetch_into_store, hub_status, locate)
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.errors import ConfigurationError
-from pipeline.models.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model, hub_status,
-                                 read_source)
+from pipeline.models.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model,
+                                 hub_status, read_source)
 
 OPUS_MT = "Helsinki-NLP/opus-mt-{}-en"
 # Languages with a dedicated OPUS-MT model into English (see models/README.md for how each was checked).

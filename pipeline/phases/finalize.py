@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 
-from pipeline.phases.results import STAGES, ChunkResult, ShardResult
-from pipeline.stages.decide import ReplacedBecause
 from pipeline.phases.plan import plural
+from pipeline.phases.results import STAGES, ChunkResult, ShardResult
 from pipeline.records import TranslationStatus
 from pipeline.settings import RunSettings
-from pipeline.store.work_area import RunWorkArea
+from pipeline.stages.decide import ReplacedBecause
 from pipeline.store.output import OutputStore, write_text_atomic
+from pipeline.store.work_area import RunWorkArea
 
 # Why a document already in the output was processed again and its rows replaced, as the summary says it.
 REPLACED_BECAUSE = {
@@ -102,90 +102,106 @@ def _add_nested(total: dict[str, dict[str, int]], part: Mapping[str, Mapping[str
             target[key] = target.get(key, 0) + count
 
 
+@dataclass
+class _Totals:
+    """What the run's tasks did, added up."""
+
+    documents: Counter[str] = field(default_factory=Counter)
+    rejects: Counter[str] = field(default_factory=Counter)
+    stage_seconds: Counter[str] = field(default_factory=lambda: Counter({stage: 0.0 for stage in STAGES}))
+    translation: Counter[str] = field(default_factory=Counter)
+    paragraphs: dict[str, dict[str, int]] = field(default_factory=dict)
+    sentences: dict[str, dict[str, int]] = field(default_factory=dict)
+    models: dict[str, set[str]] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    replaced_because: Counter[str] = field(default_factory=Counter)
+    missing_inputs: list[str] = field(default_factory=list)
+    by_status: Counter[str] = field(default_factory=Counter)
+    hub_states: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, results: Sequence[ShardResult], chunks: Sequence[ChunkResult]) -> _Totals:
+        totals = cls(hub_states=sorted({state for item in (*results, *chunks) for state in item.hub}))
+        for chunk in chunks:
+            totals.translation.update(chunk.translation)
+            totals.stage_seconds["translate"] += chunk.translation.get("seconds", 0.0)
+            totals.missing.update(chunk.missing_models)
+        for result in results:
+            totals.replaced_because.update(result.replaced_because)
+            totals.missing_inputs.extend(result.missing_inputs)
+            totals.documents.update(result.documents)
+            totals.rejects.update(result.rejects)
+            totals.stage_seconds.update(result.stage_seconds)
+            _add_nested(totals.paragraphs, result.paragraphs)
+            _add_nested(totals.sentences, result.sentences)
+            for lang, used in result.models.items():
+                totals.models.setdefault(lang, set()).update(used)
+        for counts in totals.sentences.values():
+            totals.by_status.update(counts)
+        return totals
+
+
+def _manifest(settings: RunSettings, totals: _Totals, results: Sequence[ShardResult], inputs: Sequence[str],
+              started_at: datetime, finished_at: datetime, translation_tasks: int,
+              phase_seconds: Mapping[str, float] | None) -> dict:
+    return {
+        "run_id": settings.run_id,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "seconds": round((finished_at - started_at).total_seconds(), 3),
+        "inputs": list(inputs),
+        "settings": settings.to_dict(),
+        "shards": len(results),
+        "counts": {
+            "documents": dict(sorted(totals.documents.items())),
+            "paragraphs": dict(sorted(totals.paragraphs.items())),
+            "sentences": dict(sorted(totals.sentences.items())),
+            "sentences_by_status": dict(sorted(totals.by_status.items())),
+            "rejects": dict(sorted(totals.rejects.items())),
+            "skipped_documents": sum(result.skipped for result in results),
+            "replaced_documents": sum(result.replaced for result in results),
+            "replaced_because": dict(sorted(totals.replaced_because.items())),
+            "inputs_not_found": len(totals.missing_inputs),
+        },
+        "output_rows": OutputStore(settings.output).row_counts(),
+        "stage_seconds": {stage: round(totals.stage_seconds[stage], 3) for stage in STAGES},
+        "phase_seconds": {phase: round(value, 3) for phase, value in (phase_seconds or {}).items()},
+        "translation": {name: round(value, 3) for name, value in sorted(totals.translation.items())},
+        "translation_tasks": translation_tasks,
+        "models": {lang: sorted(used) for lang, used in sorted(totals.models.items())},
+        "missing_models": dict(sorted(totals.missing.items())),
+        # How the shards found the hub (checked once per process, only when a model was not local).
+        "hub": "; ".join(totals.hub_states) or "not needed (every model was local, or none was needed)",
+        "versions": _versions(),
+    }
+
+
 def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: Sequence[str],
                  started_at: datetime, chunks: Sequence[ChunkResult] = (),
                  phase_seconds: Mapping[str, float] | None = None) -> RunSummary:
     """Write the manifest `OUTPUT/runs/RUN_ID.json` (atomically), summarise the run, and remove the
     run's work area. `chunks` are the results of its translation tasks."""
-    finished_at = datetime.now(timezone.utc)
-    documents: Counter[str] = Counter()
-    rejects: Counter[str] = Counter()
-    stage_seconds: Counter[str] = Counter({stage: 0.0 for stage in STAGES})
-    translation: Counter[str] = Counter()
-    paragraphs: dict[str, dict[str, int]] = {}
-    sentences: dict[str, dict[str, int]] = {}
-    models: dict[str, set[str]] = {}
-    missing: dict[str, str] = {}
-    replaced_because: Counter[str] = Counter()
-    missing_inputs: list[str] = []
-    hub_states = sorted({state for item in (*results, *chunks) for state in item.hub})
-    for chunk in chunks:
-        translation.update(chunk.translation)
-        stage_seconds["translate"] += chunk.translation.get("seconds", 0.0)
-        missing.update(chunk.missing_models)
-    for result in results:
-        replaced_because.update(result.replaced_because)
-        missing_inputs.extend(result.missing_inputs)
-        documents.update(result.documents)
-        rejects.update(result.rejects)
-        stage_seconds.update(result.stage_seconds)
-        _add_nested(paragraphs, result.paragraphs)
-        _add_nested(sentences, result.sentences)
-        for lang, used in result.models.items():
-            models.setdefault(lang, set()).update(used)
-    by_status: Counter[str] = Counter()
-    for counts in sentences.values():
-        by_status.update(counts)
-    seconds = (finished_at - started_at).total_seconds()
-    store = OutputStore(settings.output)
+    totals = _Totals.of(results, chunks)
+    manifest = _manifest(settings, totals, results, inputs, started_at, datetime.now(timezone.utc),
+                         len(chunks), phase_seconds)
     manifest_path = settings.output / "runs" / f"{settings.run_id}.json"
-    manifest = {
-        "run_id": settings.run_id,
-        "started_at": started_at.isoformat(),
-        "finished_at": finished_at.isoformat(),
-        "seconds": round(seconds, 3),
-        "inputs": list(inputs),
-        "settings": settings.to_dict(),
-        "shards": len(results),
-        "counts": {
-            "documents": dict(sorted(documents.items())),
-            "paragraphs": dict(sorted(paragraphs.items())),
-            "sentences": dict(sorted(sentences.items())),
-            "sentences_by_status": dict(sorted(by_status.items())),
-            "rejects": dict(sorted(rejects.items())),
-            "skipped_documents": sum(result.skipped for result in results),
-            "replaced_documents": sum(result.replaced for result in results),
-            "replaced_because": dict(sorted(replaced_because.items())),
-            "inputs_not_found": len(missing_inputs),
-        },
-        "output_rows": store.row_counts(),
-        "stage_seconds": {stage: round(stage_seconds[stage], 3) for stage in STAGES},
-        "phase_seconds": {phase: round(value, 3) for phase, value in (phase_seconds or {}).items()},
-        "translation": {name: round(value, 3) for name, value in sorted(translation.items())},
-        "translation_tasks": len(chunks),
-        "models": {lang: sorted(used) for lang, used in sorted(models.items())},
-        "missing_models": dict(sorted(missing.items())),
-        # How the shards found the hub (checked once per process, only when a model was not local).
-        "hub": "; ".join(hub_states) or "not needed (every model was local, or none was needed)",
-        "versions": _versions(),
-    }
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
     RunWorkArea(settings.output, settings.run_id).remove()
     return RunSummary(
         run_id=settings.run_id,
         manifest_path=str(manifest_path),
-        documents=sum(documents.values()),
-        paragraphs=sum(sum(counts.values()) for counts in paragraphs.values()),
-        sentences=sum(by_status.values()),
-        translated=by_status[TranslationStatus.TRANSLATED.value],
-        source_is_english=by_status[TranslationStatus.SOURCE_IS_ENGLISH.value],
-        untranslated=by_status[TranslationStatus.UNTRANSLATED.value],
-        rejects=dict(rejects),
+        documents=sum(totals.documents.values()),
+        paragraphs=sum(sum(counts.values()) for counts in totals.paragraphs.values()),
+        sentences=sum(totals.by_status.values()),
+        translated=totals.by_status[TranslationStatus.TRANSLATED.value],
+        source_is_english=totals.by_status[TranslationStatus.SOURCE_IS_ENGLISH.value],
+        untranslated=totals.by_status[TranslationStatus.UNTRANSLATED.value],
+        rejects=dict(totals.rejects),
         skipped=manifest["counts"]["skipped_documents"],
         replaced=manifest["counts"]["replaced_documents"],
-        missing_models=dict(missing),
-        seconds=round(seconds, 3),
-        replaced_because=dict(replaced_because),
-        missing_inputs=missing_inputs,
+        missing_models=dict(totals.missing),
+        seconds=manifest["seconds"],
+        replaced_because=dict(totals.replaced_because),
+        missing_inputs=totals.missing_inputs,
         hub=manifest["hub"],
     )

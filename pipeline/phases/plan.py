@@ -47,8 +47,8 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     and the rejects the walk decided. When the inputs yield nothing to read or to record as a reject,
     the run stops with a SettingsError naming them.
     """
-    from pipeline.stages.ingest import expand_inputs
     from pipeline.roots import INPUT_SETTING, check_path, check_run
+    from pipeline.stages.ingest import expand_inputs
 
     size = files_per_shard or settings.shard_size
     if size < 1:
@@ -84,8 +84,8 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
 def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
-    from pipeline.store.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
     from pipeline.store.output import OutputStore
+    from pipeline.store.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
 
     store = OutputStore(settings.output)
     store.prepare()

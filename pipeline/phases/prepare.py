@@ -10,12 +10,12 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
 from pipeline.phases.plan import Shard, plural
 from pipeline.phases.results import PreparedShard, hub_state
 from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import RunSettings
 from pipeline.stages.base import Stage, run_stages
+from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:

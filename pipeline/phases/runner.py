@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from pipeline.phases.finalize import RunSummary, finalize_run
 from pipeline.phases.assemble import assemble_shard
-from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
-from pipeline.phases.prepare import prepare_shard
+from pipeline.phases.finalize import RunSummary, finalize_run
 from pipeline.phases.plan import open_output, plan_shards
+from pipeline.phases.prepare import prepare_shard
+from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
 from pipeline.settings import RunSettings
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.phases.plan import plural
-from pipeline.phases.results import (ChunkOutcome, ChunkResult, PreparedShard, StoredEnglish, TranslationChunk,
-                                     Untranslated, hub_state)
+from pipeline.phases.results import (ChunkOutcome, ChunkResult, PreparedShard, StoredEnglish,
+                                     TranslationChunk, Untranslated, hub_state)
 from pipeline.records import TranslationFailure, TranslationStatus
 from pipeline.settings import RunSettings
 from pipeline.store.work_area import RunWorkArea

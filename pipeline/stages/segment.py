@@ -1,11 +1,10 @@
 """Segment stage: paragraphs, then language-aware sentences."""
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Iterable, Sequence
-
-import re
 
 import regex
 

@@ -17,31 +17,15 @@ from typing import Callable, Mapping, Sequence
 
 import regex
 
-from pipeline.models.registry import (
-    ModelChoice,
-    ModelLocation,
-    ModelNotFound,
-    ModelUnavailableError,
-    Registry,
-    check_model_files,
-    convert_to_ctranslate2,
-    fetch_hint,
-    hub_status,
-    locate,
-)
-from pipeline.stages.align import without_bidi_controls
+from pipeline.models.registry import (ModelChoice, ModelLocation, ModelNotFound, ModelUnavailableError,
+                                      Registry, check_model_files, convert_to_ctranslate2, fetch_hint,
+                                      hub_status, locate)
 from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
 from pipeline.settings import Device, TranslatorKind
+from pipeline.stages.align import without_bidi_controls
 from pipeline.stages.base import Resource, Stage
-from pipeline.stages.translate_backends import (
-    CT2_CONVERT_DEFAULT,
-    Decoding,
-    Engine,
-    find_ct2_directory,
-    is_engine_loaded,
-    load_engine,
-    resolve_device,
-)
+from pipeline.stages.translate_backends import (CT2_CONVERT_DEFAULT, Decoding, Engine, find_ct2_directory,
+                                                is_engine_loaded, load_engine, resolve_device)
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pipeline.stages.align import ParagraphPair, SentencePair
 from pipeline.records import PreparedDocument, Reject, TranslationStatus
+from pipeline.stages.align import ParagraphPair, SentencePair
 
 
 def _quality(pair: SentencePair | ParagraphPair) -> dict[str, Any]:
