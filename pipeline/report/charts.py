@@ -65,10 +65,10 @@ def _attribute(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def _figure(width: float, rows: int, columns: int = 1):
+def _figure(width: float, rows: int, columns: int = 1, row_height: float = 0.3):
     from matplotlib.figure import Figure
 
-    height = 0.75 + 0.3 * max(rows, 1)
+    height = 0.75 + row_height * max(rows, 1)
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.subplots(1, columns, squeeze=False)[0]
     for ax in axes:
@@ -100,7 +100,11 @@ def _draw(name: str, draw: Any, *args: Any) -> str:
 
 
 def _bars(ax: Any, marks: _Marks, chart: str, labels: Sequence[str], values: Sequence[float],
-          colour: str, unit: str = "") -> None:
+          colour: str, unit: str = "", slots: int = 0) -> None:
+    """Horizontal bars, one per label, top to bottom; `slots` keeps bars as thick as in a panel beside
+    this one that has more of them."""
+    from matplotlib.ticker import MaxNLocator
+
     positions = list(range(len(labels)))
     bars = ax.barh(positions, values, color=colour, height=0.62)
     for label, value, bar in zip(labels, values, bars):
@@ -108,8 +112,10 @@ def _bars(ax: Any, marks: _Marks, chart: str, labels: Sequence[str], values: Seq
     texts = [f"{value:.2f} {unit}".strip() if unit else f"{value:,}" for value in values]
     ax.bar_label(bars, labels=texts, padding=3, fontsize=8, color=TEXT_COLOUR)
     ax.set_yticks(positions, labels)
-    ax.invert_yaxis()
+    ax.set_ylim(max(slots, len(labels)) - 0.5, -0.5)
     ax.margins(x=0.18)
+    if not unit:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def volume_chart(languages: Sequence[str], documents: Mapping[str, int],
@@ -131,7 +137,9 @@ def volume_chart(languages: Sequence[str], documents: Mapping[str, int],
 def status_chart(languages: Sequence[str], sentences: Mapping[str, Mapping[str, int]]) -> str:
     """Sentences per language, stacked by status, with the count printed in each wide enough part."""
     def draw(marks: _Marks):
-        figure, (ax,) = _figure(8.4, len(languages) + 1)
+        from matplotlib.ticker import MaxNLocator
+
+        figure, (ax,) = _figure(8.4, len(languages) + 1, row_height=0.24)
         positions = list(range(len(languages)))
         left = [0] * len(languages)
         for status, colour in STATUS_COLOURS.items():
@@ -151,6 +159,7 @@ def status_chart(languages: Sequence[str], sentences: Mapping[str, Mapping[str, 
         ax.set_yticks(positions, languages)
         ax.invert_yaxis()
         ax.margins(x=0.08)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, fontsize=8)
         ax.set_xlabel("sentences")
         return figure
@@ -165,7 +174,7 @@ def rejects_chart(rejects: Mapping[str, int]) -> str:
     reasons = list(rejects)
 
     def draw(marks: _Marks):
-        figure, (ax,) = _figure(5.2, len(reasons))
+        figure, (ax,) = _figure(8.4, len(reasons), row_height=0.26)
         _bars(ax, marks, "rejects", reasons, [rejects[reason] for reason in reasons], REJECTS_COLOUR)
         ax.set_xlabel("inputs")
         return figure
@@ -182,9 +191,11 @@ def timing_chart(stage_seconds: Mapping[str, float], phase_seconds: Mapping[str,
         return ""
 
     def draw(marks: _Marks):
-        figure, axes = _figure(8.4, max(len(values) for _, _, values, _ in panels), len(panels))
+        slots = max(len(values) for _, _, values, _ in panels)
+        figure, axes = _figure(8.4, slots, len(panels))
         for ax, (name, title, values, colour) in zip(axes, panels):
-            _bars(ax, marks, name, list(values), [float(value) for value in values.values()], colour, "s")
+            _bars(ax, marks, name, list(values), [float(value) for value in values.values()], colour, "s",
+                  slots)
             ax.set_title(title)
             ax.set_xlabel("seconds")
         return figure

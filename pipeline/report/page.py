@@ -25,8 +25,9 @@ def _code_spans(text: str) -> str:
     return _CODE.sub(r"<code>\1</code>", _e(text))
 
 
-def _table(headers: Sequence[str], rows: Iterable[str], css: str = "") -> str:
-    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
+def _table(headers: Sequence[str], rows: Iterable[str], css: str = "", numeric: Sequence[int] = ()) -> str:
+    head = "".join(f'<th class="num">{_e(header)}</th>' if index in numeric else f"<th>{_e(header)}</th>"
+                   for index, header in enumerate(headers))
     body = "\n".join(rows)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>'
 
@@ -75,7 +76,7 @@ def _status_numbers(languages: Sequence[str], data: ReportData) -> str:
                     f'<td class="num" data-count="documents">{data.documents.get(lang, 0):,}</td>'
                     f'<td class="num" data-count="sentences">{sum(counts.values()):,}</td>{cells}</tr>')
     headers = ["language", "documents", "sentences", *STATUS_LABELS.values()]
-    return _table(headers, rows, "numbers")
+    return _table(headers, rows, "numbers", numeric=range(1, len(headers)))
 
 
 def _rejects(groups: Sequence[RejectGroup]) -> str:
@@ -91,7 +92,7 @@ def _rejects(groups: Sequence[RejectGroup]) -> str:
         rows.append(f'<tr class="reject" data-reason="{_e(group.reason)}" data-count="{group.count}">'
                     f'<th scope="row">{_e(group.reason)}</th><td class="num">{group.count:,}</td>'
                     f'<td><ul class="examples">{examples}</ul></td></tr>')
-    return _table(["reason", "inputs", "examples"], rows, "rejects")
+    return _table(["reason", "inputs", "examples"], rows, "rejects", numeric=(1,))
 
 
 def _largest(documents: Sequence[LargeDocument]) -> str:
@@ -107,7 +108,7 @@ def _largest(documents: Sequence[LargeDocument]) -> str:
             f'<td class="lang">{_e(document.src_lang)}</td>'
             f'<td class="num">{document.n_bytes:,}</td>'
             f'<td class="meter"><span style="width:{width}%"></span><b>{document.n_sentences:,}</b></td></tr>')
-    return _table(["document", "language", "bytes", "sentences"], rows, "largest")
+    return _table(["document", "language", "bytes", "sentences"], rows, "largest", numeric=(2,))
 
 
 def _models(manifest: Mapping[str, Any]) -> str:
@@ -152,16 +153,27 @@ def _pair_row(pair: SamplePair) -> str:
 
 
 def _samples(samples: Mapping[str, Sequence[SamplePair]], sentences: Mapping[str, Mapping[str, int]]) -> str:
+    """A table per language with English; the languages without any share one table of their source."""
     if not samples:
         return '<p class="quiet">The run wrote no sentence in a language other than English.</p>'
-    parts = []
+    parts, untranslated = [], []
     for lang, pairs in samples.items():
+        if not any(pair.status == "translated" for pair in pairs):
+            untranslated.extend(pairs)
+            continue
         counts = sentences.get(lang, {})
         translated, total = counts.get("translated", 0), sum(counts.values())
         rows = [_pair_row(pair) for pair in pairs]
         parts.append(f'<h3 data-lang="{_e(lang)}">{_e(lang)} <small>{translated:,} of {total:,} sentences '
                      f'translated</small></h3>'
                      + _table(["source", "English", "length ratio", "quality flags"], rows, "pairs"))
+    if untranslated:
+        rows = [f'<tr class="pair" data-lang="{_e(pair.src_lang)}" data-status="{_e(pair.status)}">'
+                f'<td class="lang">{_e(pair.src_lang)}</td>'
+                f'<td class="src" dir="auto" lang="{_e(pair.src_lang)}">{_e(pair.src_text)}</td>'
+                f'<td class="quiet">{_e(pair.status_detail or pair.status)}</td></tr>' for pair in untranslated]
+        parts.append('<h3>Languages without English in this run</h3>'
+                     + _table(["language", "source", "why no English"], rows, "pairs untranslated"))
     return "\n".join(parts)
 
 

@@ -56,6 +56,11 @@ td, th { unicode-bidi: isolate; }
 table.pairs { table-layout: fixed; }
 table.pairs th:nth-child(1), table.pairs th:nth-child(2) { width: 38%; }
 table.pairs th:nth-child(3) { width: 9%; text-align: right; }
+table.rejects th:nth-child(1) { width: 22%; }
+table.rejects th:nth-child(2) { width: 10%; }
+table.pairs.untranslated th:nth-child(1) { width: 9%; }
+table.pairs.untranslated th:nth-child(2) { width: 66%; }
+table.pairs.untranslated th:nth-child(3) { width: 25%; text-align: left; }
 table.pairs td { overflow-wrap: anywhere; }
 table.pairs td.src { font-size: 14px; }
 table.pairs td.en { color: #1f2a36; }
