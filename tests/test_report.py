@@ -187,3 +187,16 @@ def test_a_browser_draws_the_report(report_run, tmp_path: Path):
     assert colours is not None and len(colours) > 200, "the page has text and charts, not a blank canvas"
     # The charts' colours are there, not only text on white.
     assert any(abs(r - 0x6a) < 8 and abs(g - 0x5a) < 8 and abs(b - 0xcd) < 8 for _, (r, g, b) in colours)
+
+
+def test_a_run_that_only_rejected_still_has_a_report(tmp_path: Path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    output = tmp_path / "out"
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(["run", "--input", str(empty), "--output", str(output), "--run-id", "nothing",
+                           "--models-dir", str(tmp_path / "models")])
+    assert status == 0
+    page = (output / "runs" / "nothing.html").read_text(encoding="utf-8")
+    assert "This run wrote no document." in page
+    assert re.findall(r'<tr class="reject" data-reason="([^"]+)" data-count="(\d+)">', page) == [("empty", "1")]

@@ -65,11 +65,21 @@ def _attribute(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def _figure(width: float, rows: int, columns: int = 1, row_height: float = 0.3):
+def _figure(width: float, labels: Sequence[str], columns: int = 1, row_height: float = 0.3,
+            rows: int = 0, top: float = 0.42):
+    """A figure of `columns` bar panels sized for `labels` on their y axis.
+
+    The margins are set in inches from the labels' length rather than by matplotlib's layout engines,
+    which take longer than drawing the charts themselves.
+    """
     from matplotlib.figure import Figure
 
-    height = 0.75 + row_height * max(rows, 1)
-    figure = Figure(figsize=(width, height), layout="constrained")
+    height = 0.53 + top + row_height * max(rows or len(labels), 1)
+    label_width = 0.25 + 0.085 * max((len(str(label)) for label in labels), default=2)
+    figure = Figure(figsize=(width, height))
+    panel = (width - 0.2 - columns * label_width) / columns
+    figure.subplots_adjust(left=label_width / width, right=1 - 0.2 / width, top=1 - top / height,
+                           bottom=0.52 / height, wspace=label_width / panel)
     axes = figure.subplots(1, columns, squeeze=False)[0]
     for ax in axes:
         ax.tick_params(axis="y", length=0)
@@ -122,7 +132,7 @@ def volume_chart(languages: Sequence[str], documents: Mapping[str, int],
                  sentences: Mapping[str, Mapping[str, int]]) -> str:
     """Documents and sentences per language, side by side."""
     def draw(marks: _Marks):
-        figure, (left, right) = _figure(8.4, len(languages), 2)
+        figure, (left, right) = _figure(8.4, languages, 2)
         _bars(left, marks, "documents", languages, [documents.get(lang, 0) for lang in languages],
               DOCUMENTS_COLOUR)
         left.set_title("Documents")
@@ -139,7 +149,7 @@ def status_chart(languages: Sequence[str], sentences: Mapping[str, Mapping[str, 
     def draw(marks: _Marks):
         from matplotlib.ticker import MaxNLocator
 
-        figure, (ax,) = _figure(8.4, len(languages) + 1, row_height=0.24)
+        figure, (ax,) = _figure(8.4, languages, row_height=0.26)
         positions = list(range(len(languages)))
         left = [0] * len(languages)
         for status, colour in STATUS_COLOURS.items():
@@ -158,7 +168,8 @@ def status_chart(languages: Sequence[str], sentences: Mapping[str, Mapping[str, 
                      color=TEXT_COLOUR)
         ax.set_yticks(positions, languages)
         ax.invert_yaxis()
-        ax.margins(x=0.08)
+        # Set, not left to margins: the empty segments at the end of each bar pin autoscaling there.
+        ax.set_xlim(0, max(max(left, default=0), 1) * 1.1)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, fontsize=8)
         ax.set_xlabel("sentences")
@@ -174,7 +185,7 @@ def rejects_chart(rejects: Mapping[str, int]) -> str:
     reasons = list(rejects)
 
     def draw(marks: _Marks):
-        figure, (ax,) = _figure(8.4, len(reasons), row_height=0.26)
+        figure, (ax,) = _figure(8.4, reasons, row_height=0.26, top=0.15)
         _bars(ax, marks, "rejects", reasons, [rejects[reason] for reason in reasons], REJECTS_COLOUR)
         ax.set_xlabel("inputs")
         return figure
@@ -192,7 +203,8 @@ def timing_chart(stage_seconds: Mapping[str, float], phase_seconds: Mapping[str,
 
     def draw(marks: _Marks):
         slots = max(len(values) for _, _, values, _ in panels)
-        figure, axes = _figure(8.4, slots, len(panels))
+        figure, axes = _figure(8.4, [name for _, _, values, _ in panels for name in values], len(panels),
+                               rows=slots)
         for ax, (name, title, values, colour) in zip(axes, panels):
             _bars(ax, marks, name, list(values), [float(value) for value in values.values()], colour, "s",
                   slots)

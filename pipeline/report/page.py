@@ -79,6 +79,16 @@ def _status_numbers(languages: Sequence[str], data: ReportData) -> str:
     return _table(headers, rows, "numbers", numeric=range(1, len(headers)))
 
 
+def _languages(data: ReportData, charts: Mapping[str, str]) -> str:
+    languages = data.languages()
+    if not languages:
+        skipped = data.manifest.get("counts", {}).get("skipped_documents", 0)
+        why = f": the {skipped:,} it read were already in the output" if skipped else ""
+        return f'<p class="quiet">This run wrote no document{_e(why)}.</p>'
+    return (f'{charts.get("volume", "")}\n<h3>Sentence status</h3>\n{charts.get("status", "")}\n'
+            f'<details><summary>The numbers</summary>\n{_status_numbers(languages, data)}\n</details>')
+
+
 def _rejects(groups: Sequence[RejectGroup]) -> str:
     if not groups:
         return '<p class="quiet">No input was rejected.</p>'
@@ -184,14 +194,11 @@ def _versions(manifest: Mapping[str, Any]) -> str:
 def render_page(data: ReportData, charts: Mapping[str, str]) -> str:
     """The whole page. `charts` maps volume, status, rejects and timing to their SVG (may be empty)."""
     manifest = data.manifest
-    languages = data.languages()
     return PAGE.substitute(
         run_id=_e(data.run_id),
         facts=_run_facts(manifest),
         cards=_cards(data),
-        volume_chart=charts.get("volume", ""),
-        status_chart=charts.get("status", ""),
-        numbers=_status_numbers(languages, data),
+        languages=_languages(data, charts),
         timing_chart=charts.get("timing", ""),
         translation_facts=_translation_facts(manifest),
         rejects_chart=charts.get("rejects", ""),

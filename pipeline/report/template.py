@@ -104,12 +104,7 @@ $cards
 <h2>Languages</h2>
 <p class="note">Documents are counted by their own language; sentences by the language of their paragraph,
 so a language can have sentences without documents.</p>
-$volume_chart
-<h3>Sentence status</h3>
-$status_chart
-<details><summary>The numbers</summary>
-$numbers
-</details>
+$languages
 </section>
 
 <section id="samples">
