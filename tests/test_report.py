@@ -199,4 +199,5 @@ def test_a_run_that_only_rejected_still_has_a_report(tmp_path: Path):
     assert status == 0
     page = (output / "runs" / "nothing.html").read_text(encoding="utf-8")
     assert "This run wrote no document." in page
-    assert re.findall(r'<tr class="reject" data-reason="([^"]+)" data-count="(\d+)">', page) == [("empty", "1")]
+    listed = re.findall(r'<tr class="reject" data-reason="([^"]+)" data-count="(\d+)">', page)
+    assert listed == [("empty", "1")]

@@ -147,12 +147,14 @@ def _samples(output_dir: Path, run_id: str) -> dict[str, list[SamplePair]]:
     keys = keys[keys["src_lang"].astype(str) != "en"]
     keys = keys.assign(src_lang=keys["src_lang"].astype(str), rank=[
         _rank(*key) for key in zip(keys["doc_id"], keys["para_id"], keys["sent_id"])])
-    keys = keys.assign(preferred=keys["status"] != "translated").sort_values(["src_lang", "preferred", "rank"])
+    keys = keys.assign(untranslated=keys["status"] != "translated")
+    keys = keys.sort_values(["src_lang", "untranslated", "rank"])
     chosen = keys.groupby("src_lang", sort=True).head(SAMPLES_PER_LANGUAGE)
     if chosen.empty:
         return {}
     wanted = set(zip(chosen["doc_id"], chosen["para_id"], chosen["sent_id"]))
-    rows = _read(output_dir, "sentences", _SAMPLE_COLUMNS, run_id=run_id, doc_id=sorted(set(chosen["doc_id"])))
+    rows = _read(output_dir, "sentences", _SAMPLE_COLUMNS, run_id=run_id,
+                 doc_id=sorted(set(chosen["doc_id"])))
     samples: dict[str, list[tuple[str, SamplePair]]] = {}
     for row in rows.itertuples(index=False):
         if (row.doc_id, row.para_id, row.sent_id) in wanted:

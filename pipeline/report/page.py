@@ -61,7 +61,8 @@ def _run_facts(manifest: Mapping[str, Any]) -> str:
         ("output", settings.get("output", "")),
     ]
     inputs = manifest.get("inputs", [])
-    facts.append(("inputs", ", ".join(inputs[:6]) + (f" and {len(inputs) - 6} more" if len(inputs) > 6 else "")))
+    more = f" and {len(inputs) - 6} more" if len(inputs) > 6 else ""
+    facts.append(("inputs", ", ".join(inputs[:6]) + more))
     return "\n".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in facts)
 
 
@@ -117,7 +118,8 @@ def _largest(documents: Sequence[LargeDocument]) -> str:
             f'<div class="title" dir="auto">{_e(document.title)}</div></td>'
             f'<td class="lang">{_e(document.src_lang)}</td>'
             f'<td class="num">{document.n_bytes:,}</td>'
-            f'<td class="meter"><span style="width:{width}%"></span><b>{document.n_sentences:,}</b></td></tr>')
+            f'<td class="meter"><span style="width:{width}%"></span>'
+            f'<b>{document.n_sentences:,}</b></td></tr>')
     return _table(["document", "language", "bytes", "sentences"], rows, "largest", numeric=(2,))
 
 
@@ -125,7 +127,8 @@ def _models(manifest: Mapping[str, Any]) -> str:
     used = manifest.get("models", {})
     missing = manifest.get("missing_models", {})
     rows = [f'<tr class="model-used" data-lang="{_e(lang)}"><th scope="row">{_e(lang)}</th>'
-            f'<td><span class="ok">used</span></td><td>{"<br>".join(f"<code>{_e(m)}</code>" for m in models)}</td></tr>'
+            f'<td><span class="ok">used</span></td>'
+            f'<td>{"<br>".join(f"<code>{_e(model)}</code>" for model in models)}</td></tr>'
             for lang, models in used.items()]
     rows += [f'<tr class="model-missing" data-lang="{_e(lang)}"><th scope="row">{_e(lang)}</th>'
              f'<td><span class="missing">missing</span></td><td>{_code_spans(hint)}</td></tr>'
@@ -181,7 +184,8 @@ def _samples(samples: Mapping[str, Sequence[SamplePair]], sentences: Mapping[str
         rows = [f'<tr class="pair" data-lang="{_e(pair.src_lang)}" data-status="{_e(pair.status)}">'
                 f'<td class="lang">{_e(pair.src_lang)}</td>'
                 f'<td class="src" dir="auto" lang="{_e(pair.src_lang)}">{_e(pair.src_text)}</td>'
-                f'<td class="quiet">{_e(pair.status_detail or pair.status)}</td></tr>' for pair in untranslated]
+                f'<td class="quiet">{_e(pair.status_detail or pair.status)}</td></tr>'
+                for pair in untranslated]
         parts.append('<h3>Languages without English in this run</h3>'
                      + _table(["language", "source", "why no English"], rows, "pairs untranslated"))
     return "\n".join(parts)
