@@ -189,15 +189,21 @@ def test_a_browser_draws_the_report(report_run, tmp_path: Path):
     assert any(abs(r - 0x6a) < 8 and abs(g - 0x5a) < 8 and abs(b - 0xcd) < 8 for _, (r, g, b) in colours)
 
 
-def test_a_run_that_only_rejected_still_has_a_report(tmp_path: Path):
+def test_a_run_that_only_rejected_still_has_a_report_and_keeps_its_counts(tmp_path: Path):
+    from pipeline.report import render_run_report
+
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     output = tmp_path / "out"
-    with contextlib.redirect_stdout(io.StringIO()):
-        status = cli.main(["run", "--input", str(empty), "--output", str(output), "--run-id", "nothing",
-                           "--models-dir", str(tmp_path / "models")])
-    assert status == 0
+    for run_id in ("nothing", "again"):
+        with contextlib.redirect_stdout(io.StringIO()):
+            status = cli.main(["run", "--input", str(empty), "--output", str(output), "--run-id", run_id,
+                               "--models-dir", str(tmp_path / "models")])
+        assert status == 0
     page = (output / "runs" / "nothing.html").read_text(encoding="utf-8")
     assert "This run wrote no document." in page
-    listed = re.findall(r'<tr class="reject" data-reason="([^"]+)" data-count="(\d+)">', page)
-    assert listed == [("empty", "1")]
+    pattern = r'<tr class="reject" data-reason="([^"]+)" data-count="(\d+)">'
+    assert re.findall(pattern, page) == [("empty", "1")]
+    # The second run replaced the first's reject row; drawn again, the first's report says what it saw.
+    assert read_output(output, "rejects", run_id="nothing").empty
+    assert re.findall(pattern, render_run_report(output, "nothing")) == [("empty", "1")]

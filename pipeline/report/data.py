@@ -97,12 +97,18 @@ def _read(output_dir: Path, level: str, columns: list[str], **filters: Any):
 
 
 def _rejects(output_dir: Path, run_id: str, counted: dict[str, int]) -> list[RejectGroup]:
+    """Rejects per reason as the manifest counted them, with a few of the run's rows as examples.
+
+    The manifest's counts win over the dataset's: a later run that rejects the same input again
+    replaces its row, and the report of this run, drawn again, should still say what this run saw.
+    """
     rows = _read(output_dir, "rejects", ["source_path", "source_record", "reason", "detail"], run_id=run_id)
     examples: dict[str, list[tuple[str, str]]] = {}
     totals: dict[str, int] = dict(counted)
     if rows is not None:
         rows = rows.sort_values(["reason", "source_path", "source_record"], na_position="first")
-        totals = rows["reason"].value_counts().to_dict()
+        for reason, count in rows["reason"].value_counts().items():
+            totals.setdefault(reason, int(count))
         for row in rows.itertuples(index=False):
             found = examples.setdefault(row.reason, [])
             if len(found) < REJECT_EXAMPLES:

@@ -98,7 +98,9 @@ def _rejects(groups: Sequence[RejectGroup]) -> str:
         examples = "".join(f"<li><span class=\"path\">{_e(source)}</span> — {_e(detail)}</li>"
                            for source, detail in group.examples)
         more = group.count - len(group.examples)
-        if more > 0:
+        if not group.examples:
+            examples = '<li class="quiet">none of them in rejects/ any more (a later run replaced them)</li>'
+        elif more > 0:
             examples += f'<li class="quiet">and {more:,} more</li>'
         rows.append(f'<tr class="reject" data-reason="{_e(group.reason)}" data-count="{group.count}">'
                     f'<th scope="row">{_e(group.reason)}</th><td class="num">{group.count:,}</td>'
@@ -106,8 +108,11 @@ def _rejects(groups: Sequence[RejectGroup]) -> str:
     return _table(["reason", "inputs", "examples"], rows, "rejects", numeric=(1,))
 
 
-def _largest(documents: Sequence[LargeDocument]) -> str:
+def _largest(documents: Sequence[LargeDocument], written: int) -> str:
     if not documents:
+        if written:
+            return ('<p class="quiet">None of the documents of this run are in documents/ any more '
+                    '(a later run replaced them).</p>')
         return '<p class="quiet">The run wrote no document.</p>'
     widest = max(document.n_sentences for document in documents) or 1
     rows = []
@@ -207,7 +212,7 @@ def render_page(data: ReportData, charts: Mapping[str, str]) -> str:
         translation_facts=_translation_facts(manifest),
         rejects_chart=charts.get("rejects", ""),
         rejects_table=_rejects(data.rejects),
-        largest=_largest(data.largest),
+        largest=_largest(data.largest, sum(data.documents.values())),
         models=_models(manifest),
         samples=_samples(data.samples, data.sentences),
         hub=_e(manifest.get("hub", "")),
