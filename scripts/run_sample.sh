@@ -116,5 +116,8 @@ if missing:
     for lang in missing:
         print(f"  {lang}: " + hints.get(lang, f"run `python -m pipeline models fetch {lang}` on a connected machine"))
 print(f"Files: {output}/{{documents,paragraphs,sentences,rejects}}/ (Parquet), manifest {manifest_path}")
+report = manifest_path.with_suffix(".html")
+if report.exists():
+    print(f"Report of this run: {report} (open it in a browser; scripts/screenshot_report.sh makes a PNG)")
 print(f"Airflow log of this run: {Path.cwd() / '.airflow' / 'run_sample.log'}")
 PYTHON

