@@ -15,7 +15,7 @@ import pandas
 import pytest
 
 from pipeline import cli
-from pipeline.reader import read_output
+from pipeline.store.reader import read_output
 
 RUN_ID = "report-run"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -159,11 +159,11 @@ def test_the_report_is_the_same_each_time_it_is_drawn(report_run):
 
 
 def test_a_report_that_cannot_be_drawn_is_a_warning(tmp_path: Path, caplog):
-    from pipeline.manifest import _write_report
+    from pipeline.phases.finalize import _write_report
 
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "broken.json").write_text("{not json", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="pipeline.manifest"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.phases.finalize"):
         assert _write_report(tmp_path, "broken") == ""
     assert "run report not written" in caplog.text
     assert not (tmp_path / "runs" / "broken.html").exists()

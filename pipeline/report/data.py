@@ -88,7 +88,7 @@ def load_report_data(output_dir: Path, run_id: str) -> ReportData:
 
 def _read(output_dir: Path, level: str, columns: list[str], **filters: Any):
     """The run's rows of one dataset, or None when the run wrote none (the dataset may not exist yet)."""
-    from pipeline.reader import read_output
+    from pipeline.store.reader import read_output
 
     try:
         return read_output(output_dir, level, columns=columns, **filters)
