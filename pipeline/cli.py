@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("directory", type=Path, metavar="DIR")
     convert.add_argument("--quantization", default="int8",
                          choices=("int8", "int8_float32", "int8_float16", "float16", "float32"))
+    from pipeline.export.cli import add_export_parser
+
+    add_export_parser(commands)
     return parser
 
 
@@ -179,6 +182,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_from_cli(args)
     if args.command == "detect":
         return _detect(args.file)
+    if args.command == "export":
+        from pipeline.export.cli import run_export
+
+        return run_export(args)
     from pipeline.models import models_cli
 
     return models_cli(args)
