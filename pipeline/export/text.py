@@ -14,6 +14,7 @@ import pyarrow as pa
 # surrogate cannot come out of a UTF-8 decode with "replace", so it needs no class of its own.
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Every character str.splitlines() and line-based tools break on, and the tab Moses tools split on.
+SURROGATE = re.compile("[\ud800-\udfff]")
 LINE_BREAKING = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 
@@ -30,8 +31,16 @@ def decode_column(column: pa.Array, counts: Counter[str]) -> list[str | None]:
             texts.append(value.decode("utf-8"))
         except UnicodeDecodeError:
             counts["invalid_utf8_replaced"] += 1
-            texts.append(value.decode("utf-8", "replace"))
+            texts.append(_decode_leniently(value))
     return texts
+
+
+def _decode_leniently(value: bytes) -> str:
+    """One U+FFFD for an encoded lone surrogate (three bytes), one per byte for anything else invalid."""
+    try:
+        return SURROGATE.sub("\ufffd", value.decode("utf-8", "surrogatepass"))
+    except UnicodeDecodeError:
+        return SURROGATE.sub("\ufffd", value.decode("utf-8", "replace"))
 
 
 def clean_text(text: str, counts: Counter[str]) -> str:
