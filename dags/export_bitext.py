@@ -44,7 +44,8 @@ def export() -> dict[str, Any]:
     from airflow.sdk import Variable
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    from pipeline.export import ExportError, export_pairs
+    from pipeline.export import ExportError
+    from pipeline.export.api import export_pairs, use_system_memory_pool
     from pipeline.export.job import ExportJob
 
     settings = Variable.get(VARIABLE, default=None, deserialize_json=True)
@@ -58,6 +59,7 @@ def export() -> dict[str, Any]:
         if not targets:
             raise AirflowSkipException("no output to export: no triggering event and no output in "
                                        f"the Variable {VARIABLE}")
+        use_system_memory_pool()
         written = {}
         for output, target in targets.items():
             report = export_pairs(output, target, job.fmt, unit=job.unit, filters=job.filters)

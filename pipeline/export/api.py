@@ -22,6 +22,19 @@ WRITERS: dict[str, Callable[..., PairWriter]] = {
 assert tuple(WRITERS) == FORMATS
 
 
+def use_system_memory_pool() -> None:
+    """Make the C library's allocator Arrow's for the rest of the process.
+
+    Arrow's default (mimalloc) keeps the pages each reader thread freed, so a long scan's resident
+    memory grows with the number of files read although the batches in flight stay few; the system
+    allocator hands them back. This is a process-wide setting: the command line and the Airflow task,
+    whose processes only export, call it; a notebook may.
+    """
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def export_pairs(output: str | Path, to: str | Path, fmt: str, unit: str = "sentence",
                  filters: ExportFilters | None = None) -> ExportReport:
     """Write the pairs of `output` that pass `filters` to the directory `to` in format `fmt`.

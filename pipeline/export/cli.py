@@ -54,9 +54,10 @@ def filters_from_args(args: argparse.Namespace) -> ExportFilters:
 
 def run_export(args: argparse.Namespace) -> int:
     """Print what each filter removed and what was written; `error: ...` and 1 when it cannot run."""
-    from pipeline.export import export_pairs
+    from pipeline.export.api import export_pairs, use_system_memory_pool
     from pipeline.export.filters import ExportError
 
+    use_system_memory_pool()
     try:
         report = export_pairs(args.output, args.to, args.fmt, unit=args.unit, filters=filters_from_args(args))
     except (ExportError, OSError) as error:

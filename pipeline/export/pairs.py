@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from pipeline.export import UNITS
 from pipeline.export.filters import (
@@ -108,16 +109,25 @@ def read_pairs(output: Path, unit: str, filters: ExportFilters, report: ExportRe
     columns = [name for name in _COLUMNS if name in dataset.schema.names]
     if filters.region is not None:
         columns.append("region")
-    scanner = dataset.scanner(columns=columns, filter=pushdown_expression(filters), batch_size=BATCH_ROWS)
     deduplicator = Deduplicator() if filters.dedup else None
     run_dates = RunDates(Path(output))
-    for batch in scanner.to_batches():
+    for batch in _scan(dataset, columns, pushdown_expression(filters)):
         if batch.num_rows == 0:
             continue
         kept = batch.filter(decide(signals(batch, filters), batch.num_rows, report.removed))
         pairs = list(_pairs(kept, deduplicator, run_dates, report))
         if pairs:
             yield pairs
+
+
+def _scan(dataset: ds.Dataset, columns: list[str], expression: ds.Expression) -> Iterator[pa.RecordBatch]:
+    """The dataset's batches one file at a time: a scanner over the whole dataset reads ahead without
+    bound when its consumer is slower than the disk (the writers are), holding most of the dataset in
+    memory, whereas one file's batches are at most the size of that file."""
+    for fragment in dataset.get_fragments(filter=expression):
+        yield from fragment.to_batches(schema=dataset.schema, columns=columns, filter=expression,
+                                       batch_size=BATCH_ROWS,
+                                       batch_readahead=2, fragment_readahead=1)
 
 
 def _pairs(batch: pa.RecordBatch, deduplicator: Deduplicator | None, run_dates: RunDates,
