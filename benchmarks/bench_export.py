@@ -31,9 +31,14 @@ LANGUAGES = ("ar", "de", "es", "fr", "ja", "ru", "zh", "en")
 DOCS_PER_PART = 1000
 SEED = 20261205
 _SYLLABLES = {
-    "ar": "ال ما في من لا كا تب سي ر ة", "de": "ver ein ung der sch ten ich bahn", "es": "la de que ción el ra",
-    "fr": "le de que tion eau ment ais", "ja": "の に は を た が で て し", "ru": "по на ть ско про ния ва",
-    "zh": "的 一 是 了 我 不 在 人 有 他", "en": "the ing tion and er ly ment",
+    "ar": "ال ما في من لا كا تب سي ر ة",
+    "de": "ver ein ung der sch ten ich bahn",
+    "es": "la de que ción el ra",
+    "fr": "le de que tion eau ment ais",
+    "ja": "の に は を た が で て し",
+    "ru": "по на ть ско про ния ва",
+    "zh": "的 一 是 了 我 不 在 人 有 他",
+    "en": "the ing tion and er ly ment",
 }
 
 
@@ -120,8 +125,8 @@ def child(output: Path, fmt: str, to: Path, dedup: bool, default_pool: bool) -> 
 def measure(output: Path, fmt: str, dedup: bool, default_pool: bool) -> dict:
     to = WORK_DIR / f"to-{fmt}"
     shutil.rmtree(to, ignore_errors=True)
-    command = [sys.executable, __file__, "--child", str(output), fmt, str(to)] + (["--dedup"] if dedup else []) \
-        + (["--default-pool"] if default_pool else [])
+    command = [sys.executable, __file__, "--child", str(output), fmt, str(to)]
+    command += (["--dedup"] if dedup else []) + (["--default-pool"] if default_pool else [])
     completed = subprocess.run(command, capture_output=True, text=True, check=True)
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     shutil.rmtree(to, ignore_errors=True)

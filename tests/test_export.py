@@ -228,7 +228,8 @@ def _write_sentences(output: Path, rows: list[dict], raw_src: dict[int, bytes] |
         pq.write_table(table.cast(file_schema("sentences")), directory / "part-0.parquet")
     (output / "runs").mkdir(exist_ok=True)
     (output / "runs" / "r1.json").write_text(json.dumps(
-        {"run_id": "r1", "started_at": "2026-03-01T10:00:00+00:00", "finished_at": "2026-03-01T10:05:00+00:00"}))
+        {"run_id": "r1", "started_at": "2026-03-01T10:00:00+00:00",
+         "finished_at": "2026-03-01T10:05:00+00:00"}))
     return output
 
 
@@ -239,8 +240,9 @@ def _with_raw_src(table: pa.Table, raw: list[bytes | None]) -> pa.Table:
     for value in values:
         data += value
         offsets.append(len(data))
-    column = pa.Array.from_buffers(pa.string(), len(values), [None, pa.array(offsets, pa.int32()).buffers()[1],
-                                                              pa.py_buffer(data)])
+    offsets_buffer = pa.array(offsets, pa.int32()).buffers()[1]
+    # from_buffers does not validate UTF-8, as pa.array would.
+    column = pa.Array.from_buffers(pa.string(), len(values), [None, offsets_buffer, pa.py_buffer(data)])
     return table.set_column(table.schema.get_field_index("src_text"), "src_text", column)
 
 
@@ -431,7 +433,8 @@ def test_the_export_dag_is_scheduled_on_the_sentences_alias(export_dag) -> None:
     from airflow.sdk import AssetAlias
 
     assert [task.task_id for task in export_dag.tasks] == ["export"]
-    assert list(export_dag.timetable.asset_condition.objects) == [AssetAlias("multilingual_pipeline.sentences")]
+    alias = AssetAlias("multilingual_pipeline.sentences")
+    assert list(export_dag.timetable.asset_condition.objects) == [alias]
     assert export_dag.doc_md and "mlp_export" in export_dag.doc_md
 
 

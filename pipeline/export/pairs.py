@@ -134,7 +134,8 @@ def _pairs(batch: pa.RecordBatch, deduplicator: Deduplicator | None, run_dates: 
            report: ExportReport) -> Iterator[Pair]:
     sources = decode_column(batch.column("src_text"), report.text_changes)
     englishes = decode_column(batch.column("en_text"), report.text_changes)
-    sent_ids = batch.column("sent_id").to_pylist() if "sent_id" in batch.schema.names else [None] * len(sources)
+    has_sent_ids = "sent_id" in batch.schema.names   # paragraph rows have none
+    sent_ids = batch.column("sent_id").to_pylist() if has_sent_ids else [None] * len(sources)
     rows = zip(batch.column("src_lang").to_pylist(), sources, englishes, batch.column("doc_id").to_pylist(),
                batch.column("para_id").to_pylist(), sent_ids, batch.column("model").to_pylist(),
                batch.column("run_id").to_pylist())
