@@ -20,7 +20,7 @@ from pipeline.export.writer import PairWriter
 FILE_NAME = "train-00000-of-00001.parquet"
 
 
-def _schema(lang: str, unit: str, source: str, target: str) -> pa.Schema:
+def _schema(unit: str, source: str, target: str) -> pa.Schema:
     ids = [pa.field("doc_id", pa.string()), pa.field("para_id", pa.int32())]
     if unit == "sentence":
         ids.append(pa.field("sent_id", pa.int32()))
@@ -54,7 +54,7 @@ class HfWriter(PairWriter):
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILE_NAME
         self.files.append(path)
-        return pq.ParquetWriter(path, _schema(lang, self.unit, *self.sides(lang)), compression="zstd")
+        return pq.ParquetWriter(path, _schema(self.unit, *self.sides(lang)), compression="zstd")
 
     def _table(self, lang: str, pairs: list[Pair]) -> pa.Table:
         source, target = self.sides(lang)
@@ -68,7 +68,7 @@ class HfWriter(PairWriter):
         columns["src_lang"] = [lang] * len(pairs)
         columns["model"] = [pair.model for pair in pairs]
         columns["run_id"] = [pair.run_id for pair in pairs]
-        return pa.Table.from_pydict(columns, schema=_schema(lang, self.unit, source, target))
+        return pa.Table.from_pydict(columns, schema=_schema(self.unit, source, target))
 
     def close(self, report: ExportReport) -> list[Path]:
         files = super().close(report)
