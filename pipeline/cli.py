@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.models.cli import add_models_parser
 
     add_models_parser(commands)
+    from pipeline.export.cli import add_export_parser
+
+    add_export_parser(commands)
     return parser
 
 
@@ -153,6 +156,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_from_cli(args)
     if args.command == "detect":
         return _detect(args.file)
+    if args.command == "export":
+        from pipeline.export.cli import run_export
+
+        return run_export(args)
     from pipeline.models.cli import models_cli
 
     return models_cli(args)

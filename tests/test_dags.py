@@ -86,7 +86,7 @@ def parse_in_subprocess() -> dict:
 
 def test_dag_files_import_without_errors(dagbag: DagBag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {MANUAL, INBOX}
+    assert set(dagbag.dags) == {MANUAL, INBOX, "export_bitext"}
 
 
 @pytest.mark.parametrize("dag_id", [MANUAL, INBOX])
