@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import random
 import re
-import sys
 from pathlib import Path
 
 import justext
@@ -410,8 +409,9 @@ def test_title_is_not_taken_from_boilerplate() -> None:
 @pytest.mark.parametrize("interface_line", ["Sign in", "تسجيل الدخول", "Войти"])
 def test_interface_phrase_is_never_the_title_whatever_its_score(
         interface_line: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # pipeline.stages.clean is also the name of the stage function: the module is reached through sys.modules.
-    monkeypatch.setattr(sys.modules["pipeline.stages.clean"], "body_scores",
+    import pipeline.stages.clean as clean_module
+
+    monkeypatch.setattr(clean_module, "body_scores",
                         lambda lines, removed, prompts, model: np.full(len(lines), 0.9))
     text = "\n".join([
         interface_line,

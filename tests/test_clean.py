@@ -731,7 +731,7 @@ def test_rules_passed_over_for_lack_of_a_key_word_would_not_have_matched(seeds: 
     """The key-word search that lets _classify pass over six rules never skips a line one of them takes."""
     import importlib
 
-    clean_module = importlib.import_module("pipeline.stages.clean")
+    clean_module = importlib.import_module("pipeline.stages.clean_rules")
     lines = KEYWORD_RULE_LINES + [
         line for path in seeds for line in path.read_text(encoding="utf-8").splitlines()]
     taken = 0
