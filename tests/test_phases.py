@@ -19,7 +19,7 @@ from pipeline.phases.plan import check_models, open_output, plan_shards
 from pipeline.records import RawDocument, Reject, RejectReason
 from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
-from pipeline.stages.base import Stage
+from pipeline.stages.base import Sink, Source, Stage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples"
@@ -93,6 +93,60 @@ def test_a_stage_that_loses_records_is_caught() -> None:
     rejects: list[Reject] = []
     assert Lossy()([_raw("a"), _raw("b")], rejects) == ["a", "b"]   # record by record: each gives its result
     assert rejects == []
+
+
+class Listed(Source[RawDocument]):
+    """Reads texts as documents; "?" stands for an input that cannot be read."""
+
+    name = "listed"
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        super().__init__()
+        self.texts = texts
+        self.setups = 0
+
+    def setup(self) -> None:
+        self.setups += 1
+
+    def read(self):
+        for text in self.texts:
+            yield Reject(f"/in/{text}", RejectReason.UNREADABLE, "no") if text == "?" else _raw(text)
+
+
+def test_a_source_gives_batches_of_records_and_their_rejects_and_counts_them() -> None:
+    source = Listed(["a", "?", "b", "c", "?"])
+    batches = [([raw.text for raw in raws], [reject.source_path for reject in rejects])
+               for raws, rejects in source.batches(2)]
+    assert batches == [(["a"], ["/in/?"]), (["b", "c"], []), ([], ["/in/?"])]
+    stats = source.stats
+    assert (stats.calls, stats.items_out, stats.rejected, source.setups) == (3, 3, 2, 1)
+    assert stats.seconds >= 0
+
+
+class Collecting(Sink[str]):
+    name = "collecting"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+        self.written: list[str] = []
+
+    def setup(self) -> None:
+        self.opened += 1
+
+    def write(self, batch: Sequence[str], rejects: list[Reject]) -> None:
+        self.written.extend(batch)
+        rejects.append(Reject("/in/dup", RejectReason.DUPLICATE, "seen"))
+
+
+def test_a_sink_opens_once_writes_every_batch_and_may_add_rejects() -> None:
+    sink = Collecting()
+    rejects: list[Reject] = []
+    sink(["A", "B"], rejects)
+    sink(["C"], rejects)
+    assert sink.written == ["A", "B", "C"] and sink.opened == 1
+    assert [reject.reason for reject in rejects] == [RejectReason.DUPLICATE] * 2
+    assert (sink.stats.calls, sink.stats.items_in) == (2, 3)
 
 
 # -- the phases as the DAG runs them, against the one-process run -----------------------------------

@@ -15,6 +15,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
@@ -62,8 +63,9 @@ def processing_error(item: Any, stage: str, error: Exception) -> Reject:
                   f"{stage}: {type(error).__name__}: {message}", raw.source_record, raw.record_id)
 
 
-class Stage(ABC, Generic[In, Out]):
-    """A pipeline stage: `process` one batch; the base does the rest (see the module's docstring)."""
+class Step(ABC):
+    """What every step of a flow has: a name, the resource it needs, its stats, and `setup`, which loads
+    heavy things once, lazily, in the process that runs the step."""
 
     name: ClassVar[str]
     resource: ClassVar[Resource] = Resource.CPU
@@ -73,7 +75,26 @@ class Stage(ABC, Generic[In, Out]):
         self._ready = False
 
     def setup(self) -> None:
-        """Load what the stage needs (models, detectors); runs once, before the first batch."""
+        """Load what the step needs (models, detectors, an output); runs once, before the first batch."""
+
+    def _ensure_ready(self) -> None:
+        if not self._ready:
+            self.setup()
+            self._ready = True
+
+    @contextmanager
+    def _timed(self, *, call: bool = True) -> Iterator[None]:
+        """Adds the time spent inside to `stats.seconds`, and one call unless `call` is false."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+            self.stats.calls += call
+
+
+class Stage(Step, Generic[In, Out]):
+    """A pipeline stage: `process` one batch; the base does the rest (see the module's docstring)."""
 
     def begin_batch(self, batch: Sequence[In]) -> None:
         """Compute what the whole batch shares (lines repeated across its pages), once, before `process`:
@@ -95,16 +116,10 @@ class Stage(ABC, Generic[In, Out]):
 
     def __call__(self, batch: Sequence[In], rejects: list[Reject]) -> list[Out]:
         """Run the stage over `batch`: what it gives, with its rejects appended to `rejects`."""
-        if not self._ready:
-            self.setup()
-            self._ready = True
-        started = time.perf_counter()
-        try:
+        self._ensure_ready()
+        with self._timed():
             self.begin_batch(batch)
             results = self._isolating(batch)
-        finally:
-            self.stats.seconds += time.perf_counter() - started
-            self.stats.calls += 1
         outputs: list[Out] = []
         for result in results:
             if result is None:
@@ -146,17 +161,11 @@ class Stage(ABC, Generic[In, Out]):
         return listed
 
 
-class Source(ABC, Generic[Out]):
+class Source(Step, Generic[Out]):
     """The first step of a flow: reads records, and rejects of what it cannot read, in batches.
 
     Timed and counted like a stage: `stats.seconds` is the time spent reading.
     """
-
-    name: ClassVar[str]
-    resource: ClassVar[Resource] = Resource.CPU
-
-    def __init__(self) -> None:
-        self.stats = StageStats()
 
     @abstractmethod
     def read(self) -> Iterator[Out | Reject]:
@@ -165,50 +174,34 @@ class Source(ABC, Generic[Out]):
     def batches(self, size: int) -> Iterator[tuple[list[Out], list[Reject]]]:
         """The records in batches of up to `size` items (records and rejects together), each with its
         rejects."""
+        self._ensure_ready()
         items = self.read()
         while True:
-            started = time.perf_counter()
-            chunk = list(islice(items, size))
-            self.stats.seconds += time.perf_counter() - started
+            with self._timed(call=False):   # a call is a batch: the read that finds the end is none
+                chunk = list(islice(items, size))
             if not chunk:
                 return
+            self.stats.calls += 1
             rejects = [item for item in chunk if isinstance(item, Reject)]
             records = [item for item in chunk if not isinstance(item, Reject)]
-            self.stats.calls += 1
             self.stats.items_out += len(records)
             self.stats.rejected += len(rejects)
             yield records, rejects
 
 
-class Sink(ABC, Generic[In]):
+class Sink(Step, Generic[In]):
     """The last step of a flow: writes a batch of records and its rejects. Timed and counted like a
-    stage; heavy things load in `setup`, once, before the first batch."""
-
-    name: ClassVar[str]
-    resource: ClassVar[Resource] = Resource.CPU
-
-    def __init__(self) -> None:
-        self.stats = StageStats()
-        self._ready = False
-
-    def setup(self) -> None:
-        """Open what the sink writes to; runs once, before the first batch."""
+    stage; what it writes to opens in `setup`, once, before the first batch."""
 
     @abstractmethod
     def write(self, batch: Sequence[In], rejects: list[Reject]) -> None:
         """Write `batch` and `rejects` (the sink may add rejects of its own, such as duplicates)."""
 
     def __call__(self, batch: Sequence[In], rejects: list[Reject]) -> None:
-        if not self._ready:
-            self.setup()
-            self._ready = True
-        started = time.perf_counter()
-        try:
+        self._ensure_ready()
+        with self._timed():
             self.write(batch, rejects)
-        finally:
-            self.stats.seconds += time.perf_counter() - started
-            self.stats.calls += 1
-            self.stats.items_in += len(batch)
+        self.stats.items_in += len(batch)
 
 
 def run_stages(stages: Sequence[Stage], batch: Sequence[Any], rejects: list[Reject], label: str) -> list[Any]:
