@@ -126,19 +126,21 @@ def build_test_model(
     the vocabulary is trained on. ``size="opus-mt-base"`` gives the architecture and vocabulary width of
     a real OPUS-MT model (about 75M parameters) for benchmarks.
     """
-    import torch
-    from transformers import GenerationConfig, MarianConfig, MarianMTModel
-
     if size not in _SIZES:
         raise ValueError(f"unknown size {size!r}; expected one of {sorted(_SIZES)}")
     if max_positions < 8:
         raise ValueError(f"max_positions must be at least 8, got {max_positions}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-
     spm_bytes = _train_sentencepiece(corpus_lines(langs))
     vocab = _marian_vocab(spm_bytes, _OPUS_MT_VOCAB_SIZE if size == "opus-mt-base" else None)
-    pad_id = vocab["<pad>"]
+    _write_tokenizer(directory, spm_bytes, vocab, max_positions)
+    _write_model(directory, len(vocab), vocab["<pad>"], max_positions, size)
+    return directory
+
+
+def _write_tokenizer(directory: Path, spm_bytes: bytes, vocab: dict[str, int], max_positions: int) -> None:
+    """The files MarianTokenizer (and AutoTokenizer) load: one SentencePiece model for both sides."""
     for name in ("source.spm", "target.spm"):
         (directory / name).write_bytes(spm_bytes)
     (directory / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -156,9 +158,15 @@ def build_test_model(
         encoding="utf-8",
     )
 
+
+def _write_model(directory: Path, vocab_size: int, pad_id: int, max_positions: int, size: str) -> None:
+    """Seeded random weights in OPUS-MT's layout (pad starts decoding, </s> is 0) and their decoding."""
+    import torch
+    from transformers import GenerationConfig, MarianConfig, MarianMTModel
+
     config = MarianConfig(
-        vocab_size=len(vocab),
-        decoder_vocab_size=len(vocab),
+        vocab_size=vocab_size,
+        decoder_vocab_size=vocab_size,
         max_position_embeddings=max_positions,
         pad_token_id=pad_id,
         decoder_start_token_id=pad_id,
@@ -170,9 +178,8 @@ def build_test_model(
         **_SIZES[size],
     )
     torch.manual_seed(SEED)
-    model = MarianMTModel(config).eval()
-    model.save_pretrained(directory, safe_serialization=True)
-    generation = GenerationConfig(
+    MarianMTModel(config).eval().save_pretrained(directory, safe_serialization=True)
+    GenerationConfig(
         decoder_start_token_id=pad_id,
         eos_token_id=0,
         forced_eos_token_id=0,
@@ -180,6 +187,4 @@ def build_test_model(
         bad_words_ids=[[pad_id]],
         max_length=max_positions,
         num_beams=1,
-    )
-    generation.save_pretrained(directory)
-    return directory
+    ).save_pretrained(directory)

@@ -271,6 +271,20 @@ def _main_block(word_counts: Sequence[float]) -> tuple[int, int]:
     return best
 
 
+def _copies(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: is it a copy of an earlier line, and is it copied later?
+
+    A line printed twice is a menu at the top and the bottom, or an article printed twice, whose first
+    copy is the one to keep. A dict keeps the last index given for a line: read backwards, its first.
+    """
+    n = len(lines)
+    positions = np.arange(n)
+    first_index = dict(zip(reversed(lines), range(n - 1, -1, -1)))
+    last_index = dict(zip(lines, positions.tolist()))
+    return (np.fromiter(map(first_index.__getitem__, lines), np.intp, n) < positions,
+            np.fromiter(map(last_index.__getitem__, lines), np.intp, n) > positions)
+
+
 def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
                   stopwords: frozenset[str]) -> np.ndarray:
     """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros).
@@ -313,12 +327,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     comment_seen = np.logical_or.accumulate(np.asarray(comment_prompts, dtype=bool) & (positions > first))
     # A comment header after the start of the article: it and what follows are readers' text.
     header_seen = positions >= _first_comment_header(lines, shapes, first + 1)
-    # A line printed twice: a menu at the top and the bottom, or an article printed twice, whose first
-    # copy is the one to keep. A dict keeps the last index given for a line: read backwards, its first.
-    first_index = dict(zip(reversed(lines), range(n - 1, -1, -1)))
-    last_index = dict(zip(lines, positions.tolist()))
-    copy_of_earlier = np.fromiter(map(first_index.__getitem__, lines), np.intp, n) < positions
-    copied_later = np.fromiter(map(last_index.__getitem__, lines), np.intp, n) > positions
+    copy_of_earlier, copied_later = _copies(lines)
     short = (shape_rows[:, -1] < 5).astype(float)
     rows[indexes, :_SHAPE_COUNT] = np.column_stack([
         np.ones(len(indexes)), shape_rows[:, :-1], indexes / max(n - 1, 1), (distance == 0).astype(float),
