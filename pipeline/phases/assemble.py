@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.phases.plan import plural
-from pipeline.phases.prepare import stage_seconds
 from pipeline.phases.results import ChunkOutcome, PreparedShard, ShardResult, hub_state
 from pipeline.records import (PreparedDocument, Translation, TranslationFailure, TranslationStatus,
                               UntranslatedReason)
 from pipeline.settings import ENGLISH, RunSettings
-from pipeline.stages.base import run_stages
+from pipeline.stages.base import run_stages, seconds_by_step
 from pipeline.stages.decide import TranslationPlan, plan_translator
 from pipeline.store.work_area import RunWorkArea
 
@@ -133,7 +132,7 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
         skipped=prepared.skipped + writer.skipped,
         replaced=writer.replaced,
         replaced_because=dict(writer.replaced_because),
-        stage_seconds={**prepared.stage_seconds, **stage_seconds([aligner, writer])},
+        stage_seconds={**prepared.stage_seconds, **seconds_by_step([aligner, writer])},
         models={lang: sorted(models) for lang, models in writer.models.items() if models},
         files=writer.files,
         missing_inputs=list(writer.missing_inputs),

@@ -14,7 +14,7 @@ from pipeline.phases.plan import Shard, plural
 from pipeline.phases.results import PreparedShard, hub_state
 from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import RunSettings
-from pipeline.stages.base import Stage, run_stages
+from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
 from pipeline.store.work_area import RunWorkArea
 
@@ -29,12 +29,6 @@ def cleaning_options(settings: RunSettings) -> dict[str, Any]:
     defaults)."""
     options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats}
     return {name: value for name, value in options.items() if value is not None}
-
-
-def stage_seconds(stages: list[Any], **others: float) -> dict[str, float]:
-    seconds = {stage.name: stage.stats.seconds for stage in stages}
-    seconds.update(others)
-    return {name: round(value, 4) for name, value in seconds.items()}
 
 
 def text_stages(settings: RunSettings, decisions: OutputDecisions) -> list[Stage]:
@@ -85,7 +79,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     result = PreparedShard(
         shard.index, settings.run_id, documents,
         {lang: len(texts) for lang, texts in sorted(sentences.items())},
-        sum(stage.stats.left_out for stage in stages), stage_seconds([source, *stages]), hub_state())
+        sum(stage.stats.left_out for stage in stages), seconds_by_step([source, *stages]), hub_state())
     work.finish_shard(shard.index, sentences, result.to_dict())
     return result
 

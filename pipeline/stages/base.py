@@ -204,6 +204,11 @@ class Sink(Step, Generic[In]):
         self.stats.items_in += len(batch)
 
 
+def seconds_by_step(steps: Sequence[Step]) -> dict[str, float]:
+    """Each step's seconds by its name, rounded as the manifest keeps them."""
+    return {step.name: round(step.stats.seconds, 4) for step in steps}
+
+
 def run_stages(stages: Sequence[Stage], batch: Sequence[Any], rejects: list[Reject], label: str) -> list[Any]:
     """Pass `batch` through `stages` in turn (each over the whole batch, so its code and models stay in
     the processor's cache), logging one line per stage: `<label>, <stage>: N documents (...) in S s`."""

@@ -21,7 +21,7 @@ from pipeline.models.registry import (ModelChoice, ModelLocation, ModelNotFound,
                                       Registry, check_model_files, convert_to_ctranslate2, fetch_hint,
                                       hub_status, locate)
 from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
-from pipeline.settings import Device, TranslatorKind
+from pipeline.settings import DEFAULT_MAX_BATCH_TOKENS, OPTION, Device, TranslatorKind
 from pipeline.stages.align import without_bidi_controls
 from pipeline.stages.base import Resource, Stage
 from pipeline.stages.translate_backends import (CT2_CONVERT_DEFAULT, Decoding, Engine, find_ct2_directory,
@@ -39,10 +39,10 @@ _MIN_OUTPUT_TOKENS = 16
 class TranslationSettings:
     models_dir: Path = Path("models")
     model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
-    translator: TranslatorKind = TranslatorKind.MARIAN
-    device: Device = Device.AUTO  # fp16 on CUDA
-    num_beams: int = 1  # 1 = greedy
-    max_batch_tokens: int = 4096  # padded source tokens per batch
+    translator: TranslatorKind = TranslatorKind(OPTION["translator"].default)
+    device: Device = Device(OPTION["device"].default)  # fp16 on CUDA
+    num_beams: int = OPTION["num_beams"].default  # 1 = greedy
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS  # padded source tokens per batch
     store_path: Path | None = None  # translation store (Parquet parts); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
     max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory

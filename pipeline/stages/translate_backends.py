@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from pipeline.settings import Device, TranslatorKind
+from pipeline.settings import OPTION, Device, TranslatorKind
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _SPECIAL_TOKENS = frozenset({"</s>", "<unk>", "<pad>"})
 class Decoding:
     """How output is generated: beams, and (benchmarks only) an exact output length."""
 
-    num_beams: int = 1
+    num_beams: int = OPTION["num_beams"].default
     fixed_output_tokens: int | None = None
 
 

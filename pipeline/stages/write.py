@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.records import Reject, RejectReason
 from pipeline.settings import RunSettings
 from pipeline.stages.base import Sink
+from pipeline.stages.decide import Decision, decide, replaced_because
 
 if TYPE_CHECKING:
     from pipeline.stages.align import AlignedDocument
@@ -42,8 +43,6 @@ class WriteSink(Sink["AlignedDocument"]):
         self.missing_inputs: list[str] = []
 
     def write(self, batch: Sequence[AlignedDocument], rejects: list[Reject]) -> None:
-        from pipeline.stages.decide import Decision, decide, replaced_because
-
         with self.output.lock():
             committed = self.output.committed_documents()
             kept = []
