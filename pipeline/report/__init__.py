@@ -5,8 +5,6 @@ status, time per stage and phase, rejects, models, its largest documents and a s
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["write_run_report", "render_run_report"]
@@ -33,19 +31,10 @@ def render_run_report(output_dir: str | Path, run_id: str) -> str:
 def write_run_report(output_dir: str | Path, run_id: str) -> Path:
     """Write `runs/RUN_ID.html` beside the manifest `runs/RUN_ID.json`, atomically, and return its path.
 
-    A reader never sees half a page: the page is written to a hidden file of the same directory and
-    renamed over the old one.
+    A reader never sees half a page: it is written as the manifest is (pipeline.store.output).
     """
-    runs = Path(output_dir) / "runs"
-    target = runs / f"{run_id}.html"
-    page = render_run_report(output_dir, run_id)
-    handle, temporary = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".html.tmp", dir=runs)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(page)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    from pipeline.store.output import write_text_atomic
+
+    target = Path(output_dir) / "runs" / f"{run_id}.html"
+    write_text_atomic(render_run_report(output_dir, run_id), target)
     return target
