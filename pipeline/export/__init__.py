@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from pipeline.records import TranslationStatus
+
 if TYPE_CHECKING:
     from pipeline.export.api import export_pairs
     from pipeline.export.filters import ExportError, ExportFilters
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("tmx", "moses", "hf", "jsonl")
 REQUIRABLE_SIGNALS = ("numbers_match", "urls_match")
-STATUSES = ("translated", "source_is_english", "untranslated")
+STATUSES = tuple(status.value for status in TranslationStatus)
 UNITS = {"sentence": "sentences", "paragraph": "paragraphs"}   # unit -> dataset it is read from
 _LAZY = {
     "export_pairs": "pipeline.export.api",
