@@ -129,7 +129,8 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
     return [shard.to_dict() for shard in shards]
 
 
-@task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6))
+@task(map_index_template="{{ shard_label }}", execution_timeout=timedelta(hours=6),
+      **config.placement("prepare"))
 def prepare_shard(shard: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Ingest, clean, detect and segment one shard into the run's work area (CPU work)."""
     from pipeline.phases.plan import Shard, plural
@@ -160,8 +161,7 @@ def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -
 
 
 @task(
-    pool=config.translation_pool(),
-    queue=config.translation_queue(),
+    **config.placement("translate"),
     map_index_template="{{ chunk_label }}",
     execution_timeout=timedelta(hours=6),
 )
@@ -182,7 +182,7 @@ def translate(chunk: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]
 
 
 # Runs when the run had nothing to translate (no translation task: English only, or a rerun) too.
-@task(map_index_template="{{ shard_label }}", trigger_rule="none_failed",
+@task(map_index_template="{{ shard_label }}", trigger_rule="none_failed", **config.placement("assemble"),
       execution_timeout=timedelta(hours=6))
 def assemble_shard(prepared: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Align one shard's documents with their English and write its rows; rerunning it rewrites the same

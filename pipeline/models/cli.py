@@ -17,7 +17,8 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     models.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR")
     model_commands = models.add_subparsers(dest="models_command", required=True)
     model_commands.add_parser("list", help="each language, its model, and whether it is available")
-    fetch_command = model_commands.add_parser("fetch", help="download a language's model into the local store")
+    fetch_command = model_commands.add_parser("fetch",
+                                              help="download a language's model into the local store")
     fetch_command.add_argument("lang", metavar="LANG")
     prefetch_command = model_commands.add_parser(
         "prefetch", help="download the models the documents of these inputs need, if the hub is reachable")

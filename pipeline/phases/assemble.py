@@ -19,6 +19,7 @@ from pipeline.stages.decide import TranslationPlan, plan_translator
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
+    from pipeline.stages.translate import Translator
     from pipeline.store.output import OutputStore
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class RunTranslations:
             inputs = {model_input(text): text for text in missing}
             english = self.store.get_many(*stored.store_key, list(inputs))
             for key_text, en_text in english.items():
-                known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED, model=stored.model)
+                known[inputs[key_text]] = Translation(en_text, TranslationStatus.TRANSLATED,
+                                                      model=stored.model)
         every = next((outcome.all_untranslated for outcome in outcomes if outcome.all_untranslated), None)
         if every is not None:
             for text in texts:
@@ -96,10 +98,10 @@ class RunTranslations:
             raise LookupError(f"no translation task of this run covered a {lang} sentence") from None
 
 
-def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
-                   output: OutputStore | None = None) -> ShardResult:
+def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: OutputStore | None = None,
+                   translator: Translator | None = None) -> ShardResult:
     """Align a prepared shard's documents with their English and write them. Idempotent: a rerun, or a
-    run after a crash, adds no rows."""
+    run after a crash, adds no rows. `translator` as for prepare_shard."""
     from pipeline.stages.align import AlignStage
     from pipeline.stages.write import WriteSink
     from pipeline.store.output import OutputStore
@@ -110,7 +112,8 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *,
     if not work.is_prepared(prepared.index):
         raise RuntimeError(f"shard {prepared.index} of run {settings.run_id} was not prepared "
                            f"(no {work.shard_dir(prepared.index)})")
-    translations = RunTranslations(settings, TranslationPlan(settings, plan_translator(settings)))
+    plan = TranslationPlan(settings, translator if translator is not None else plan_translator(settings))
+    translations = RunTranslations(settings, plan)
     aligner = AlignStage(translations)
     writer = WriteSink(settings, output)
     for number, (documents, rejects) in enumerate(work.batches(prepared.index), start=1):

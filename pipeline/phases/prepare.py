@@ -19,6 +19,7 @@ from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
+    from pipeline.stages.translate import Translator
     from pipeline.store.output import OutputStore
 
 log = logging.getLogger(__name__)
@@ -42,16 +43,18 @@ def text_stages(settings: RunSettings, decisions: OutputDecisions) -> list[Stage
             SegmentStage(), DecideStage(decisions)]
 
 
-def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None) -> PreparedShard:
+def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None,
+                  translator: Translator | None = None) -> PreparedShard:
     """Ingest, clean, detect and segment one shard into the run's work area. Idempotent: a retry
-    starts the shard again."""
+    starts the shard again. `translator` (by default one that only resolves models) names each
+    language's model; a process running every phase passes its one translator."""
     from pipeline.stages.ingest import IngestSource
     from pipeline.store.output import OutputStore
 
     output = output if output is not None else OutputStore(settings.output)
     work = RunWorkArea(settings.output, settings.run_id)
     work.start_shard(shard.index)
-    plan = TranslationPlan(settings, plan_translator(settings))
+    plan = TranslationPlan(settings, translator if translator is not None else plan_translator(settings))
     stages = text_stages(settings, OutputDecisions(settings, plan, output.committed_documents()))
     source = IngestSource(shard.inputs, max_bytes=settings.max_input_bytes, planned_rejects=(
         Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects))

@@ -10,7 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pipeline.stages.base import RESOURCES, Resource
+
 STAGES = ("ingest", "clean", "detect", "segment", "decide", "translate", "align", "write")
+# The stages each phase runs, in order.
+PHASE_STAGES = {
+    "prepare": ("ingest", "clean", "detect", "segment", "decide"),
+    "translate": ("translate",),
+    "assemble": ("align", "write"),
+}
+
+
+def phase_resource(phase: str) -> Resource:
+    """What a phase's task needs: an accelerator when one of its stages declares it needs one."""
+    needs = {RESOURCES[stage] for stage in PHASE_STAGES[phase]}
+    return Resource.ACCELERATOR if Resource.ACCELERATOR in needs else Resource.CPU
 
 _Result = TypeVar("_Result", bound="PhaseResult")
 

@@ -1,7 +1,8 @@
 """A whole run in one process: plan, then the three phases over every shard, then the manifest.
 
-The same functions as the DAG's tasks (pipeline.phases.prepare, .translate, .assemble), in the same order; each model is loaded once,
-because the translation tasks of one language run in turn with one translator. What the phases hand on
+The same functions as the DAG's tasks (pipeline.phases.prepare, .translate, .assemble), in the same
+order, with one translator: each model is loaded once, because the translation tasks of one language run
+in turn. What the phases hand on
 lives in the run's work area, which no dataset reader sees, and is removed with the manifest's writing.
 """
 from __future__ import annotations
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 
 def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None) -> RunSummary:
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
-    finalise: the whole run in this process. `translator` (by default one for `settings`) lets a caller
-    keep loaded models across runs."""
+    finalise: the whole run in this process, with one translator for every phase. `translator` (by
+    default one for `settings`) lets a caller keep loaded models across runs."""
     from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
@@ -42,7 +43,7 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    prepared = [prepare_shard(shard, settings, output=output) for shard in shards]
+    prepared = [prepare_shard(shard, settings, output=output, translator=translator) for shard in shards]
     seconds["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -53,7 +54,7 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     started = time.perf_counter()
     results = []
     for shard in prepared:
-        results.append(assemble_shard(shard, settings, output=output))
+        results.append(assemble_shard(shard, settings, output=output, translator=translator))
         log.info("shard %d/%d written", shard.index + 1, len(prepared))
     seconds["assemble"] = time.perf_counter() - started
     return finalize_run(settings, results, [str(item) for item in inputs], started_at, translated, seconds)

@@ -37,6 +37,15 @@ class Resource(StrEnum):
     ACCELERATOR = "accelerator"   # used when the worker has one (CUDA), else the CPU
 
 
+# What each stage declares it needs (its class's `resource`), readable without importing the stages:
+# the DAG file reads it at every parse to place each task. A stage class that says otherwise is refused
+# when it is defined, so the two cannot drift apart.
+RESOURCES: dict[str, Resource] = {
+    "ingest": Resource.CPU, "clean": Resource.CPU, "detect": Resource.CPU, "segment": Resource.CPU,
+    "decide": Resource.CPU, "translate": Resource.ACCELERATOR, "align": Resource.CPU, "write": Resource.CPU,
+}
+
+
 @dataclass
 class StageStats:
     seconds: float = 0.0
@@ -69,6 +78,12 @@ class Step(ABC):
 
     name: ClassVar[str]
     resource: ClassVar[Resource] = Resource.CPU
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = RESOURCES.get(getattr(cls, "name", ""))
+        if declared is not None and cls.resource is not declared:
+            raise TypeError(f"stage {cls.name!r} needs {cls.resource}, but RESOURCES says {declared}")
 
     def __init__(self) -> None:
         self.stats = StageStats()

@@ -428,6 +428,11 @@ class DetectStage(Stage[CleanedRecord, DetectedRecord]):
         super().__init__()
         self.languages = frozenset(languages)
 
+    def setup(self) -> None:
+        # fastText reads every paragraph; lingua and langdetect load when a text first needs them, for
+        # the languages it is unsure between, so a batch fastText settles never pays for them.
+        _fasttext_model()
+
     def process(self, batch: Sequence[CleanedRecord]) -> list[DetectedRecord]:
         found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages)
         return [DetectedRecord(record.raw, record.cleaned, languages.document, languages.paragraphs)

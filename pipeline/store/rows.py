@@ -1,4 +1,5 @@
-"""Rows of the four datasets, built from aligned documents and rejects (the schemas: pipeline.store.schemas)."""
+"""Rows of the four datasets, built from aligned documents and rejects (their schemas:
+pipeline.store.schemas)."""
 from __future__ import annotations
 
 from collections import Counter
