@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = Path(os.environ.get("MLP_SHARED_DIR", REPO_ROOT.parent / "shared"))
+# The tests' own modules (a hub server, a run that pauses, shard runs, where things are), importable from
+# every folder of tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
+
+from project_paths import REPO_ROOT, SHARED_DIR  # noqa: E402
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="mlp-airflow-home-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
@@ -57,15 +61,15 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A hub-protocol server on 127.0.0.1 (tests/hub_server.py), with the client pointed at it and online.
+    """A hub-protocol server on 127.0.0.1 (tests/helpers/hub_server.py), with the client pointed at it and online.
 
     The Hugging Face cache is an empty folder of the test, and the reachability answer of earlier tests
     is forgotten.
     """
     import huggingface_hub.constants
+    from hub_server import HubServer
 
     from pipeline.models.hub import forget_hub_status
-    from hub_server import HubServer
 
     server = HubServer().start()
     cache = tmp_path / "hf-cache"

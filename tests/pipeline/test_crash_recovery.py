@@ -1,0 +1,165 @@
+"""A run killed in the middle of writing a shard is completed by the next run, without duplicates; until
+then no reader sees a row of the shard it was writing, and a killed --force run loses no document."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.dataset as ds
+import pytest
+from project_paths import HELPERS_DIR, REPO_ROOT
+
+from pipeline.phases.plan import plural
+from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
+from pipeline.store.reader import read_output
+from pipeline.store.schemas import DATASETS
+
+PAUSING_RUN = HELPERS_DIR / "pausing_run.py"
+N_DOCUMENTS = 240
+SHARD_SIZE = 20
+
+TOPICS = ["the harbour", "the new library", "a mountain railway", "the river festival", "the city budget",
+          "a small bakery", "the football club", "an old lighthouse"]
+
+
+def _write_documents(directory: Path) -> None:
+    directory.mkdir()
+    for number in range(N_DOCUMENTS):
+        topic = TOPICS[number % len(TOPICS)]
+        text = (
+            f"Report number {number} is about {topic}. The council met on Tuesday to discuss its future.\n\n"
+            f"Residents said that {topic} had changed a great deal over the last {number % 40 + 2} years. "
+            "Many of them asked for more information before the next meeting.\n\n"
+            f"A decision about {topic} is expected before the end of the month, officials said."
+        )
+        (directory / f"doc_{number:04d}.txt").write_text(text, encoding="utf-8")
+
+
+def _command(inputs: Path, output: Path, run_id: str, pause_before_commit: float | None = None) -> list[str]:
+    """The run's command line; with `pause_before_commit`, every shard pauses that many seconds between
+    its staged parts and its commit marker."""
+    start = [sys.executable, "-m", "pipeline"] if pause_before_commit is None else [
+        sys.executable, str(PAUSING_RUN), str(pause_before_commit)]
+    return [*start, "run", "--input", str(inputs), "--output", str(output), "--run-id", run_id,
+            "--shard-size", str(SHARD_SIZE), "--models-dir", str(output.parent / "models")]
+
+
+def _half_written(store: OutputStore) -> bool:
+    """At least one shard committed, and another one with its sentences staged but no commit marker."""
+    staging = store.root / STAGING_DIR
+    try:   # a shard directory may vanish while it is looked at
+        uncommitted = staging.is_dir() and any(
+            not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
+            for shard in staging.iterdir())
+    except FileNotFoundError:
+        uncommitted = False
+    return bool(store.part_files("documents")) and uncommitted
+
+
+def _doc_ids_seen_by_every_reader(output: Path, dataset: str) -> dict[str, set[str]]:
+    directory = output / dataset
+    glob = f"{directory}/**/*.parquet"
+    return {
+        "pyarrow": set(ds.dataset(directory, partitioning="hive").to_table(columns=["doc_id"])
+                       .column("doc_id").to_pylist()),
+        "pandas": set(pd.read_parquet(directory, columns=["doc_id"])["doc_id"]),
+        "duckdb": {row[0] for row in duckdb.sql(
+            f"select distinct doc_id from read_parquet('{glob}', hive_partitioning=true)").fetchall()},
+        "polars": set(pl.scan_parquet(glob, hive_partitioning=True).select("doc_id").collect()["doc_id"]),
+    }
+
+
+def _assert_no_reader_sees_uncommitted_rows(output: Path) -> None:
+    committed = set(read_output(output, "documents")["doc_id"])
+    for dataset in ("paragraphs", "sentences"):
+        for reader, doc_ids in _doc_ids_seen_by_every_reader(output, dataset).items():
+            assert doc_ids <= committed, (dataset, reader, len(doc_ids - committed))
+    documents = read_output(output, "documents")
+    assert len(read_output(output, "sentences")) == documents["n_sentences"].sum()
+    assert len(read_output(output, "paragraphs")) == documents["n_paragraphs"].sum()
+
+
+def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[str, str]) -> None:
+    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not _half_written(store):
+            assert crashing.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no shard was ever half written"
+            time.sleep(0.05)
+        crashing.send_signal(signal.SIGKILL)
+    finally:
+        crashing.kill()
+        crashing.wait()
+
+
+def _run_to_end(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    store = OutputStore(output)
+
+    _kill_when_half_written(_command(inputs, output, "crashed", pause_before_commit=2), store, env)
+    committed_before = len(read_output(output, "documents"))
+    assert 0 < committed_before < N_DOCUMENTS
+    assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
+    _assert_no_reader_sees_uncommitted_rows(output)   # ... and no reader sees them
+
+    completed = _run_to_end(_command(inputs, output, "resumed"), env)
+    assert completed.returncode == 0, completed.stderr
+    assert f"already in the output: {plural(committed_before, 'document')} skipped" in completed.stdout
+
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    assert set(documents["source_path"]) == {str(path) for path in inputs.iterdir()}
+    sentences = read_output(output, "sentences")
+    paragraphs = read_output(output, "paragraphs")
+    assert not sentences.duplicated(["doc_id", "para_id", "sent_id"]).any()
+    assert not paragraphs.duplicated(["doc_id", "para_id"]).any()
+    assert set(sentences["doc_id"]) == set(paragraphs["doc_id"]) == set(documents["doc_id"])
+    per_document = sentences.groupby("doc_id").size()
+    assert (documents.set_index("doc_id").loc[per_document.index, "n_sentences"] == per_document).all()
+    assert set(documents["run_id"]) == {"crashed", "resumed"}
+    assert not _half_written(store)
+    leftovers = [path for dataset in DATASETS for path in (output / dataset).rglob("*")
+                 if path.is_file() and not path.name.startswith("part-")]
+    assert leftovers == []
+    assert not any((output / STAGING_DIR).iterdir())
+    assert read_output(output, "rejects").empty
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+
+@pytest.mark.slow
+def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    store = OutputStore(output)
+    first = _run_to_end(_command(inputs, output, "first"), env)
+    assert first.returncode == 0, first.stderr
+
+    _kill_when_half_written(_command(inputs, output, "forced", pause_before_commit=2) + ["--force"], store,
+                            env)
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    assert {"first", "forced"} >= set(documents["run_id"]) >= {"first"}
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+    resumed = _run_to_end(_command(inputs, output, "resumed") + ["--force"], env)
+    assert resumed.returncode == 0, resumed.stderr
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and set(documents["run_id"]) == {"resumed"}
+    _assert_no_reader_sees_uncommitted_rows(output)

@@ -1,0 +1,435 @@
+"""End-to-end runs: datasets, statuses, manifest, reruns, --force, changed models, errors."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from project_paths import DATA_DIR, REPO_ROOT
+from shard_runs import process_shard
+
+from pipeline.cli import build_parser, main
+from pipeline.phases.finalize import RunSummary
+from pipeline.phases.plan import Shard, plan_shards
+from pipeline.phases.results import STAGES, ShardResult
+from pipeline.phases.runner import run
+from pipeline.settings import RunSettings, SettingsError, new_run_id, sanitize_run_id
+from pipeline.store.output import OutputStore
+from pipeline.store.reader import read_output
+
+
+def make_settings(root: Path, run_id: str, **changes) -> RunSettings:
+    return RunSettings(output=root / "out", run_id=run_id, models_dir=root / "models", **changes)
+
+
+def counts(output: Path) -> dict[str, int]:
+    return OutputStore(output).row_counts()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> list[str]:
+    extra = tmp_path_factory.mktemp("extra-inputs")
+    (extra / "empty.txt").write_bytes(b"")
+    (extra / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+    return [str(seeds_dir), str(extra / "empty.txt"), str(extra / "binary.txt")]
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, inputs: list[str], tiny_model_dir: Path) -> Path:
+    """The seeds, an empty and a binary file, through the command line, with the tiny model for Arabic."""
+    root = tmp_path_factory.mktemp("first-run")
+    command = [sys.executable, "-m", "pipeline", "run", "--input", *inputs, "--output", str(root / "out"),
+               "--run-id", "first", "--models-dir", str(root / "models"), "--model", f"ar={tiny_model_dir}"]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert completed.returncode == 0, completed.stderr
+    assert "run first: 5 documents" in completed.stdout
+    return root / "out"
+
+
+@pytest.fixture()
+def output_copy(first_run: Path, tmp_path: Path) -> Path:
+    shutil.copytree(first_run, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def test_first_run_writes_documents_and_rejects(first_run: Path):
+    documents = read_output(first_run, "documents")
+    assert len(documents) == 5
+    assert sorted(documents["src_lang"]) == ["ar", "en", "en", "en", "en"]
+    assert documents["doc_id"].is_unique
+    assert (documents["run_id"] == "first").all()
+    rejects = read_output(first_run, "rejects")
+    assert sorted(rejects["reason"]) == ["binary", "empty"]
+    assert rejects["detail"].str.len().gt(0).all()
+
+
+def test_arabic_is_translated_and_english_is_kept(first_run: Path):
+    sentences = read_output(first_run)
+    arabic = sentences[sentences["src_lang"] == "ar"]
+    assert len(arabic) > 5
+    assert (arabic["status"] == "translated").all()
+    assert arabic["en_text"].str.strip().str.len().gt(0).all()
+    assert arabic["model"].str.startswith(str(next(iter(arabic["model"])).split("@")[0])).all()
+    assert arabic["len_ratio"].notna().all() and arabic["numbers_match"].notna().all()
+    english = sentences[sentences["src_lang"] == "en"]
+    assert len(english) > 20
+    assert (english["status"] == "source_is_english").all()
+    assert (english["en_text"] == english["src_text"]).all()
+    assert english["model"].isna().all() and english["len_ratio"].isna().all()
+
+
+def test_paragraphs_and_sentences_rebuild_each_other(first_run: Path):
+    paragraphs = read_output(first_run, "paragraphs").set_index(["doc_id", "para_id"])
+    sentences = read_output(first_run).sort_values(["doc_id", "para_id", "sent_id"])
+    assert not sentences.duplicated(["doc_id", "para_id", "sent_id"]).any()
+    for (doc_id, para_id), group in sentences.groupby(["doc_id", "para_id"]):
+        paragraph = paragraphs.loc[(doc_id, para_id)]
+        assert group["sent_id"].tolist() == list(range(len(group)))
+        assert paragraph["n_sentences"] == len(group)
+        for start, end, text in zip(group["char_start"], group["char_end"], group["src_text"]):
+            assert paragraph["src_text"][start:end] == text
+        if paragraph["status"] == "translated":
+            assert paragraph["en_text"] == " ".join(group["en_text"])
+    documents = read_output(first_run, "documents").set_index("doc_id")
+    per_document = sentences.groupby("doc_id").size()
+    assert (documents.loc[per_document.index, "n_sentences"] == per_document).all()
+
+
+def test_manifest_records_counts_timings_versions_and_models(first_run: Path, tiny_model_dir: Path):
+    manifest = json.loads((first_run / "runs" / "first.json").read_text())
+    assert manifest["run_id"] == "first"
+    assert manifest["counts"]["documents"] == {"ar": 1, "en": 4}
+    assert manifest["counts"]["rejects"] == {"binary": 1, "empty": 1}
+    assert manifest["output_rows"] == counts(first_run)
+    assert sum(manifest["counts"]["sentences_by_status"].values()) == manifest["output_rows"]["sentences"]
+    assert set(manifest["stage_seconds"]) == set(STAGES)
+    assert manifest["stage_seconds"]["translate"] > 0
+    assert manifest["translation"]["model_calls"] >= 1
+    assert {"python", "pipeline", "pyarrow", "transformers", "torch"} <= set(manifest["versions"])
+    assert [model.split("@")[0] for model in manifest["models"]["ar"]] == [str(tiny_model_dir)]
+    assert manifest["settings"]["model_overrides"] == {"ar": str(tiny_model_dir)}
+    assert list((first_run / ".translations").glob("*/*.parquet"))
+    assert not (first_run / ".work").exists()   # the run's work area goes with the manifest's writing
+
+
+def test_rerun_adds_nothing_and_force_replaces(output_copy: Path, inputs: list[str], tiny_model_dir: Path):
+    root = output_copy.parent
+    before = counts(output_copy)
+    again = run(inputs, make_settings(root, "again", model_overrides={"ar": str(tiny_model_dir)}))
+    assert counts(output_copy) == before
+    assert (again.documents, again.skipped) == (0, 5)
+    assert set(read_output(output_copy, "documents")["run_id"]) == {"first"}
+    assert set(read_output(output_copy, "rejects")["run_id"]) == {"again"}
+
+    forced = run(inputs, make_settings(root, "forced", force=True,
+                                       model_overrides={"ar": str(tiny_model_dir)}))
+    assert counts(output_copy) == before
+    assert (forced.documents, forced.replaced) == (5, 5)
+    for level in ("documents", "paragraphs", "sentences", "rejects"):
+        assert set(read_output(output_copy, level)["run_id"]) == {"forced"}, level
+    sentences = read_output(output_copy)
+    assert not sentences.duplicated(["doc_id", "para_id", "sent_id"]).any()
+
+
+def test_changed_models_reprocess_only_the_documents_they_touch(
+        tmp_path: Path, seeds_dir: Path, arabic_seed: Path, tiny_model_dir: Path):
+    english_seed = str(seeds_dir / "001_ceece1dd1d5bb97f.txt")
+    inputs = [str(arabic_seed), english_seed]
+    skipped = run(inputs, make_settings(tmp_path, "skip-ar", skip_langs=frozenset({"ar"})))
+    assert skipped.documents == 2
+    arabic = read_output(tmp_path / "out", src_lang="ar")
+    assert set(arabic["status"]) == {"untranslated"} and set(arabic["status_detail"]) == {"language_skipped"}
+    assert arabic["en_text"].isna().all()
+    paragraphs = read_output(tmp_path / "out", "paragraphs", src_lang="ar")
+    assert set(paragraphs["status_detail"]) == {"language_skipped"} and paragraphs["en_text"].isna().all()
+    before = counts(tmp_path / "out")
+
+    overrides = {"ar": str(tiny_model_dir)}
+    with_model = run(inputs, make_settings(tmp_path, "with-model", model_overrides=overrides))
+    assert (with_model.documents, with_model.replaced, with_model.skipped) == (1, 1, 1)
+    assert counts(tmp_path / "out") == before
+    documents = read_output(tmp_path / "out", "documents").set_index("src_lang")
+    assert documents.loc["ar", "run_id"] == "with-model" and documents.loc["en", "run_id"] == "skip-ar"
+    assert set(read_output(tmp_path / "out", src_lang="ar")["status"]) == {"translated"}
+
+    only_chinese = make_settings(tmp_path, "only-zh", include_langs=frozenset({"zh"}))
+    not_included = run([str(arabic_seed)], only_chinese)
+    assert not_included.replaced == 1
+    assert set(read_output(tmp_path / "out", src_lang="ar")["status_detail"]) == {"language_not_included"}
+
+
+def test_a_failing_document_becomes_a_processing_error(tmp_path: Path, seeds_dir: Path, monkeypatch):
+    import pipeline.stages.segment
+
+    original = pipeline.stages.segment.sentence_spans
+
+    def failing_on_one_document(text: str, lang: str):
+        if "Cai Qi" in text:
+            raise RuntimeError("segmenter broke\non two lines")
+        return original(text, lang)
+
+    monkeypatch.setattr(pipeline.stages.segment, "sentence_spans", failing_on_one_document)
+    summary = run([str(seeds_dir)], make_settings(tmp_path, "r", skip_langs=frozenset({"ar"})))
+    assert summary.documents == 4
+    rejects = read_output(tmp_path / "out", "rejects")
+    assert rejects["reason"].tolist() == ["processing_error"]
+    assert rejects["detail"].tolist() == ["segment: RuntimeError: segmenter broke on two lines"]
+    assert rejects["source_path"].tolist() == [str(seeds_dir / "001_ceece1dd1d5bb97f.txt")]
+
+
+def test_a_document_that_breaks_batch_detection_is_the_only_one_rejected(
+        tmp_path: Path, seeds_dir: Path, monkeypatch):
+    import pipeline.stages.detect
+
+    original = pipeline.stages.detect.detect_documents
+
+    def failing_with_one_document(documents, *args, **kwargs):
+        documents = [tuple(paragraphs) for paragraphs in documents]
+        if any("Cai Qi" in paragraph for paragraphs in documents for paragraph in paragraphs):
+            raise RuntimeError("detector broke")
+        return original(documents, *args, **kwargs)
+
+    # The batch call fails; each document is then detected alone, through the same function.
+    monkeypatch.setattr(pipeline.stages.detect, "detect_documents", failing_with_one_document)
+    summary = run([str(seeds_dir)], make_settings(tmp_path, "r", skip_langs=frozenset({"ar"})))
+    assert summary.documents == 4
+    rejects = read_output(tmp_path / "out", "rejects")
+    assert rejects["detail"].tolist() == ["detect: RuntimeError: detector broke"]
+    assert rejects["source_path"].tolist() == [str(seeds_dir / "001_ceece1dd1d5bb97f.txt")]
+
+
+def test_duplicates_are_rejected_once_and_batches_stream(tmp_path: Path, seeds_dir: Path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    english = sorted(seeds_dir.glob("*.txt"))[1:]
+    for path in english:
+        shutil.copy(path, inputs / path.name)
+    shutil.copy(english[0], inputs / "zz_copy.txt")
+    settings = make_settings(tmp_path, "r1", shard_size=2)
+    summary = run([str(inputs)], settings)
+    assert (summary.documents, summary.rejects) == (4, {"duplicate": 1})
+    rejects = read_output(tmp_path / "out", "rejects")
+    assert rejects["source_path"].tolist() == [str(inputs / "zz_copy.txt")]
+    assert str(inputs / english[0].name) in rejects["detail"][0]
+    # At most shard_size documents are held and written together: 4 documents, 2 parts.
+    assert len({path.name for path in OutputStore(tmp_path / "out").part_files("documents")}) == 2
+    before = counts(tmp_path / "out")
+    run([str(inputs)], make_settings(tmp_path, "r2", shard_size=2))
+    assert counts(tmp_path / "out") == before
+
+
+def test_model_that_cannot_load_stops_the_run_with_one_line(tmp_path: Path, arabic_seed: Path, capsys):
+    status = main(["run", "--input", str(arabic_seed), "--output", str(tmp_path / "out"),
+                   "--models-dir", str(tmp_path / "models"), "--model", f"ar={tmp_path / 'no-such-model'}"])
+    assert status != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert "no-such-model" in err and "Traceback" not in err
+
+
+def test_unwritable_output_stops_the_run_with_one_line(tmp_path: Path, arabic_seed: Path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    status = main(["run", "--input", str(arabic_seed), "--output", str(blocker / "out")])
+    assert status == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot write to output directory") and len(err.splitlines()) == 1
+
+
+def test_inputs_matching_no_file_stop_the_run_naming_them(tmp_path: Path, capsys):
+    pattern = str(tmp_path / "nothing-*.txt")
+    status = main(["run", "--input", pattern, "--output", str(tmp_path / "out"), "--run-id", "r"])
+    assert status == 1
+    assert capsys.readouterr().err.strip() == f"error: input: no file or directory matches {pattern}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(
+        tmp_path: Path, arabic_seed: Path, capsys, caplog):
+    missing = str(tmp_path / "missing.txt")
+    status = main(["run", "--input", str(arabic_seed), missing, "--output", str(tmp_path / "out"),
+                   "--run-id", "r"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "1 document," in out and "rejects: 1 (not_found 1)" in out
+    assert f"1 input matched no file: {missing}" in out
+    assert any(record.levelname == "WARNING" and missing in record.getMessage() for record in caplog.records)
+    assert read_output(tmp_path / "out", "rejects")["reason"].tolist() == ["not_found"]
+
+
+def test_plan_is_deterministic_and_keeps_unmatched_patterns(tmp_path: Path, seeds_dir: Path):
+    settings = make_settings(tmp_path, "r")
+    inputs = [str(seeds_dir / "*.txt"), str(tmp_path / "missing.txt")]
+    shards = plan_shards(inputs, settings, files_per_shard=2)
+    assert shards == plan_shards(inputs, settings, files_per_shard=2)
+    assert [len(shard.inputs) for shard in shards] == [2, 2, 1]
+    # The pattern is expanded once, here: its shard carries it as a reject, not as a file to read again.
+    assert shards[-1].rejects == ((str(tmp_path / "missing.txt"), "not_found", shards[-1].rejects[0][2]),)
+    assert [shard.index for shard in shards] == [0, 1, 2]
+    assert Shard.from_dict(json.loads(json.dumps(shards[0].to_dict()))) == shards[0]
+
+
+def test_shard_result_travels_as_json(tmp_path: Path, seeds_dir: Path):
+    settings = make_settings(tmp_path, "r")
+    shard = plan_shards([str(seeds_dir / "002_*.txt")], settings)[0]
+    result = process_shard(shard, settings)
+    assert result.documents == {"en": 1}
+    assert result.files and all(not Path(name).is_absolute() for name in result.files)
+    assert ShardResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_a_retried_shard_adds_no_rows(tmp_path: Path, seeds_dir: Path):
+    settings = make_settings(tmp_path, "airflow-run")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    shard = plan_shards([str(seeds_dir / "00[23]_*.txt"), str(tmp_path / "empty.txt")], settings)[0]
+    first = process_shard(shard, settings)
+    before = counts(tmp_path / "out")
+    retry = process_shard(shard, settings)
+    assert (first.documents, first.rejects) == ({"en": 2}, {"empty": 1})
+    assert (retry.documents, retry.skipped, retry.rejects) == ({}, 2, {"empty": 1})
+    assert counts(tmp_path / "out") == before == {"documents": 2, "paragraphs": before["paragraphs"],
+                                                  "sentences": before["sentences"], "rejects": 1}
+
+
+def test_settings_round_trip_and_validation(tmp_path: Path):
+    settings = RunSettings(output=tmp_path, run_id="a b/../c", include_langs=frozenset({"ar", "zh"}),
+                           model_overrides={"AR": "Helsinki-NLP/opus-mt-ar-en"})
+    assert settings.run_id == "a-b-..-c" and "/" not in settings.run_id
+    assert settings.model_overrides == {"ar": "Helsinki-NLP/opus-mt-ar-en"}
+    assert RunSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
+    assert settings.translation_settings().store_path == tmp_path / ".translations"
+    assert settings.untranslated_reason("fr") == "language_not_included"
+    with pytest.raises(SettingsError, match="translator must be one of"):
+        RunSettings(output=tmp_path, run_id="r", translator="google")
+    with pytest.raises(SettingsError, match="shard_size must be a positive integer"):
+        RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", "shard_size": 0})
+    with pytest.raises(SettingsError, match="unknown setting"):
+        RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", "colour": "blue"})
+    with pytest.raises(SettingsError, match="not a language code"):
+        RunSettings(output=tmp_path, run_id="r", skip_langs=frozenset({"Arabic!"}))
+    with pytest.raises(SettingsError, match="no usable character"):
+        sanitize_run_id("///")
+    run_id = new_run_id()
+    assert sanitize_run_id(run_id) == run_id and re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", run_id)
+
+
+def test_cleaning_settings_round_trip_and_default_to_none(tmp_path: Path):
+    settings = RunSettings(output=tmp_path, run_id="r", body_threshold=0, site_repeats=2)
+    assert (settings.body_threshold, settings.site_repeats) == (0.0, 2)
+    assert isinstance(settings.body_threshold, float)
+    assert RunSettings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
+    default = RunSettings(output=tmp_path, run_id="r")
+    assert (default.body_threshold, default.site_repeats) == (None, None)
+    assert RunSettings.from_dict(json.loads(json.dumps(default.to_dict()))) == default
+    strictest = RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", "body_threshold": 1})
+    assert strictest.body_threshold == 1.0
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("body_threshold", 1.5, "body_threshold must be a number from 0 to 1, got 1.5"),
+    ("body_threshold", -0.1, "body_threshold must be a number from 0 to 1, got -0.1"),
+    ("body_threshold", float("nan"), "body_threshold must be a number from 0 to 1, got nan"),
+    ("body_threshold", float("inf"), "body_threshold must be a number from 0 to 1, got inf"),
+    ("body_threshold", True, "body_threshold must be a number from 0 to 1, got True"),
+    ("body_threshold", "0.4", "body_threshold must be a number from 0 to 1, got '0.4'"),
+    ("site_repeats", 1, "site_repeats must be an integer of 2 or more, got 1"),
+    ("site_repeats", 0, "site_repeats must be an integer of 2 or more, got 0"),
+    ("site_repeats", 2.0, "site_repeats must be an integer of 2 or more, got 2.0"),
+    ("site_repeats", True, "site_repeats must be an integer of 2 or more, got True"),
+    ("site_repeats", "3", "site_repeats must be an integer of 2 or more, got '3'"),
+])
+def test_cleaning_settings_refuse_bad_values_naming_the_setting(tmp_path: Path, name, value, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        RunSettings.from_dict({"output": str(tmp_path), "run_id": "r", name: value})
+
+
+def test_a_changed_body_threshold_cleans_documents_already_written_only_when_forced(tmp_path: Path):
+    page = tmp_path / "in" / "ru_news.txt"
+    page.parent.mkdir()
+    shutil.copy(DATA_DIR / "boilerplate" / "ru_news.txt", page)
+    shard = plan_shards([str(page)], make_settings(tmp_path, "first"))[0]
+
+    def paragraphs() -> int:
+        return counts(tmp_path / "out")["paragraphs"]
+
+    process_shard(shard, make_settings(tmp_path, "first"))
+    default = paragraphs()
+    # Cleaning settings are no part of what decides a rerun (the documents' models_fingerprint)...
+    rerun = process_shard(shard, make_settings(tmp_path, "lenient", body_threshold=0.0))
+    assert (rerun.documents, rerun.skipped, paragraphs()) == ({}, 1, default)
+    # ...so a document already written is cleaned again with them only when forced.
+    forced = process_shard(shard, make_settings(tmp_path, "forced", body_threshold=0.0, force=True))
+    assert (forced.replaced, forced.replaced_because) == (1, {"force": 1})
+    assert paragraphs() > default
+    assert counts(tmp_path / "out")["documents"] == 1
+
+
+def test_summary_formats_counts_and_missing_models():
+    summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=3, paragraphs=9, sentences=20,
+                         translated=10, source_is_english=8, untranslated=2, rejects={"empty": 1}, skipped=0,
+                         replaced=0, missing_models={"zh": "Helsinki-NLP/opus-mt-zh-en: run models fetch zh"},
+                         seconds=1.5)
+    text = summary.format()
+    assert "3 documents" in text and "10 translated" in text and "rejects: 1 (empty 1)" in text
+    assert "missing model for zh: Helsinki-NLP/opus-mt-zh-en" in text and "out/runs/r.json" in text
+
+
+def test_cli_parses_into_settings(tmp_path: Path):
+    from pipeline.cli import settings_from_args
+
+    args = build_parser().parse_args(["run", "--input", "x", "--output", str(tmp_path), "--skip-lang", "fr",
+                                      "--model", "ar=dir", "--max-input-mb", "1", "--shard-size", "8"])
+    settings = settings_from_args(args)
+    assert settings.skip_langs == frozenset({"fr"}) and settings.model_overrides == {"ar": "dir"}
+    assert (settings.max_input_bytes, settings.shard_size) == (2**20, 8)
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", settings.run_id)
+
+
+def test_a_store_shared_by_shards_sees_what_another_run_replaced(tmp_path: Path, seeds_dir: Path):
+    first, second, third = (str(path) for path in sorted(seeds_dir.glob("00[234]_*.txt")))
+    store = OutputStore(tmp_path / "out")
+    process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r1"), output=store)
+    # Another run reprocesses the first file with a third: its document moves to another part.
+    process_shard(Shard(0, (first, third)), make_settings(tmp_path, "r2", force=True))
+    again = process_shard(Shard(0, (first, second)), make_settings(tmp_path, "r3", force=True), output=store)
+    assert again.replaced == 2
+    documents = read_output(tmp_path / "out", "documents")
+    assert len(documents) == documents["doc_id"].nunique() == 3
+    assert sorted(documents["run_id"]) == ["r2", "r3", "r3"]
+    skipped = process_shard(Shard(0, (first, second, third)), make_settings(tmp_path, "r4"), output=store)
+    assert (skipped.skipped, skipped.documents) == (3, {})
+
+
+def test_plan_refuses_inputs_without_a_single_file(tmp_path: Path):
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    settings = make_settings(tmp_path, "r")
+    with pytest.raises(SettingsError, match=rf"no file to process in {empty}, .*nothing matches .*gone\.txt"):
+        plan_shards([str(empty), str(tmp_path / "gone.txt")], settings)
+    assert not settings.output.exists()
+
+
+def test_a_run_in_one_process_resolves_models_with_one_translator(
+        tmp_path: Path, inputs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases.translate import open_translator
+    from pipeline.stages import translate
+
+    settings = make_settings(tmp_path, "one-translator")
+    given = open_translator(settings)
+    built: list[object] = []
+    real_init = translate.Translator.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(translate.Translator, "__init__", counting_init)
+    summary = run(inputs, settings, translator=given)
+    assert summary.documents > 0
+    assert built == []   # prepare and assemble plan with the run's translator instead of their own
