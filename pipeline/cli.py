@@ -23,6 +23,12 @@ def _language(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return int(value)
+
+
 def _language_model(value: str) -> tuple[str, str]:
     lang, sep, model = value.partition("=")
     if not sep or not lang or not model.strip():
@@ -79,6 +85,10 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
                      help="documents per batch and Parquet part (and files per shard)")
+    run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                     help="processes that prepare shards at once; inputs of 50 files or more per worker "
+                          "are cut into that many shards (default: the machine's cores, "
+                          f"{os.cpu_count() or 1} here)")
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "
                           "memory, about 0.5 GB each)")
@@ -132,7 +142,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     try:
-        summary = run(args.input, settings_from_args(args))
+        summary = run(args.input, settings_from_args(args), workers=args.workers)
     except (ConfigurationError, OSError) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1

@@ -38,9 +38,16 @@ class Shard:
                                  for path, reason, detail in data.get("rejects", ())))
 
 
+MIN_FILES_PER_WORKER = 50
+
+
 def plan_shards(inputs: Sequence[str], settings: RunSettings,
-                files_per_shard: int | None = None) -> list[Shard]:
+                files_per_shard: int | None = None, workers: int = 1) -> list[Shard]:
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
+
+    With `workers` processes to share the shards, the files are cut into as many shards, each of
+    MIN_FILES_PER_WORKER files or more (fewer files make one shard: a process of its own would cost
+    more than it saves).
 
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
@@ -58,6 +65,8 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     files = [item for item in expanded if not isinstance(item, Reject)]
+    if workers > 1:
+        size = min(size, max(MIN_FILES_PER_WORKER, -(-len(files) // workers)))
     if len(missing) == len(expanded):   # nothing at all to read or to record as a reject
         if missing and len(missing) == len(inputs):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")

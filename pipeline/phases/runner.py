@@ -1,39 +1,49 @@
-"""A whole run in one process: plan, then the three phases over every shard, then the manifest.
+"""A whole run from one command: plan, then the three phases over every shard, then the manifest.
 
 The same functions as the DAG's tasks (pipeline.phases.prepare, .translate, .assemble), in the same
 order, with one translator: each model is loaded once, because the translation tasks of one language run
-in turn. What the phases hand on
-lives in the run's work area, which no dataset reader sees, and is removed with the manifest's writing.
+in turn. With several workers the shards are prepared in a pool of processes, each loading its own
+detectors; translation and assembly stay in this process, assembly shard after shard, so that which copy
+of a document found twice is kept (the first in input order) is the same as with one worker. What the
+phases hand on lives in the run's work area, which no dataset reader sees, and is removed with the
+manifest's writing.
 """
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pipeline.phases.assemble import assemble_shard
 from pipeline.phases.finalize import RunSummary, finalize_run
-from pipeline.phases.plan import open_output, plan_shards
+from pipeline.phases.plan import Shard, open_output, plan_shards
 from pipeline.phases.prepare import prepare_shard
+from pipeline.phases.results import PreparedShard
 from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
 from pipeline.settings import RunSettings
 
 if TYPE_CHECKING:
     from pipeline.stages.translate import Translator
+    from pipeline.store.output import OutputStore
 
 log = logging.getLogger(__name__)
 
 
-def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None) -> RunSummary:
+def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None,
+        workers: int = 1) -> RunSummary:
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
     finalise: the whole run in this process, with one translator for every phase. `translator` (by
-    default one for `settings`) lets a caller keep loaded models across runs."""
+    default one for `settings`) lets a caller keep loaded models across runs; `workers` processes
+    prepare the shards."""
     from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
-    shards = plan_shards(inputs, settings)
+    shards = plan_shards(inputs, settings, workers=workers)
     open_output(settings)
     translator = translator if translator is not None else open_translator(settings)
     # A --model that cannot be found stops the run before any document; one that is there but does not
@@ -43,7 +53,7 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    prepared = [prepare_shard(shard, settings, output=output, translator=translator) for shard in shards]
+    prepared = _prepare(shards, settings, output, translator, workers)
     seconds["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -58,3 +68,21 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
         log.info("shard %d/%d written", shard.index + 1, len(prepared))
     seconds["assemble"] = time.perf_counter() - started
     return finalize_run(settings, results, [str(item) for item in inputs], started_at, translated, seconds)
+
+
+def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore, translator: Translator,
+             workers: int) -> list[PreparedShard]:
+    """Every shard prepared, in shard order: in this process, or in a pool of `workers` processes."""
+    if workers < 2 or len(shards) < 2:
+        return [prepare_shard(shard, settings, output=output, translator=translator) for shard in shards]
+    # Spawned, not forked: this process may already hold threads (a loaded model, Arrow's pools).
+    context = multiprocessing.get_context("spawn")
+    level = logging.getLogger().getEffectiveLevel()
+    with ProcessPoolExecutor(min(workers, len(shards)), mp_context=context,
+                             initializer=_log_like_the_parent, initargs=(level,)) as pool:
+        return list(pool.map(partial(prepare_shard, settings=settings), shards))
+
+
+def _log_like_the_parent(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(message)s",
+                        datefmt="%H:%M:%S")

@@ -433,3 +433,36 @@ def test_a_run_in_one_process_resolves_models_with_one_translator(
     summary = run(inputs, settings, translator=given)
     assert summary.documents > 0
     assert built == []   # prepare and assemble plan with the run's translator instead of their own
+
+
+def _rows_without_run_columns(output: Path) -> dict[str, list[str]]:
+    varying = {"run_id", "processed_at", "rejected_at"}
+    tables = {}
+    for level in ("documents", "paragraphs", "sentences", "rejects"):
+        rows = read_output(output, level).to_dict("records")
+        tables[level] = sorted(json.dumps({key: value for key, value in row.items() if key not in varying},
+                                          sort_keys=True, default=str) for row in rows)
+    return tables
+
+
+def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases import plan
+
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    shutil.copytree(REPO_ROOT / "samples", inputs / "samples")
+    monkeypatch.setattr(plan, "MIN_FILES_PER_WORKER", 3)   # the planning is this process's
+    one = run([str(inputs)], make_settings(tmp_path / "one", "one"), workers=1)
+    two = run([str(inputs)], make_settings(tmp_path / "two", "two"), workers=2)
+    manifests = [json.loads(Path(summary.manifest_path).read_text()) for summary in (one, two)]
+    assert [manifest["shards"] for manifest in manifests] == [1, 2]   # 14 files: one shard a worker
+    assert (one.documents, one.sentences) == (two.documents, two.sentences) and one.documents > 10
+    assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
+        tmp_path / "two" / "out")
+
+
+def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--input", "x", "--output", "o", "--workers", "0"])
+    assert "--workers: expected a positive integer, got '0'" in capsys.readouterr().err
