@@ -110,7 +110,8 @@ def allowed_roots() -> dict[str, list[str]]:
         value = _variable_or_env(setting, env_name(setting), "")
         paths = [part for chunk in value.split(os.pathsep) for part in chunk.split(",") if part.strip()]
         given = [str(resolve_path(path.strip())) for path in paths]
-        roots[setting] = given or [str(path) for path in default]
+        # Without duplicates: the configured inbox or output is often the project's own default one.
+        roots[setting] = list(dict.fromkeys(given or [str(path) for path in default]))
     return roots
 
 
