@@ -149,7 +149,8 @@ def test_a_root_named_twice_is_listed_once(tree: dict[str, Path]):
     settings = restricted(tree, allowed_output_roots=twice)
     assert settings.allowed_output_roots == (str(tree["out"].resolve()), str(tree["inputs"].resolve()))
     with pytest.raises(PathNotAllowedError) as raised:
-        plan_shards([str(tree["inputs"])], restricted(tree, output=tree["elsewhere"], allowed_output_roots=twice))
+        plan_shards([str(tree["inputs"])],
+                    restricted(tree, output=tree["elsewhere"], allowed_output_roots=twice))
     assert str(raised.value).count(str(tree["out"].resolve())) == 1
 
 

@@ -384,10 +384,11 @@ def test_summary_formats_counts_and_missing_models():
 def test_summary_names_languages_parquet_files_and_models_of_languages_inside_other_documents():
     from pipeline.models.registry import fetch_hint
 
-    hints = {lang: fetch_hint(lang, Path("models"), f"Helsinki-NLP/opus-mt-{lang}-en") for lang in ("ar", "hi")}
+    hints = {lang: fetch_hint(lang, Path("models"), f"Helsinki-NLP/opus-mt-{lang}-en")
+             for lang in ("ar", "hi")}
     summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=3, paragraphs=9, sentences=20,
-                         translated=10, source_is_english=8, untranslated=2, rejects={}, skipped=0, replaced=0,
-                         missing_models=hints, seconds=1.5,
+                         translated=10, source_is_english=8, untranslated=2, rejects={}, skipped=0,
+                         replaced=0, missing_models=hints, seconds=1.5,
                          documents_by_language={"ar": 1, "en": 2}, output="out")
     lines = summary.format().splitlines()
     assert "documents per language: ar 1, en 2" in lines

@@ -58,7 +58,8 @@ class RunSummary:
         """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
         rejects = sum(self.rejects.values())
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejects.items()))
-        by_language = ", ".join(f"{lang} {count}" for lang, count in sorted(self.documents_by_language.items()))
+        by_language = ", ".join(f"{lang} {count}"
+                                for lang, count in sorted(self.documents_by_language.items()))
         lines = [(logging.INFO, line) for line in (
             f"run {self.run_id}: {plural(self.documents, 'document')}, "
             f"{plural(self.paragraphs, 'paragraph')}, {plural(self.sentences, 'sentence')} "
