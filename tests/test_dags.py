@@ -680,3 +680,5 @@ def test_the_inbox_dag_names_the_registry_for_a_model_not_a_field_it_lacks() -> 
     hint = config.in_form_terms(fetch_hint("ar", Path("models"), "Helsinki-NLP/opus-mt-ar-en"), "inbox")
     assert "--model" not in hint and "models field" not in hint
     assert 'registry.toml in the model store (Variable mlp_models_dir): ar = "DIR"' in hint
+    assert config.in_form_terms("--force redoes them; see models --models-dir") == (
+        "force redoes them; see models --models-dir")

@@ -181,16 +181,16 @@ _NAME_A_MODEL = {
     "inbox": lambda lang: f'name it in the [models] table of registry.toml in the model store '
                           f'(Variable mlp_models_dir): {lang} = "DIR"',
 }
-_CLI_FLAGS = {"--force": "force", "--model": "models"}
+# A flag as a whole word: "--models-dir" of a models command stays as it is.
+_CLI_FLAG = re.compile(r"--(force|model)(?![\w-])")
+_SETTING_OF_FLAG = {"force": "force", "model": "models"}
 
 
 def in_form_terms(message: str, form: str = "manual") -> str:
     """`message` with the command line's `--model LANG=DIR` said in the terms of the DAG `form`
     ("manual": its `models` field; "inbox": the model registry), and any other flag by its setting."""
     message = _CLI_MODEL_FLAG.sub(lambda match: _NAME_A_MODEL[form](match.group(1)), message)
-    for flag, setting in _CLI_FLAGS.items():
-        message = message.replace(flag, setting)
-    return message
+    return _CLI_FLAG.sub(lambda match: _SETTING_OF_FLAG[match.group(1)], message)
 
 
 def empty_directories(inputs: list[str], settings: RunSettings) -> list[str]:
