@@ -283,7 +283,8 @@ def multilingual_pipeline() -> None:
     (`documents/`, `paragraphs/`, `sentences/`, `rejects/`) plus a manifest `runs/<run id>.json`.
 
     **Trigger** with the form, or `airflow dags trigger multilingual_pipeline -c '{"input": ["samples"]}'`.
-    The settings are those of `python -m pipeline run`; unknown keys are refused. `body_threshold` (0 to 1,
+    The settings are those of `python -m pipeline run`; unknown keys are refused. Inputs that are all
+    empty directories (the default, the inbox, on a fresh install) end the run green: nothing to do. `body_threshold` (0 to 1,
     `--body-threshold`) and `site_repeats` (2 or more, `--site-repeats`) set how much cleaning removes as
     boilerplate; documents already in the output are cleaned again with them only with `force`.
 
