@@ -71,9 +71,16 @@ def _files(count: int) -> str:
     return f"{count} file" if count == 1 else f"{count} files"
 
 
-@task(multiple_outputs=True)
+def _every_item(items: Any) -> list[Any]:
+    """All the results of a mapped task in one request: iterating them instead asks for one past the
+    end, which Airflow logs as an "XCom not found" error."""
+    return list(items[:]) if items else []
+
+
+@task.short_circuit(multiple_outputs=True)
 def configure_manual_run() -> dict[str, Any]:
-    """Settings from the trigger's validated params, and the input patterns."""
+    """Settings from the trigger's validated params, and the input patterns; nothing (the rest of the run
+    skipped, successfully) when every input is an empty directory, as the default inbox is at first."""
     from pipeline.settings import SettingsError
 
     context = get_current_context()
@@ -85,20 +92,29 @@ def configure_manual_run() -> dict[str, Any]:
             raise SettingsError(f"unknown key(s) in the run configuration: {', '.join(unknown)}; "
                                 f"expected some of: {', '.join(sorted(declared))}")
         settings = config.manual_settings(context["params"], context["run_id"])
-    return {"settings": settings.to_dict(), "inputs": config.input_patterns(context["params"]["input"])}
+        inputs = config.input_patterns(context["params"]["input"])
+        empty = config.empty_directories(inputs, settings)
+    if empty:
+        log.info("nothing to do: %s no file (put documents there, or name other inputs)",
+                 f"{empty[0]} has" if len(empty) == 1 else f"{', '.join(empty)} have")
+        return {}
+    return {"settings": settings.to_dict(), "inputs": inputs}
 
 
 @task.short_circuit
 def find_new_documents() -> list[str]:
-    """Inbox files that arrived since the last successful run; none skips the rest of the run."""
+    """Inbox files that arrived since the last successful run (every inbox file in a manual run); none
+    skips the rest of the run."""
     context = get_current_context()
-    previous_start = context.get("prev_start_date_success")
+    previous_start = config.inbox_since(context["dag_run"].run_type, context.get("prev_start_date_success"))
     inbox = config.inbox_dir()
     if not inbox.is_dir():
         log.warning("the inbox %s does not exist: nothing to process (set the Variable mlp_inbox or the "
                     "environment variable MLP_INBOX)", inbox)
     arrivals = config.new_arrivals(inbox, previous_start if previous_start else None)
-    log.info("%s arrived in %s since %s", _files(len(arrivals)), inbox, previous_start or "the beginning")
+    log.info("%s arrived in %s since %s", _files(len(arrivals)), inbox, previous_start or "the beginning"
+             + (" (a manual run reads the whole inbox; documents already in the output are skipped)"
+                if previous_start is None and context.get("prev_start_date_success") else ""))
     return arrivals
 
 
@@ -155,7 +171,7 @@ def plan_translation(settings: dict[str, Any], prepared: list[dict[str, Any]]) -
     from pipeline.settings import RunSettings
 
     with _configuration_errors_fail_at_once():
-        shards = [PreparedShard.from_dict(item) for item in prepared]
+        shards = [PreparedShard.from_dict(item) for item in _every_item(prepared)]
         chunks = plan_chunks(RunSettings.from_dict(settings), shards)
     return [chunk.to_dict() for chunk in chunks]
 
@@ -212,12 +228,13 @@ def finalize(settings: dict[str, Any], inputs: list[str], results: list[dict[str
     started_at = get_current_context()["dag_run"].start_date
     with _configuration_errors_fail_at_once():
         summary = finalize_run(RunSettings.from_dict(settings),
-                               [ShardResult.from_dict(item) for item in results], inputs, started_at,
-                               [ChunkResult.from_dict(item) for item in translated or ()])
+                               [ShardResult.from_dict(item) for item in _every_item(results)], inputs,
+                               started_at, [ChunkResult.from_dict(item) for item in _every_item(translated)])
     # Logged while the task runs, one record per line: what is printed or returned shows only after
     # "Done. Returned value", folded away in the log view.
+    form = "manual" if get_current_context()["dag"].dag_id == "multilingual_pipeline" else "inbox"
     for level, line in summary.lines():
-        log.log(level, "%s", config.in_form_terms(line))
+        log.log(level, "%s", config.in_form_terms(line, form))
     return config.summary_record(summary)
 
 
@@ -255,6 +272,7 @@ def _process(run: Any) -> None:
     default_args=DEFAULT_ARGS,
     tags=TAGS,
     params=MANUAL_PARAMS,
+    description="Translate the documents named in the trigger form into aligned bilingual Parquet",
 )
 def multilingual_pipeline() -> None:
     """
@@ -265,7 +283,8 @@ def multilingual_pipeline() -> None:
     (`documents/`, `paragraphs/`, `sentences/`, `rejects/`) plus a manifest `runs/<run id>.json`.
 
     **Trigger** with the form, or `airflow dags trigger multilingual_pipeline -c '{"input": ["samples"]}'`.
-    The settings are those of `python -m pipeline run`; unknown keys are refused. `body_threshold` (0 to 1,
+    The settings are those of `python -m pipeline run`; unknown keys are refused. Inputs that are all
+    empty directories (the default, the inbox, on a fresh install) end the run green: nothing to do. `body_threshold` (0 to 1,
     `--body-threshold`) and `site_repeats` (2 or more, `--site-repeats`) set how much cleaning removes as
     boilerplate; documents already in the output are cleaned again with them only with `force`.
 
@@ -291,14 +310,21 @@ def multilingual_pipeline() -> None:
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=[*TAGS, "inbox"],
+    description="Translate the documents that arrived in the inbox into aligned bilingual Parquet",
 )
 def multilingual_pipeline_inbox() -> None:
     """
     ### Multilingual pipeline (scheduled inbox run)
 
-    Processes the documents that arrived in the inbox since the start of the last successful run of
-    this DAG (all of them on the first run), with the same tasks and datasets as `multilingual_pipeline`.
-    An empty inbox ends the run at once, successfully, with the other tasks skipped.
+    A scheduled run processes the documents that arrived in the inbox since the start of the last
+    successful run of this DAG (all of them on the first run), with the same tasks and datasets as
+    `multilingual_pipeline`. An empty inbox ends the run at once, successfully, with the other tasks
+    skipped.
+
+    A manual run (the Trigger button) reads the whole inbox: the scheduled run that "Unpause on trigger"
+    starts beside it may already have taken the new files, and a manual run that found nothing would
+    only show skipped tasks. Documents already in the output are skipped by content, so the run adds
+    exactly what is missing and its summary says how many were there already.
 
     **Configuration** (Airflow Variable, else environment variable): `mlp_inbox` / `MLP_INBOX`,
     `mlp_output` / `MLP_OUTPUT`, `mlp_models_dir` / `MLP_MODELS_DIR`, `mlp_translator` / `MLP_TRANSLATOR`,

@@ -43,8 +43,9 @@ def parse_roots(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
         return None
     if isinstance(value, str):
         value = [part for chunk in value.split(os.pathsep) for part in chunk.split(",")]
-    roots = tuple(os.path.realpath(os.path.expanduser(str(part).strip()))
-                  for part in value if str(part).strip())
+    # dict.fromkeys: a root named twice (the inbox Variable naming the default inbox) is shown once.
+    roots = tuple(dict.fromkeys(os.path.realpath(os.path.expanduser(str(part).strip()))
+                                for part in value if str(part).strip()))
     return roots or None
 
 
@@ -64,8 +65,11 @@ def check_path(path: str | Path, roots: Sequence[str] | None, setting: str, what
     resolved = os.path.realpath(os.path.expanduser(os.fspath(path)))
     if not _inside(resolved, roots):
         shown = os.fspath(path) if resolved == os.path.abspath(os.fspath(path)) else f"{path} (-> {resolved})"
+        # Allowing a missing input or model would only lead to a second error: say both at once. An output
+        # directory is made by the run, so its absence is no news.
+        absent = "" if setting == OUTPUT_SETTING or os.path.lexists(resolved) else " does not exist and"
         raise PathNotAllowedError(
-            f"{what} {shown} is outside the allowed roots of {setting} ({os.pathsep.join(roots)}); "
+            f"{what} {shown}{absent} is outside the allowed roots of {setting} ({os.pathsep.join(roots)}); "
             f"set the Airflow Variable {setting} or the environment variable {env_name(setting)} to allow it")
 
 

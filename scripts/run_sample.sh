@@ -33,7 +33,9 @@ fi
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
 export TRANSFORMERS_OFFLINE="${TRANSFORMERS_OFFLINE:-$HF_HUB_OFFLINE}"
 AIRFLOW="$VENV/bin/airflow"
-LOG="$AIRFLOW_HOME/run_sample.log"
+run_id="sample-$(date -u +%Y%m%dT%H%M%SZ)"
+# One log per run: a rerun, which skips every document, would otherwise replace the first run's log.
+LOG="$AIRFLOW_HOME/run_sample-$run_id.log"
 mkdir -p "$AIRFLOW_HOME"
 if [ ! -f "$AIRFLOW_HOME/airflow.cfg" ]; then
     # The same settings for `airflow standalone` later: this project's DAGs only, API on loopback only,
@@ -60,7 +62,6 @@ EOF
 fi
 
 step "preparing Airflow in $AIRFLOW_HOME (embedded SQLite database, pool $POOL)"
-: > "$LOG"
 "$AIRFLOW" db migrate >> "$LOG" 2>&1 || { tail -20 "$LOG"; exit 1; }
 "$AIRFLOW" pools set "$POOL" "${MLP_POOL_SLOTS:-2}" "shard tasks of the multilingual pipeline (each may hold translation models)" >> "$LOG" 2>&1 \
     || { tail -20 "$LOG"; exit 1; }
@@ -71,7 +72,6 @@ if [ "$import_errors" != "[]" ]; then
     exit 1
 fi
 
-run_id="sample-$(date -u +%Y%m%dT%H%M%SZ)"
 conf="{\"input\": [\"samples/*.txt\", \"samples/*.html\", \"samples/*.jsonl\"], \"output\": \"output\", \"run_id\": \"$run_id\"}"
 step "running the DAG: airflow dags test multilingual_pipeline -c '$conf'"
 if ! "$AIRFLOW" dags test multilingual_pipeline -c "$conf" >> "$LOG" 2>&1; then
@@ -80,7 +80,7 @@ if ! "$AIRFLOW" dags test multilingual_pipeline -c "$conf" >> "$LOG" 2>&1; then
     exit 1
 fi
 
-"$PY" - "$REPO/output/runs/$run_id.json" "$((SECONDS - started))" <<'PYTHON'
+"$PY" - "$REPO/output/runs/$run_id.json" "$((SECONDS - started))" "$LOG" <<'PYTHON'
 """Summary of the sample run: what this run added, and what the output now holds."""
 import json
 import sys
@@ -88,7 +88,9 @@ from pathlib import Path
 
 import pandas
 
-manifest_path, total_seconds = Path(sys.argv[1]), sys.argv[2]
+from pipeline.models.registry import Registry, fetch_hint
+
+manifest_path, total_seconds, log_path = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 manifest = json.loads(manifest_path.read_text())
 output = Path(manifest["settings"]["output"])
 counts = manifest["counts"]
@@ -112,12 +114,19 @@ missing = sorted(set(untranslated.loc[untranslated["status_detail"].isin(
     ["model_not_available", "no_model_for_language"]), "src_lang"]))
 if missing:
     print("No translation model for: " + ", ".join(missing))
-    hints = manifest.get("missing_models", {})
+    # A rerun translates nothing, so its manifest has no hints: the registry gives the same ones.
+    models_dir = Path(manifest["settings"]["models_dir"])
+    hints, registry = manifest.get("missing_models", {}), Registry(models_dir)
     for lang in missing:
-        print(f"  {lang}: " + hints.get(lang, f"run `python -m pipeline models fetch {lang}` on a connected machine"))
+        choice = registry.choice(lang)
+        from_registry = ((f"{choice.spec}: " if choice else "")
+                         + fetch_hint(lang, models_dir, choice and choice.hub_id))
+        print(f"  {lang}: " + hints.get(lang, from_registry))
+        if lang not in per_language:
+            print(f"  {lang}: no document is in {lang}; it occurs in paragraphs of documents in other languages")
 print(f"Files: {output}/{{documents,paragraphs,sentences,rejects}}/ (Parquet), manifest {manifest_path}")
 report = manifest_path.with_suffix(".html")
 if report.exists():
     print(f"Report of this run: {report} (open it in a browser; scripts/screenshot_report.sh makes a PNG)")
-print(f"Airflow log of this run: {Path.cwd() / '.airflow' / 'run_sample.log'}")
+print(f"Airflow log of this run: {log_path}")
 PYTHON

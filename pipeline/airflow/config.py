@@ -98,32 +98,39 @@ def models_dir() -> Path:
     return resolve_path(_variable_or_env("mlp_models_dir", "MLP_MODELS_DIR", str(REPO_ROOT / "models")))
 
 
-def allowed_roots() -> dict[str, list[str]]:
+def allowed_roots(*, variables: bool = True) -> dict[str, list[str]]:
     """Directories runs may read, write and load models from, for RunSettings' allowed_*_roots.
 
     Each comes from its Variable (`mlp_allowed_input_roots`, `mlp_allowed_output_roots`,
     `mlp_allowed_model_roots`), else the environment variable of the same name in upper case (a list
     separated by `:` or `,`), else the defaults: the project's samples/ and inbox/ for inputs, output/
     for the output, models/ for models, the configured inbox, output and model store, and the system
-    temporary directory for each.
+    temporary directory for each. Without `variables`, the environment and the defaults only (what
+    the DAG file can read cheaply when it is parsed).
     """
     import tempfile
 
     from pipeline.roots import INPUT_SETTING, MODEL_SETTING, OUTPUT_SETTING, env_name
 
+    def read(variable: str, env: str, default: str) -> str:
+        return _variable_or_env(variable, env, default) if variables else _env(env, default)
+
     temporary = tempfile.gettempdir()
-    output = _variable_or_env("mlp_output", "MLP_OUTPUT", str(default_output_dir()))
+    output = read("mlp_output", "MLP_OUTPUT", str(default_output_dir()))
+    inbox = read("mlp_inbox", "MLP_INBOX", str(default_inbox_dir()))
+    store = read("mlp_models_dir", "MLP_MODELS_DIR", str(REPO_ROOT / "models"))
     defaults = {
-        INPUT_SETTING: [REPO_ROOT / "samples", REPO_ROOT / "inbox", inbox_dir(), temporary],
+        INPUT_SETTING: [REPO_ROOT / "samples", REPO_ROOT / "inbox", resolve_path(inbox), temporary],
         OUTPUT_SETTING: [REPO_ROOT / "output", resolve_path(output), temporary],
-        MODEL_SETTING: [REPO_ROOT / "models", models_dir(), temporary],
+        MODEL_SETTING: [REPO_ROOT / "models", resolve_path(store), temporary],
     }
     roots = {}
     for setting, default in defaults.items():
-        value = _variable_or_env(setting, env_name(setting), "")
+        value = read(setting, env_name(setting), "")
         paths = [part for chunk in value.split(os.pathsep) for part in chunk.split(",") if part.strip()]
         given = [str(resolve_path(path.strip())) for path in paths]
-        roots[setting] = given or [str(path) for path in default]
+        # Without duplicates: the configured inbox or output is often the project's own default one.
+        roots[setting] = list(dict.fromkeys(given or [str(path) for path in default]))
     return roots
 
 
@@ -180,12 +187,50 @@ def inbox_settings(airflow_run_id: str) -> RunSettings:
 
 
 _CLI_MODEL_FLAG = re.compile(r"(?:pass )?--model ([A-Za-z0-9-]+)=DIR")
+# How each DAG lets a user name a model directory for a language: the manual DAG has a form field, the
+# inbox DAG only the model store's registry.
+_NAME_A_MODEL = {
+    "manual": lambda lang: f'name it in the models field: {{"{lang}": "DIR"}}',
+    "inbox": lambda lang: f'name it in the [models] table of registry.toml in the model store '
+                          f'(Variable mlp_models_dir): {lang} = "DIR"',
+}
+# A flag as a whole word: "--models-dir" of a models command stays as it is.
+_CLI_FLAG = re.compile(r"--(force|model)(?![\w-])")
+_SETTING_OF_FLAG = {"force": "force", "model": "models"}
 
 
-def in_form_terms(message: str) -> str:
-    """`message` with the command line's `--model LANG=DIR` said as the trigger form's `models` field."""
-    return _CLI_MODEL_FLAG.sub(lambda match: f'name it in the models field: {{"{match.group(1)}": "DIR"}}',
-                               message)
+def in_form_terms(message: str, form: str = "manual") -> str:
+    """`message` with the command line's `--model LANG=DIR` said in the terms of the DAG `form`
+    ("manual": its `models` field; "inbox": the model registry), and any other flag by its setting."""
+    message = _CLI_MODEL_FLAG.sub(lambda match: _NAME_A_MODEL[form](match.group(1)), message)
+    return _CLI_FLAG.sub(lambda match: _SETTING_OF_FLAG[match.group(1)], message)
+
+
+def empty_directories(inputs: list[str], settings: RunSettings) -> list[str]:
+    """`inputs` when every one is a directory with no file in it (the default inbox of a fresh install),
+    else nothing: those make a run with nothing to do rather than a failed one. Checked against the
+    allowed roots first, so that a directory outside them is refused, not called empty."""
+    from pipeline.roots import check_run
+
+    check_run(inputs, settings)
+    folders = [Path(pattern) for pattern in inputs]
+    if not folders or not all(folder.is_dir() for folder in folders):
+        return []
+    if any(not part.startswith(".") for folder in folders for path in folder.rglob("*") if path.is_file()
+           for part in path.relative_to(folder).parts[:1]):
+        return []
+    return [str(folder) for folder in folders]
+
+
+# Run types whose inbox run reads only what arrived since the previous successful run.
+INCREMENTAL_RUN_TYPES = frozenset({"scheduled"})
+
+
+def inbox_since(run_type: str, previous_success_start: datetime | None) -> datetime | None:
+    """Where an inbox run starts reading: after the previous successful run's start for a scheduled run,
+    the whole inbox (None) for any other (a manual trigger, see the inbox DAG's documentation)."""
+    kind = getattr(run_type, "value", run_type)   # DagRunType, whose str() is "DagRunType.SCHEDULED"
+    return previous_success_start if kind in INCREMENTAL_RUN_TYPES else None
 
 
 def input_patterns(values: list[str]) -> list[str]:
@@ -234,7 +279,9 @@ def asset_extras(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     A dataset the run left unchanged (every document already in the output) gets no event, so a DAG
     scheduled on it runs only when it has new rows.
     """
+    # Flat (no nested object) and few keys: the asset views show an event's extra as one folded value.
     common = {"run_id": summary["run_id"], "manifest": summary["manifest_path"]}
+    rejects = {f"rejects_{reason}": count for reason, count in sorted(summary["rejects"].items())}
     extras = {
         "documents": {
             "rows": summary["documents"], "skipped": summary["skipped"], "replaced": summary["replaced"],
@@ -246,6 +293,6 @@ def asset_extras(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "source_is_english": summary["source_is_english"],
             "untranslated": summary["untranslated"],
         },
-        "rejects": {"rows": sum(summary["rejects"].values()), "reasons": dict(summary["rejects"])},
+        "rejects": {"rows": sum(summary["rejects"].values()), **rejects},
     }
     return {dataset: {**common, **extra} for dataset, extra in extras.items() if extra["rows"]}

@@ -12,6 +12,7 @@ from airflow.sdk import Param
 
 from pipeline.airflow import config
 from pipeline.models.registry import DEFAULT_MODELS
+from pipeline.roots import INPUT_SETTING, OUTPUT_SETTING
 from pipeline.settings import ENGLISH, LANGUAGE_CODE_PATTERN, OPTIONS, Option
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
@@ -21,17 +22,21 @@ _BUILT_IN_LANGUAGES = ", ".join(sorted({*DEFAULT_MODELS, ENGLISH}))
 def _bounds(option: Option) -> dict[str, Any]:
     if option.minimum is None and option.maximum is None:
         return {}
-    if option.kind is int:
-        # Exclusive bounds: the form's number field clamps to `minimum`/`maximum` without a word, whereas
-        # a value out of these bounds is refused when the run is triggered.
-        bounds = {"exclusiveMinimum": option.minimum - 1 if option.minimum is not None else None,
-                  "exclusiveMaximum": option.maximum + 1 if option.maximum is not None else None}
-        return {name: int(value) for name, value in bounds.items() if value is not None}
-    # In an allOf, where the form's number field does not look for them: it would clamp 1.5 to 1 without
-    # a word, whereas this way 1.5 is refused when the run is triggered.
-    inner = {name: value for name, value in (("minimum", option.minimum), ("maximum", option.maximum))
+    # In an allOf, where the form's number field does not look for them: it would clamp 99 to 8 (or 1.5
+    # to 1) without a word, whereas this way the value is refused when the run is triggered, with a
+    # message that states the real bound ("99 is greater than the maximum of 8"), which exclusive bounds
+    # would not ("the maximum of 9").
+    kind = int if option.kind is int else float
+    inner = {name: kind(value) for name, value in (("minimum", option.minimum), ("maximum", option.maximum))
              if value is not None}
     return {"allOf": [inner]}
+
+
+def _allowed_roots(setting: str) -> str:
+    """The directories a path field may name, as its description ends. Read when the DAG file is parsed,
+    from the environment only (a Variable set later shows when the run is checked)."""
+    roots = config.allowed_roots(variables=False)[setting]
+    return f" Allowed under: {', '.join(roots)} (Variable {setting})."
 
 
 def option_param(option: Option) -> Param:
@@ -61,14 +66,16 @@ def manual_params() -> dict[str, Param]:
             minItems=1,
             title="Input",
             description="Files, directories or glob patterns (.txt .md .html .jsonl), one per line. "
-            "Relative paths are taken from the project directory.",
+            "Relative paths are taken from the project directory. The default, the inbox, may be empty: "
+            "the run then ends successfully with nothing to do." + _allowed_roots(INPUT_SETTING),
         ),
         "output": Param(
             str(config.default_output_dir()),
             type="string",
             minLength=1,
             title="Output directory",
-            description="Where the Parquet datasets and the run manifest are written.",
+            description="Where the Parquet datasets and the run manifest are written."
+            + _allowed_roots(OUTPUT_SETTING),
         ),
         "models": Param(
             None,

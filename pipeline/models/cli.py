@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.models.hub import HubError, is_offline
+from pipeline.models.hub import HubError, HubStatus, known_hub_status
 from pipeline.models.registry import (ModelChoice, ModelNotFound, ModelOrigin, ModelUnavailableError,
                                       Registry, convert_to_ctranslate2, directory_revision, fetch, fetch_hint,
-                                      fetch_into_store, hub_status, locate)
+                                      fetch_into_store, hub_status, locate, store_name)
 
 
 def add_models_parser(commands: argparse._SubParsersAction) -> None:
@@ -86,14 +86,21 @@ def prefetch(inputs: list[str], models_dir: Path) -> int:
     return 0
 
 
-def availability(choice: ModelChoice, models_dir: Path) -> str:
-    """Where the model would load from, without touching the network."""
+def availability(choice: ModelChoice, models_dir: Path, hub: HubStatus | None = None) -> str:
+    """Where the model would load from; for a hub model that is not local, whether the hub (`hub`, asked
+    once by the caller) can supply it, and if not how to get it."""
     try:
         location = locate(choice.spec, models_dir, download=False)
     except ModelNotFound as missing:
-        if choice.hub_id and not is_offline():
+        if choice.hub_id is None:
+            return f"NOT AVAILABLE ({missing})"
+        hub = hub or hub_status()
+        if hub.usable:
             return "download from the hub on first use (into the local store)"
-        return f"NOT AVAILABLE ({missing}); `python -m pipeline models fetch {choice.lang}`"
+        how = (f"`python -m pipeline models fetch {choice.lang}`" if choice.lang != "*"
+               else f"a save_pretrained copy of {choice.hub_id}")
+        return (f"NOT AVAILABLE offline ({missing}; the hub is {hub.state}): get it on a connected machine "
+                f"with {how}, then copy {models_dir}/{store_name(choice.hub_id)}/ here")
     return f"{location.where}: {location.path} @ {location.revision}"
 
 
@@ -109,6 +116,9 @@ def _list(models_dir: Path) -> int:
         print(f"{'*':<6} {registry.fallback:<36} {fallback.origin:<9} {availability(fallback, models_dir)}")
     else:
         print("*      (no fallback: other languages stay untranslated)")
+    status = known_hub_status()
+    if status is not None:
+        print(f"Hugging Face hub: {status.describe()}")
     return 0
 
 

@@ -51,16 +51,22 @@ class RunSummary:
     missing_inputs: list[str] = field(default_factory=list)
     hub: str = ""
     report_path: str = ""
+    documents_by_language: dict[str, int] = field(default_factory=dict)
+    output: str = ""
 
     def lines(self) -> list[tuple[int, str]]:
         """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
         rejects = sum(self.rejects.values())
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejects.items()))
+        by_language = ", ".join(f"{lang} {count}"
+                                for lang, count in sorted(self.documents_by_language.items()))
         lines = [(logging.INFO, line) for line in (
             f"run {self.run_id}: {plural(self.documents, 'document')}, "
             f"{plural(self.paragraphs, 'paragraph')}, {plural(self.sentences, 'sentence')} "
-            f"({self.translated} translated, {self.source_is_english} English, "
-            f"{self.untranslated} untranslated) in {self.seconds:.1f} s",
+            f"in {self.seconds:.1f} s",
+            f"sentences: {self.translated} translated, {self.source_is_english} English, "
+            f"{self.untranslated} untranslated",
+            f"documents per language: {by_language or 'none'}",
             f"rejects: {rejects}" + (f" ({reasons})" if reasons else ""),
         )]
         if self.missing_inputs:
@@ -68,20 +74,35 @@ class RunSummary:
                                            + ", ".join(self.missing_inputs)))
         if self.skipped:
             lines.append((logging.INFO, f"already in the output: {plural(self.skipped, 'document')} skipped "
-                                        "(processed before with the same translation settings; --force "
-                                        "redoes them)"))
+                                        "(processed before with the same translation settings; "
+                                        "set force to redo them)"))
         if self.replaced:
             why = ", ".join(f"{count} {REPLACED_BECAUSE.get(reason, reason)}"
                             for reason, count in sorted(self.replaced_because.items()))
             lines.append((logging.INFO, f"already in the output: {plural(self.replaced, 'document')} "
                                         "reprocessed, earlier rows replaced" + (f": {why}" if why else "")))
-        for lang, hint in sorted(self.missing_models.items()):
-            lines.append((logging.INFO, f"missing model for {lang}: {hint}"))
+        lines.extend((logging.INFO, line) for line in self._missing_model_lines())
         if self.hub:
             lines.append((logging.INFO, f"Hugging Face hub: {self.hub}"))
+        if self.output:
+            lines.append((logging.INFO, f"Parquet datasets: {self.output}/{{documents,paragraphs,sentences,"
+                                        "rejects}/"))
         lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
         if self.report_path:
             lines.append((logging.INFO, f"report: {self.report_path}"))
+        return lines
+
+    def _missing_model_lines(self) -> list[str]:
+        """A line per missing model, its hint on lines of their own at each ", or" (each is long); a
+        language that no document is in occurs only in paragraphs of documents of other languages."""
+        lines = []
+        for lang, hint in sorted(self.missing_models.items()):
+            first, *others = hint.split(", or ")
+            lines.append(f"missing model for {lang}: {first}")
+            lines.extend(f"  or {other}" for other in others)
+            if self.documents_by_language and lang not in self.documents_by_language:
+                lines.append(f"  no document is in {lang}: it occurs in paragraphs of documents in other "
+                             "languages")
         return lines
 
     def format(self) -> str:
@@ -211,6 +232,8 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         missing_inputs=totals.missing_inputs,
         hub=manifest["hub"],
         report_path=report_path,
+        documents_by_language=dict(sorted(totals.documents.items())),
+        output=str(settings.output),
     )
 
 

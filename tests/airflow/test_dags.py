@@ -400,11 +400,18 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     assert not [line for task in ("prepare_shard", "translate", "assemble_shard") for line in logs[task]
                 if line.startswith("ERROR")]
     # A worker logs a task's stderr as ERROR: transformers' "Loading weights" bar must not reach it.
-    assert "Loading weights" not in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "Loading weights" not in printed.err
+    # Nothing at ERROR in a successful run: neither the tasks' records nor Airflow's own (printed) lines.
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not re.search(r"\[error\s*\]", printed.out), re.findall(r".*\[error\s*\].*", printed.out)
     summary = logs["finalize"]
     assert re.fullmatch(r"INFO run manual__\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d+Z: 5 documents, .*", summary[0])
-    assert summary[1:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
+    assert re.fullmatch(r"INFO sentences: \d+ translated, \d+ English, 0 untranslated", summary[1])
+    assert re.fullmatch(r"INFO documents per language: ar \d, en \d", summary[2])
+    assert summary[3:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
                            "INFO Hugging Face hub: offline (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)",
+                           f"INFO Parquet datasets: {output}/{{documents,paragraphs,sentences,rejects}}/",
                            f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json",
                            f"INFO report: {output / 'runs' / sanitize_run_id(first.run_id)}.html"]
     assert (output / "runs" / f"{sanitize_run_id(first.run_id)}.html").is_file()
@@ -427,6 +434,10 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     sentence_events = _asset_events(config.dataset_uri(output, "sentences"))
     assert [event["rows"] for event in sentence_events] == [len(sentences)]
     assert sentence_events[0]["translated"] == len(arabic)
+    reject_events = _asset_events(config.dataset_uri(output, "rejects"))
+    # Flat: every value of an event's extra is a number or a string.
+    assert reject_events == [{"rows": 1, "rejects_not_found": 1, "run_id": sanitize_run_id(first.run_id),
+                              "manifest": str(manifests[0])}]
     sizes = _dataset_sizes(output)
 
     second = dag.test(run_conf=conf)
@@ -484,6 +495,8 @@ def test_unknown_configuration_key_fails_the_run_without_retrying(
 def test_inbox_runs_process_only_new_arrivals_and_skip_an_empty_inbox(
         airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    # dag.test() makes manual runs only: let them read the inbox as scheduled runs do.
+    monkeypatch.setattr(config, "INCREMENTAL_RUN_TYPES", frozenset({"scheduled", "manual"}))
     inbox, output = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     monkeypatch.setenv("MLP_INBOX", str(inbox))
@@ -577,3 +590,95 @@ def test_a_missing_inbox_is_a_warning_before_the_run_is_skipped(
     assert lines[0] == (f"WARNING the inbox {inbox} does not exist: nothing to process (set the Variable "
                         "mlp_inbox or the environment variable MLP_INBOX)")
     assert lines[1].startswith(f"INFO 0 files arrived in {inbox} since ")
+
+
+@pytest.mark.airflow
+def test_a_manual_inbox_run_reads_the_whole_inbox_after_a_scheduled_one(
+        airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    inbox, output = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    monkeypatch.setenv("MLP_INBOX", str(inbox))
+    monkeypatch.setenv("MLP_OUTPUT", str(output))
+    for seed in sorted(seeds_dir.glob("*.txt"))[:2]:
+        shutil.copy(seed, inbox)
+    dag = dagbag.dags[INBOX]
+    with monkeypatch.context() as scheduled:   # the run "Unpause on trigger" lets the scheduler start
+        scheduled.setattr(config, "INCREMENTAL_RUN_TYPES", frozenset({"scheduled", "manual"}))
+        assert dag.test().state == "success"
+    caplog.clear()
+
+    manual = dag.test()
+
+    assert manual.state == "success"
+    assert _task_states(manual, "plan") == ["success"]
+    assert len(_rows(output, "documents")) == 2
+    logs = _task_logs(caplog.records)
+    assert [line for line in logs["find_new_documents"] if line.startswith(
+        f"INFO 2 files arrived in {inbox} since the beginning (a manual run reads the whole inbox")]
+    assert ("INFO already in the output: 2 documents skipped (processed before with the same translation "
+            "settings; set force to redo them)") in logs["finalize"]
+
+
+def test_inbox_runs_read_from_the_last_success_only_when_scheduled() -> None:
+    from datetime import datetime, timezone
+
+    previous = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert config.inbox_since("scheduled", previous) == previous
+    assert config.inbox_since("manual", previous) is None
+    from airflow.utils.types import DagRunType
+
+    assert config.inbox_since(DagRunType.SCHEDULED, previous) == previous
+    assert config.inbox_since(DagRunType.MANUAL, previous) is None
+    assert config.inbox_since("scheduled", None) is None
+
+
+@pytest.mark.airflow
+def test_the_form_defaults_on_a_fresh_install_end_green_with_nothing_to_do(
+        airflow_db: Path, dagbag: DagBag, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / ".gitkeep").write_text("")
+    defaults = _validated(dagbag, {})
+    assert defaults["input"] == [str(config.default_inbox_dir())]
+    # What the form sends untouched, with the inbox and output of a fresh install in this test's directory.
+    conf = {**defaults, "input": [str(inbox)], "output": str(tmp_path / "out")}
+
+    run = dagbag.dags[MANUAL].test(run_conf=conf)
+
+    assert run.state == "success"
+    assert _task_states(run, "configure_manual_run") == ["success"]
+    assert _task_states(run, "plan") == ["skipped"] and _task_states(run, "finalize") == ["skipped"]
+    assert (f"INFO nothing to do: {inbox} has no file (put documents there, or name other inputs)"
+            in _task_logs(caplog.records)["configure_manual_run"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_of_bounds_value_is_refused_naming_the_real_bound(dagbag: DagBag) -> None:
+    # The trigger endpoint answers 400 with this text (airflow.api_fastapi ... trigger_dag_run).
+    with pytest.raises(ParamValidationError, match="99 is greater than the maximum of 8"):
+        _validated(dagbag, {"num_beams": 99})
+    with pytest.raises(ParamValidationError, match="0 is less than the minimum of 1"):
+        _validated(dagbag, {"num_beams": 0})
+    assert _validated(dagbag, {"num_beams": 8})["num_beams"] == 8
+
+
+def test_the_path_fields_name_the_allowed_roots_and_the_dags_have_descriptions(dagbag: DagBag) -> None:
+    from pipeline.roots import INPUT_SETTING, OUTPUT_SETTING
+
+    params = dagbag.dags[MANUAL].params
+    roots = config.allowed_roots(variables=False)
+    for name, setting in (("input", INPUT_SETTING), ("output", OUTPUT_SETTING)):
+        assert params.get_param(name).description.endswith(
+            f" Allowed under: {', '.join(roots[setting])} (Variable {setting}).")
+    assert all(dagbag.dags[dag_id].description for dag_id in (MANUAL, INBOX))
+
+
+def test_the_inbox_dag_names_the_registry_for_a_model_not_a_field_it_lacks() -> None:
+    from pipeline.models.registry import fetch_hint
+
+    hint = config.in_form_terms(fetch_hint("ar", Path("models"), "Helsinki-NLP/opus-mt-ar-en"), "inbox")
+    assert "--model" not in hint and "models field" not in hint
+    assert 'registry.toml in the model store (Variable mlp_models_dir): ar = "DIR"' in hint
+    assert config.in_form_terms("--force redoes them; see models --models-dir") == (
+        "force redoes them; see models --models-dir")

@@ -122,10 +122,10 @@ def no_variables(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def test_the_dags_default_to_the_project_directories_and_the_temporary_directory(no_variables):
     roots = airflow_config.allowed_roots()
     temporary = tempfile.gettempdir()
-    assert roots[INPUT_SETTING] == [str(REPO_ROOT / "samples"), str(REPO_ROOT / "inbox"),
-                                    str(REPO_ROOT / "inbox"), temporary]
-    assert roots[OUTPUT_SETTING] == [str(REPO_ROOT / "output"), str(REPO_ROOT / "output"), temporary]
-    assert roots[MODEL_SETTING] == [str(REPO_ROOT / "models"), str(REPO_ROOT / "models"), temporary]
+    # The configured inbox, output and store are the project's own here: each root is listed once.
+    assert roots[INPUT_SETTING] == [str(REPO_ROOT / "samples"), str(REPO_ROOT / "inbox"), temporary]
+    assert roots[OUTPUT_SETTING] == [str(REPO_ROOT / "output"), temporary]
+    assert roots[MODEL_SETTING] == [str(REPO_ROOT / "models"), temporary]
     params = {"input": ["samples"], "output": "/etc/cron.d", "translator": "marian", "device": "cpu",
               "num_beams": 1, "force": False}
     settings = airflow_config.manual_settings(params, "manual__1")
@@ -140,3 +140,23 @@ def test_a_variable_sets_the_roots_of_the_dags(no_variables, tmp_path: Path):
     assert airflow_config.allowed_roots()[INPUT_SETTING] == [str(tmp_path / "a"), str(tmp_path / "b")]
     settings = airflow_config.inbox_settings("scheduled__1")
     assert settings.allowed_input_roots == (str((tmp_path / "a").resolve()), str((tmp_path / "b").resolve()))
+
+
+def test_a_root_named_twice_is_listed_once(tree: dict[str, Path]):
+    twice = os.pathsep.join([str(tree["out"]), str(tree["out"]), str(tree["inputs"])])
+    settings = restricted(tree, allowed_output_roots=twice)
+    assert settings.allowed_output_roots == (str(tree["out"].resolve()), str(tree["inputs"].resolve()))
+    with pytest.raises(PathNotAllowedError) as raised:
+        plan_shards([str(tree["inputs"])],
+                    restricted(tree, output=tree["elsewhere"], allowed_output_roots=twice))
+    assert str(raised.value).count(str(tree["out"].resolve())) == 1
+
+
+def test_an_input_outside_that_does_not_exist_is_said_to_be_both(tree: dict[str, Path]):
+    absent = tree["elsewhere"] / "no-such-file.txt"
+    with pytest.raises(PathNotAllowedError, match=f"input {absent} does not exist and is outside the "
+                                                  f"allowed roots of {INPUT_SETTING}"):
+        plan_shards([str(absent)], restricted(tree))
+    with pytest.raises(PathNotAllowedError) as present:
+        plan_shards([str(tree["elsewhere"] / "secret.txt")], restricted(tree))
+    assert "does not exist" not in str(present.value)

@@ -117,11 +117,13 @@ def test_summary_speaks_in_plurals_and_says_why_documents_were_replaced():
                          missing_models={}, seconds=1.0, replaced_because={"force": 5, "models_changed": 3},
                          missing_inputs=["/srv/gone/*.txt"])
     assert summary.format().splitlines() == [
-        "run r: 1 document, 1 paragraph, 2 sentences (2 translated, 0 English, 0 untranslated) in 1.0 s",
+        "run r: 1 document, 1 paragraph, 2 sentences in 1.0 s",
+        "sentences: 2 translated, 0 English, 0 untranslated",
+        "documents per language: none",
         "rejects: 0",
         "1 input matched no file: /srv/gone/*.txt",
         "already in the output: 3 documents skipped (processed before with the same translation settings; "
-        "--force redoes them)",
+        "set force to redo them)",
         "already in the output: 8 documents reprocessed, earlier rows replaced: 5 because force was set, "
         "3 because the models, translator or beams changed",
         "manifest: out/runs/r.json",

@@ -26,9 +26,15 @@ def _text(cell) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("found_by", ["environment", "project directory"])
 def test_notebook_explores_an_output(tmp_path: Path, seeds_dir: Path, arabic_seed: Path, tiny_model_dir: Path,
-                                     monkeypatch: pytest.MonkeyPatch):
-    output = tmp_path / "out"
+                                     monkeypatch: pytest.MonkeyPatch, found_by: str):
+    # "project directory": as `jupyter execute examples/explore.ipynb` runs it from a project's root, the
+    # kernel in examples/ and no PIPELINE_OUTPUT.
+    project = tmp_path / "project"
+    (project / "examples").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\n")
+    output = project / "output" if found_by == "project directory" else tmp_path / "out"
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     settings = RunSettings(output=output, run_id="nb", models_dir=tmp_path / "models",
@@ -39,11 +45,14 @@ def test_notebook_explores_an_output(tmp_path: Path, seeds_dir: Path, arabic_see
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     parameters = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameters) == 1 and "PIPELINE_OUTPUT" in parameters[0].source
-    monkeypatch.setenv("PIPELINE_OUTPUT", str(output))
+    if found_by == "environment":
+        monkeypatch.setenv("PIPELINE_OUTPUT", str(output))
+    else:
+        monkeypatch.delenv("PIPELINE_OUTPUT", raising=False)
     python_path = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, python_path)))
     client = NotebookClient(notebook, kernel_name="python3", timeout=300,
-                            resources={"metadata": {"path": str(tmp_path)}})
+                            resources={"metadata": {"path": str(project / "examples")}})
     client.execute()
 
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]

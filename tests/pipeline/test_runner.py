@@ -380,6 +380,29 @@ def test_summary_formats_counts_and_missing_models():
     assert "missing model for zh: Helsinki-NLP/opus-mt-zh-en" in text and "out/runs/r.json" in text
 
 
+def test_summary_names_languages_parquet_files_and_models_of_languages_inside_other_documents():
+    from pipeline.models.registry import fetch_hint
+
+    hints = {lang: fetch_hint(lang, Path("models"), f"Helsinki-NLP/opus-mt-{lang}-en")
+             for lang in ("ar", "hi")}
+    summary = RunSummary(run_id="r", manifest_path="out/runs/r.json", documents=3, paragraphs=9, sentences=20,
+                         translated=10, source_is_english=8, untranslated=2, rejects={}, skipped=0,
+                         replaced=0, missing_models=hints, seconds=1.5,
+                         documents_by_language={"ar": 1, "en": 2}, output="out")
+    lines = summary.format().splitlines()
+    assert "documents per language: ar 1, en 2" in lines
+    assert "Parquet datasets: out/{documents,paragraphs,sentences,rejects}/" in lines
+    assert [line for line in lines if line.startswith("missing model for ")] == [
+        "missing model for ar: run `python -m pipeline models fetch ar` on a connected machine (it downloads "
+        "into models/opus-mt-ar-en/)",
+        "missing model for hi: run `python -m pipeline models fetch hi` on a connected machine (it downloads "
+        "into models/opus-mt-hi-en/)"]
+    assert "  no document is in hi: it occurs in paragraphs of documents in other languages" in lines
+    assert not [line for line in lines if "no document is in ar" in line]
+    assert "  or put a save_pretrained copy in models/opus-mt-hi-en/ or pass --model hi=DIR" in lines
+    assert max(map(len, lines)) <= 160
+
+
 def test_cli_parses_into_settings(tmp_path: Path):
     from pipeline.cli import settings_from_args
 

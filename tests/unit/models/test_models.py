@@ -147,6 +147,7 @@ def test_cli_list_fetch_build_and_convert(tmp_path: Path, tiny_model_dir: Path, 
     lines = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert "store:" in lines["fr"] and str(store / "opus-mt-fr-en") in lines["fr"]
     assert "NOT AVAILABLE" in lines["ar"] and "models fetch ar" in lines["ar"]
+    assert "first use" not in listed.stdout
     assert FALLBACK_MODEL in lines["*"]
 
     fetched = _cli("--models-dir", str(store), "fetch", "ar", env_extra=env)
@@ -192,3 +193,21 @@ def test_a_directory_with_a_stray_safetensors_file_is_not_a_model(
     (stray / "model.safetensors").rename(stray / "adapter.safetensors")
     with pytest.raises(ModelNotFound, match="no config.json with model.safetensors"):
         locate(str(stray), tmp_path)
+
+
+@pytest.mark.parametrize("hub_env", [{"HF_HUB_OFFLINE": "1"},
+                                     {"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0",
+                                      "HF_ENDPOINT": "http://127.0.0.1:9"}], ids=["offline", "unreachable"])
+def test_cli_list_says_a_missing_model_is_not_available_offline_and_how_to_get_it(
+        tmp_path: Path, empty_hf_cache: Path, hub_env: dict[str, str]) -> None:
+    env = {"HF_HUB_CACHE": str(empty_hf_cache), **hub_env}
+    listed = _cli("--models-dir", str(tmp_path), "list", env_extra=env)
+
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert "first use" not in listed.stdout
+    state = "offline" if hub_env["HF_HUB_OFFLINE"] == "1" else "unreachable"
+    assert lines["ar"].endswith(
+        f"NOT AVAILABLE offline (not in the local store or the Hugging Face cache; the hub is {state}): get "
+        f"it on a connected machine with `python -m pipeline models fetch ar`, then copy "
+        f"{tmp_path}/opus-mt-ar-en/ here")
