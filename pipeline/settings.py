@@ -12,14 +12,11 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pipeline.errors import ConfigurationError
 from pipeline.records import UntranslatedReason
 from pipeline.roots import parse_roots
-
-if TYPE_CHECKING:
-    from pipeline.stages.translate import TranslationSettings
 
 
 class TranslatorKind(StrEnum):
@@ -221,6 +218,23 @@ OPTION = {option.name: option for option in OPTIONS}
 
 
 @dataclass(frozen=True)
+class TranslationSettings:
+    """The translator's share of the run settings (RunSettings.translation_settings)."""
+
+    models_dir: Path = Path("models")
+    model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
+    translator: TranslatorKind = TranslatorKind(OPTION["translator"].default)
+    device: Device = Device(OPTION["device"].default)  # fp16 on CUDA
+    num_beams: int = OPTION["num_beams"].default  # 1 = greedy
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS  # padded source tokens per batch
+    store_path: Path | None = None  # translation store (Parquet parts); None disables it
+    threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
+    max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
+    # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
+    fixed_output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """Everything that decides what a run writes; validated on creation."""
 
@@ -343,8 +357,6 @@ class RunSettings:
 
     def translation_settings(self) -> TranslationSettings:
         """The translator's share of these settings."""
-        from pipeline.stages.translate import TranslationSettings
-
         return TranslationSettings(
             models_dir=self.models_dir,
             model_overrides=dict(self.model_overrides),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -21,7 +21,7 @@ from pipeline.models.registry import (ModelChoice, ModelLocation, ModelNotFound,
                                       Registry, check_model_files, convert_to_ctranslate2, fetch_hint,
                                       hub_status, locate)
 from pipeline.records import Translation, TranslationFailure, TranslationStatus, UntranslatedReason
-from pipeline.settings import DEFAULT_MAX_BATCH_TOKENS, OPTION, Device, TranslatorKind
+from pipeline.settings import Device, TranslationSettings, TranslatorKind
 from pipeline.stages.align import without_bidi_controls
 from pipeline.stages.base import Resource, Stage
 from pipeline.stages.translate_backends import (CT2_CONVERT_DEFAULT, Decoding, Engine, find_ct2_directory,
@@ -33,21 +33,6 @@ log = logging.getLogger(__name__)
 _CLAUSE_END = regex.compile(r"(?<=[,;:،؛，；：、])\s*")
 _WORD_END = regex.compile(r"(?<=\S)(?=\s)")
 _MIN_OUTPUT_TOKENS = 16
-
-
-@dataclass(frozen=True)
-class TranslationSettings:
-    models_dir: Path = Path("models")
-    model_overrides: Mapping[str, str] = field(default_factory=dict)  # lang -> hub id or directory
-    translator: TranslatorKind = TranslatorKind(OPTION["translator"].default)
-    device: Device = Device(OPTION["device"].default)  # fp16 on CUDA
-    num_beams: int = OPTION["num_beams"].default  # 1 = greedy
-    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS  # padded source tokens per batch
-    store_path: Path | None = None  # translation store (Parquet parts); None disables it
-    threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
-    max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
-    # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
-    fixed_output_tokens: int | None = None
 
 
 @dataclass

@@ -10,8 +10,8 @@ import regex
 
 from pipeline.models.registry import ModelUnavailableError, convert_to_ctranslate2
 from pipeline.records import TranslationStatus
-from pipeline.stages.translate import (TranslationSettings, Translator, make_batches, output_budget,
-                                       split_for_model)
+from pipeline.settings import TranslationSettings
+from pipeline.stages.translate import Translator, make_batches, output_budget, split_for_model
 
 
 @pytest.fixture(autouse=True)
