@@ -40,7 +40,10 @@ def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
     """The command-line flag of a run setting, from its one definition (pipeline.settings.OPTIONS)."""
     help_text = option.help
     if option.kind is bool:
-        parser.add_argument(option.flag, dest=option.name, action="store_true", help=help_text)
+        # A setting on by default is turned off by its --no- flag.
+        action = argparse.BooleanOptionalAction if option.default else "store_true"
+        parser.add_argument(option.flag, dest=option.name, action=action, default=option.default,
+                            help=help_text)
         return
     if option.kind is list:
         parser.add_argument(option.flag, dest=option.name, action="append", default=[], type=_language,

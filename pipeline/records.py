@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Iterator, Mapping
 
 # The datasets of an output directory, each a folder of Parquet files (their schemas: pipeline.store.schemas).
-DATASETS = ("documents", "paragraphs", "sentences", "rejects")
+DATASETS = ("documents", "paragraphs", "sentences", "rejects", "removed")
 
 
 class RejectReason(StrEnum):
@@ -64,7 +64,18 @@ class RemovedLine:
 
     text: str
     rule: str                   # e.g. "navigation", "copyright", "comment_prompt", "byline", "low_score"
-    score: float | None = None  # body probability of a line removed for its score ("low_score")
+    score: float | None = None  # body probability of a line removed for its score ("low_score", "comments")
+    # Index of the line in the document's text once every line break is "\n" (of its first line, for
+    # lines of a wrapped paragraph read as one): where an audit finds it in the source.
+    line_no: int | None = None
+
+
+class Region(StrEnum):
+    """The part of a page a paragraph belongs to; stored in the `region` column of `paragraphs/` and
+    `sentences/`."""
+
+    MAIN = "main"            # the article, or any text that is no readers' comment
+    COMMENTS = "comments"    # readers' comments, forum replies, guest-book entries after the article
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,11 @@ class CleanedDocument:
     published: str | None = None
     attribution: str | None = None
     removed: tuple[RemovedLine, ...] = ()
+    regions: tuple[Region, ...] = ()   # one per paragraph; empty: every paragraph is MAIN
+
+    def region(self, index: int) -> Region:
+        """The region of paragraph `index`."""
+        return self.regions[index] if self.regions else Region.MAIN
 
     @property
     def n_boilerplate_removed(self) -> int:

@@ -34,6 +34,13 @@ class Device(StrEnum):
     CUDA = "cuda"
 
 
+class CommentsPolicy(StrEnum):
+    """What cleaning does with readers' comments below an article (the `comments` setting)."""
+
+    KEEP = "keep"    # kept, translated and written like the article, with region "comments"
+    DROP = "drop"    # removed by cleaning: neither translated nor written (removed/ lists them)
+
+
 DEFAULT_MAX_BATCH_TOKENS = 4096
 MAX_BEAMS = 8
 ENGLISH = "en"
@@ -211,6 +218,15 @@ OPTIONS: tuple[Option, ...] = (
            title="Site repeats", flag="--site-repeats", metavar="N",
            help="A line found in this many pages of one site (url host) in a batch or more is "
            "boilerplate: 2 or more; more than the documents of a batch turns it off."),
+    Option("comments", Group.CLEANING, str, default=CommentsPolicy.KEEP.value, title="Readers' comments",
+           choices=tuple(CommentsPolicy), flag="--comments",
+           help="Readers' comments, forum replies and guest-book entries below an article (after a comment "
+           "prompt or a commenter's header): keep translates and writes them with region comments, drop "
+           "leaves them out of translation and output."),
+    Option("write_removed", Group.OUTPUT, bool, default=True, title="Write removed lines",
+           flag="--write-removed",
+           help="Write the lines cleaning removed, with the rule and score that removed each, to the "
+           "removed/ dataset (--no-write-removed: none for this run)."),
     Option("force", Group.OUTPUT, bool, default=False, title="Force", flag="--force",
            help="Reprocess documents already in the output and replace their rows."),
 )
@@ -246,6 +262,7 @@ class RunSettings:
     device: Device = Device(OPTION["device"].default)
     num_beams: int = OPTION["num_beams"].default
     force: bool = OPTION["force"].default
+    write_removed: bool = OPTION["write_removed"].default   # rows in removed/ for this run's documents
     include_langs: frozenset[str] = frozenset()
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
@@ -262,6 +279,7 @@ class RunSettings:
     # Cleaning (pipeline.stages.clean); None: BODY_THRESHOLD and MIN_SITE_REPEATS.
     body_threshold: float | None = None     # a line whose body score is lower is boilerplate
     site_repeats: int | None = None         # pages of a site in a batch that make a shared line boilerplate
+    comments: CommentsPolicy = CommentsPolicy(OPTION["comments"].default)   # readers' comments kept or not
     # Language codes are checked against the model registry's languages when settings are made from what
     # a user gave; settings decoded from to_dict() were checked then, and decoding reads no file.
     check_languages: InitVar[bool] = True
@@ -287,8 +305,10 @@ class RunSettings:
         set_(self, "model_overrides", dict(sorted(overrides.items())))
         set_(self, "translator", _choice("translator", TranslatorKind, self.translator))
         set_(self, "device", _choice("device", Device, self.device))
-        if not isinstance(self.force, bool):
-            raise SettingsError(f"force must be true or false, got {self.force!r}")
+        for name in ("force", "write_removed"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        set_(self, "comments", _choice("comments", CommentsPolicy, self.comments))
         _positive_int("num_beams", self.num_beams, OPTION["num_beams"].maximum)
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)

@@ -4,7 +4,8 @@ Runs `python -m pipeline run` (a fresh process, so the code under test is the in
 package) over the given inputs into a new output directory, then prints, for every dataset, its row count
 and a SHA-256 of its rows in a canonical order, leaving out the columns that differ from run to run
 (run ids and times), with input paths under the working directory made relative. With `--dump DIR` it also writes each dataset's canonical rows as JSON lines, so that
-two fingerprints that differ can be compared with `diff`.
+two fingerprints that differ can be compared with `diff`. `--ignore-columns` leaves more columns out (a
+column a change adds), so the rows of the others can be compared with those of a version without it.
 
     python scripts/output_fingerprint.py --work /tmp/fp --input samples ../shared/corpus/seeds \
         -- --model ar=/tmp/tiny-ar-en
@@ -25,10 +26,11 @@ DATASETS = ("documents", "paragraphs", "sentences", "rejects", "removed")
 VARYING_COLUMNS = {"run_id", "processed_at", "rejected_at"}
 
 
-def canonical_rows(directory: Path) -> list[str]:
-    """The rows of one dataset as sorted JSON strings, without the columns that vary between runs."""
+def canonical_rows(directory: Path, ignored: frozenset[str] = frozenset()) -> list[str]:
+    """The rows of one dataset as sorted JSON strings, without the columns that vary between runs and
+    those `ignored`."""
     table = ds.dataset(directory, format="parquet", partitioning="hive").to_table()
-    kept = [name for name in table.column_names if name not in VARYING_COLUMNS]
+    kept = [name for name in table.column_names if name not in VARYING_COLUMNS | ignored]
     rows = table.select(kept).to_pylist()
     # Two checkouts of the code read the same bundled samples from different places.
     here = str(Path.cwd()) + "/"
@@ -38,12 +40,13 @@ def canonical_rows(directory: Path) -> list[str]:
     return sorted(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) for row in rows)
 
 
-def fingerprint(output: Path, dump: Path | None) -> dict[str, dict[str, object]]:
+def fingerprint(output: Path, dump: Path | None, ignored: frozenset[str] = frozenset(),
+                ) -> dict[str, dict[str, object]]:
     result: dict[str, dict[str, object]] = {}
     for name in DATASETS:
         if not (output / name).is_dir():
             continue
-        rows = canonical_rows(output / name)
+        rows = canonical_rows(output / name, ignored)
         digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
         result[name] = {"rows": len(rows), "sha256": digest}
         if dump is not None:
@@ -57,6 +60,8 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch directory (emptied first)")
     parser.add_argument("--input", nargs="+", required=True, help="inputs of the run")
     parser.add_argument("--dump", type=Path, help="write each dataset's canonical rows here")
+    parser.add_argument("--ignore-columns", default="", metavar="NAME,...",
+                        help="columns left out of every dataset's rows, comma-separated")
     parser.add_argument("run_options", nargs="*", help="more options of `pipeline run` (after --)")
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
@@ -67,7 +72,8 @@ def main() -> int:
     if completed.returncode != 0:
         print(completed.stderr[-4000:], file=sys.stderr)
         return completed.returncode
-    print(json.dumps(fingerprint(output, args.dump), indent=2))
+    ignored = frozenset(name for name in args.ignore_columns.split(",") if name)
+    print(json.dumps(fingerprint(output, args.dump, ignored), indent=2))
     return 0
 
 

@@ -294,5 +294,6 @@ def asset_extras(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "untranslated": summary["untranslated"],
         },
         "rejects": {"rows": sum(summary["rejects"].values()), **rejects},
+        "removed": {"rows": sum(summary.get("removed", {}).values())},
     }
     return {dataset: {**common, **extra} for dataset, extra in extras.items() if extra["rows"]}

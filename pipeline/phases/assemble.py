@@ -132,6 +132,7 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: Ou
         paragraphs={lang: dict(counts) for lang, counts in writer.paragraphs.items()},
         sentences={lang: dict(counts) for lang, counts in writer.sentences.items()},
         rejects=dict(writer.rejects),
+        removed=dict(writer.removed),
         skipped=prepared.skipped + writer.skipped,
         replaced=writer.replaced,
         replaced_because=dict(writer.replaced_because),

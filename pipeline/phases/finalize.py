@@ -53,6 +53,7 @@ class RunSummary:
     report_path: str = ""
     documents_by_language: dict[str, int] = field(default_factory=dict)
     output: str = ""
+    removed: dict[str, int] = field(default_factory=dict)   # rows written to removed/, by rule
 
     def lines(self) -> list[tuple[int, str]]:
         """The summary as (logging level, line): WARNING for inputs that matched nothing, else INFO."""
@@ -86,7 +87,7 @@ class RunSummary:
             lines.append((logging.INFO, f"Hugging Face hub: {self.hub}"))
         if self.output:
             lines.append((logging.INFO, f"Parquet datasets: {self.output}/{{documents,paragraphs,sentences,"
-                                        "rejects}/"))
+                                        "rejects,removed}/"))
         lines.append((logging.INFO, f"manifest: {self.manifest_path}"))
         if self.report_path:
             lines.append((logging.INFO, f"report: {self.report_path}"))
@@ -134,6 +135,7 @@ class _Totals:
 
     documents: Counter[str] = field(default_factory=Counter)
     rejects: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
     stage_seconds: Counter[str] = field(default_factory=lambda: Counter({stage: 0.0 for stage in STAGES}))
     translation: Counter[str] = field(default_factory=Counter)
     paragraphs: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -157,6 +159,7 @@ class _Totals:
             totals.missing_inputs.extend(result.missing_inputs)
             totals.documents.update(result.documents)
             totals.rejects.update(result.rejects)
+            totals.removed.update(result.removed)
             totals.stage_seconds.update(result.stage_seconds)
             _add_nested(totals.paragraphs, result.paragraphs)
             _add_nested(totals.sentences, result.sentences)
@@ -184,6 +187,7 @@ def _manifest(settings: RunSettings, totals: _Totals, results: Sequence[ShardRes
             "sentences": dict(sorted(totals.sentences.items())),
             "sentences_by_status": dict(sorted(totals.by_status.items())),
             "rejects": dict(sorted(totals.rejects.items())),
+            "removed_lines": dict(sorted(totals.removed.items())),
             "skipped_documents": sum(result.skipped for result in results),
             "replaced_documents": sum(result.replaced for result in results),
             "replaced_because": dict(sorted(totals.replaced_because.items())),
@@ -224,6 +228,7 @@ def finalize_run(settings: RunSettings, results: Sequence[ShardResult], inputs: 
         source_is_english=totals.by_status[TranslationStatus.SOURCE_IS_ENGLISH.value],
         untranslated=totals.by_status[TranslationStatus.UNTRANSLATED.value],
         rejects=dict(totals.rejects),
+        removed=dict(totals.removed),
         skipped=manifest["counts"]["skipped_documents"],
         replaced=manifest["counts"]["replaced_documents"],
         missing_models=dict(totals.missing),

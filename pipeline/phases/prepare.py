@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 def cleaning_options(settings: RunSettings) -> dict[str, Any]:
     """The keyword arguments of CleanStage that `settings` sets (the others keep the cleaner's
     defaults)."""
-    options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats}
+    options = {"threshold": settings.body_threshold, "min_repeats": settings.site_repeats,
+               "comments": settings.comments}
     return {name: value for name, value in options.items() if value is not None}
 
 

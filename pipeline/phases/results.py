@@ -159,6 +159,7 @@ class ShardResult(PhaseResult):
     paragraphs: dict[str, dict[str, int]] = field(default_factory=dict)    # src_lang -> status -> rows
     sentences: dict[str, dict[str, int]] = field(default_factory=dict)     # src_lang -> status -> rows
     rejects: dict[str, int] = field(default_factory=dict)                  # reason -> rows
+    removed: dict[str, int] = field(default_factory=dict)                  # rule -> rows of removed/
     skipped: int = 0        # documents already in the output with the same models
     replaced: int = 0       # documents whose earlier rows were replaced
     replaced_because: dict[str, int] = field(default_factory=dict)        # why -> documents

@@ -21,8 +21,9 @@ import regex
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from ftfy.chardata import HTML_ENTITY_RE
 
-from pipeline.records import CleanedDocument, CleanedRecord, RawDocument, Reject, RejectReason, RemovedLine
-from pipeline.settings import BODY_THRESHOLD, MIN_SITE_REPEATS
+from pipeline.records import (CleanedDocument, CleanedRecord, RawDocument, Region, Reject, RejectReason,
+                              RemovedLine)
+from pipeline.settings import BODY_THRESHOLD, MIN_SITE_REPEATS, CommentsPolicy
 from pipeline.stages.base import Stage
 from pipeline.stages.boilerplate import BodyModel, SiteRepetition, body_scores
 from pipeline.stages.boilerplate_features import is_interface_phrase, word_count
@@ -30,6 +31,7 @@ from pipeline.stages.clean_rules import (_classify_repeating, _ends_sentence, _h
                                          _is_headline, _is_menu, _is_single_word, _Metadata, _segment_han)
 from pipeline.stages.clean_vocabulary import (_CLOSERS, _DIGIT, _HAN, _HAN_NAV_WORDS, _NAV_WORDS, _SHORT_LINE,
                                               _SPACE_RUN, _SPACES, _UNSPACED_SCRIPT)
+from pipeline.stages.regions import comments_start
 from pipeline.stages.segment import paragraphs_from_lines
 
 # Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
@@ -90,6 +92,10 @@ LOW_SCORE_RULE = "low_score"
 # Repetition across a batch: a line of this many characters found in this many pages of one site.
 REPEATED_RULE = "repeated_in_site"
 REPEATED_MIN_CHARS = 12
+# Readers' comments left out by the run setting comments=drop.
+COMMENTS_RULE = "comments"
+# The rules whose lines keep their body score in `removed` (for the others the rule decided, not it).
+_SCORED_RULES = (LOW_SCORE_RULE, COMMENTS_RULE)
 
 def _ftfy_may_change(line: str) -> bool:
     """False only where `ftfy.fix_text(line, _FTFY_CONFIG)` would return `line` unchanged."""
@@ -251,6 +257,13 @@ def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
 
     Lines in `repeated` (lines a site repeats across many documents of a batch) are boilerplate.
     """
+    lines, rules, _, found = _judge_numbered_lines(text, repeated)
+    return lines, rules, found
+
+
+def _judge_numbered_lines(text: str, repeated: frozenset[str],
+                          ) -> tuple[list[str], list[str | None], list[int], _Metadata]:
+    """`judge_lines`, with the number of each line in the text (of its first, for joined lines)."""
     lines, spaced_menus = _repair(text)
     found = _Metadata()
     rules = [_classify_repeating(line, found) if line else None for line in lines]
@@ -269,13 +282,15 @@ def judge_lines(text: str, repeated: frozenset[str] = frozenset(),
 _CONTINUATION_START = regex.compile(r"\p{Ll}")
 
 
-def _join_continued_lines(lines: list[str], rules: list[str | None]) -> tuple[list[str], list[str | None]]:
+def _join_continued_lines(lines: list[str], rules: list[str | None],
+                          ) -> tuple[list[str], list[str | None], list[int]]:
     """Lines no rule removed that continue the line before (it stops short of a sentence end, the next
     starts in lower case), joined into one: text wrapped by `<br>` or by width is one paragraph, scored
-    and kept as one."""
+    and kept as one. Also returns the index in `lines` of each joined line's first line."""
     joined_lines: list[str] = []
     joined_rules: list[str | None] = []
-    for line, rule in zip(lines, rules):
+    line_numbers: list[int] = []
+    for number, (line, rule) in enumerate(zip(lines, rules)):
         if (rule is None and line and joined_lines and joined_rules[-1] is None and joined_lines[-1]
                 and _CONTINUATION_START.match(line)
                 and joined_lines[-1].rstrip(_CLOSERS)[-1:] not in _FULL_STOPS):
@@ -283,7 +298,8 @@ def _join_continued_lines(lines: list[str], rules: list[str | None]) -> tuple[li
         else:
             joined_lines.append(line)
             joined_rules.append(rule)
-    return joined_lines, joined_rules
+            line_numbers.append(number)
+    return joined_lines, joined_rules, line_numbers
 
 
 def _is_sentence(line: str) -> bool:
@@ -307,45 +323,84 @@ def _short_line_threshold(threshold: float) -> float:
 
 
 def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: float = BODY_THRESHOLD,
-          repeated: frozenset[str] = frozenset(), model: BodyModel | None = None) -> CleanedDocument:
+          repeated: frozenset[str] = frozenset(), model: BodyModel | None = None,
+          comments: str = CommentsPolicy.KEEP) -> CleanedDocument:
     """Repair `text`, remove boilerplate lines and return the body paragraphs with document metadata.
 
     A line goes when a rule matches it, when it is in `repeated` (see `clean_batch`), or when its body
     score (`pipeline.stages.boilerplate.body_scores`) is below `threshold` (a short line needs more, see
     SHORT_LINE_ODDS); 0 keeps every line no rule takes.
     Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
-    values found in the text. Every line removed from the body is listed in `removed` with its rule
-    and, where it had one, its score. `model` replaces the shipped body model (one trained on other
-    pages, see scripts/train_boilerplate.py).
+    values found in the text. Every line removed from the body is listed in `removed` with its rule, its
+    line number and, where it had one, its score. Paragraphs below the page's comment prompt or first
+    reader's comment header (pipeline.stages.regions) are in the region "comments", the others in
+    "main"; `comments="drop"` removes those lines instead (rule "comments"). `model` replaces the
+    shipped body model (one trained on other pages, see scripts/train_boilerplate.py).
     """
     metadata = metadata or {}
-    lines, rules, found = judge_lines(text, repeated)
+    lines, rules, line_numbers, found = _judge_numbered_lines(text, repeated)
+    by_rule = [rule is not None for rule in rules]
+    prompts = [rule == "comment_prompt" for rule in rules]
     undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
-    if len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules):
-        scores = body_scores(lines, [rule is not None for rule in rules],
-                             [rule == "comment_prompt" for rule in rules], model).tolist()
-    else:
-        scores = [1.0] * len(lines)
+    scored = len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules)
+    scores = body_scores(lines, by_rule, prompts, model).tolist() if scored else [1.0] * len(lines)
+    comments_from = comments_start(lines, by_rule, prompts)
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
-    short_line_threshold = _short_line_threshold(threshold)
-    removed = []
-    for index, (line, rule) in enumerate(zip(lines, rules)):
-        if rule is None and line and (scores[index] < threshold or (
-                scores[index] < short_line_threshold and word_count(line) < SHORT_LINE_WORDS)):
-            rules[index] = rule = LOW_SCORE_RULE
-        if rule:
-            removed.append(RemovedLine(line, rule, round(scores[index], 4) if rule == LOW_SCORE_RULE
-                                       else None))
+    _mark_low_scores(lines, rules, scores, threshold)
+    if CommentsPolicy(comments) is CommentsPolicy.DROP:
+        for index in range(comments_from, len(lines)):
+            if rules[index] is None and lines[index]:
+                rules[index] = COMMENTS_RULE
+    paragraphs, first_lines = _paragraphs(lines, rules)
     return CleanedDocument(
-        # _repair's lines are stripped and collapsed already: split_paragraphs would redo both.
-        paragraphs=tuple(paragraphs_from_lines("" if rule else line for line, rule in zip(lines, rules))),
+        paragraphs=tuple(paragraphs),
         title=given_title or guessed_title,
         byline=_given(metadata, "byline", "author") or found.values.get("byline"),
         published=_given(metadata, "published", "date") or found.values.get("published"),
         attribution=_given(metadata, "attribution", "source") or found.values.get("attribution"),
-        removed=tuple(removed),
+        removed=_removed_lines(lines, rules, line_numbers, scores if scored else None),
+        regions=tuple(Region.COMMENTS if index >= comments_from else Region.MAIN for index in first_lines),
     )
+
+
+def _mark_low_scores(lines: Sequence[str], rules: list[str | None], scores: Sequence[float],
+                     threshold: float) -> None:
+    """Lines no rule took whose body score is below `threshold` (for a short line, the stricter
+    `_short_line_threshold`) get the rule LOW_SCORE_RULE."""
+    short_line_threshold = _short_line_threshold(threshold)
+    for index, (line, rule) in enumerate(zip(lines, rules)):
+        if rule is None and line and (scores[index] < threshold or (
+                scores[index] < short_line_threshold and word_count(line) < SHORT_LINE_WORDS)):
+            rules[index] = LOW_SCORE_RULE
+
+
+def _removed_lines(lines: Sequence[str], rules: Sequence[str | None], line_numbers: Sequence[int],
+                   scores: Sequence[float] | None) -> tuple[RemovedLine, ...]:
+    """A RemovedLine for every line a rule took; the score for those removed for it or as comments
+    (`scores` is None when the page was not scored: a rule's verdict there has no score)."""
+    return tuple(
+        RemovedLine(line, rule, round(scores[index], 4) if scores is not None and rule in _SCORED_RULES
+                    else None, line_numbers[index])
+        for index, (line, rule) in enumerate(zip(lines, rules)) if rule)
+
+
+def _paragraphs(lines: Sequence[str], rules: Sequence[str | None]) -> tuple[list[str], list[int]]:
+    """The paragraphs of the lines no rule took, as `paragraphs_from_lines` splits them, and the index of
+    each paragraph's first line. A run of lines becomes one paragraph (hard-wrapped) or one per line."""
+    paragraphs: list[str] = []
+    first_lines: list[int] = []
+    block: list[int] = []
+    for index, (line, rule) in enumerate([*zip(lines, rules), ("", None)]):
+        if line and not rule:
+            block.append(index)
+        elif block:
+            # _repair's lines are stripped and collapsed already: split_paragraphs would redo both.
+            found = paragraphs_from_lines([lines[number] for number in block])
+            paragraphs.extend(found)
+            first_lines.extend(block if len(found) == len(block) else [block[0]] * len(found))
+            block = []
+    return paragraphs, first_lines
 
 
 def site_of(metadata: Mapping[str, str] | None, source: str | None = None) -> str:
@@ -398,18 +453,20 @@ class CleanStage(Stage[RawDocument, CleanedRecord]):
 
     Only documents with a url are grouped by site (a folder of files is no site). Documents already in
     the output (`already_done`) count towards the repetition too, so that a page cleans the same in a
-    first run and in a rerun, but are left out. `threshold` and `min_repeats` are those of `clean` and
-    `repeated_lines` (the run settings body_threshold and site_repeats).
+    first run and in a rerun, but are left out. `threshold`, `min_repeats` and `comments` are those of
+    `clean` and `repeated_lines` (the run settings body_threshold, site_repeats and comments).
     """
 
     name = "clean"
 
     def __init__(self, already_done: Callable[[RawDocument], bool] | None = None, *,
-                 threshold: float = BODY_THRESHOLD, min_repeats: int = MIN_SITE_REPEATS):
+                 threshold: float = BODY_THRESHOLD, min_repeats: int = MIN_SITE_REPEATS,
+                 comments: str = CommentsPolicy.KEEP):
         super().__init__()
         self.already_done = already_done
         self.threshold = threshold
         self.min_repeats = min_repeats
+        self.comments = CommentsPolicy(comments)
         self._repeated: dict[str, frozenset[str]] = {}
 
     def begin_batch(self, batch: Sequence[RawDocument]) -> None:
@@ -423,7 +480,8 @@ class CleanStage(Stage[RawDocument, CleanedRecord]):
                 results.append(None)
                 continue
             document = clean(raw.text, metadata=raw.metadata, threshold=self.threshold,
-                             repeated=self._repeated.get(site_of(raw.metadata), frozenset()))
+                             repeated=self._repeated.get(site_of(raw.metadata), frozenset()),
+                             comments=self.comments)
             if document.paragraphs:
                 results.append(CleanedRecord(raw, document))
             else:

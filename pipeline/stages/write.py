@@ -1,9 +1,9 @@
 """Write stage: aligned documents and rejects -> committed parts of the output datasets.
 
 The sink of the assemble phase. It decides each document again against the output as it is now (a
-parallel shard may have committed meanwhile; pipeline.stages.decide), builds the rows of the four
-datasets, and commits them as one part per batch through the output store, which replaces the earlier
-rows of documents processed again. It counts what it wrote, for the run's manifest.
+parallel shard may have committed meanwhile; pipeline.stages.decide), builds the rows of the five
+datasets (removed/ only with the run setting write_removed), and commits them as one part per batch
+through the output store, which replaces the earlier rows of documents processed again. It counts what it wrote, for the run's manifest.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class WriteSink(Sink["AlignedDocument"]):
         self.paragraphs: dict[str, Counter[str]] = {}
         self.sentences: dict[str, Counter[str]] = {}
         self.rejects: Counter[str] = Counter()
+        self.removed: Counter[str] = Counter()     # rows of removed/ by reason
         self.models: dict[str, set[str]] = {}
         self.files: list[str] = []
         self.skipped = 0
@@ -67,7 +68,7 @@ class WriteSink(Sink["AlignedDocument"]):
         import pyarrow as pa
 
         from pipeline.store.output import part_key
-        from pipeline.store.rows import document_row, paragraph_row, reject_row, sentence_row
+        from pipeline.store.rows import document_row, paragraph_row, reject_row, removed_rows, sentence_row
         from pipeline.store.schemas import SCHEMAS
 
         now = datetime.now(timezone.utc)
@@ -77,8 +78,13 @@ class WriteSink(Sink["AlignedDocument"]):
             doc_id = entry.document.raw.doc_id
             rows["documents"].append(document_row(entry.document, entry.paragraphs, entry.sentences,
                                                   run_id, now))
-            rows["paragraphs"].extend(paragraph_row(doc_id, pair, run_id) for pair in entry.paragraphs)
-            rows["sentences"].extend(sentence_row(doc_id, pair, run_id) for pair in entry.sentences)
+            cleaned = entry.document.cleaned
+            rows["paragraphs"].extend(paragraph_row(doc_id, pair, cleaned.region(pair.para_id), run_id)
+                                      for pair in entry.paragraphs)
+            rows["sentences"].extend(sentence_row(doc_id, pair, cleaned.region(pair.para_id), run_id)
+                                     for pair in entry.sentences)
+            if self.settings.write_removed:
+                rows["removed"].extend(removed_rows(entry.document, run_id))
         unique_rejects = {(r.source_path, r.source_record, str(r.reason)): r for r in rejects}
         rows["rejects"] = [reject_row(reject, run_id, now) for reject in unique_rejects.values()]
         tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
@@ -97,6 +103,7 @@ class WriteSink(Sink["AlignedDocument"]):
         for row in rows["sentences"]:
             if row["model"]:
                 self.models.setdefault(row["src_lang"], set()).add(row["model"])
+        self.removed.update(row["reason"] for row in rows["removed"])
         for row in rows["rejects"]:
             self.rejects[row["reason"]] += 1
             if row["reason"] == RejectReason.NOT_FOUND.value:

@@ -48,7 +48,9 @@ TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED.json"
-PUBLISH_ORDER = ("documents", "paragraphs", "sentences")
+PUBLISH_ORDER = ("documents", "paragraphs", "sentences", "removed")
+# The datasets whose rows belong to a document of `documents/`: written, replaced and removed with it.
+DOCUMENT_ROWS = PUBLISH_ORDER[1:]
 _DOCUMENT_INDEX_COLUMNS = ["doc_id", "run_id", "models_fingerprint", "source_path", "source_record",
                            "paragraph_langs"]
 _REJECT_INDEX_COLUMNS = ["source_path", "source_record", "reason"]
@@ -234,7 +236,7 @@ class Recovery:
 
 
 class OutputStore:
-    """The four datasets under one output directory."""
+    """The five datasets under one output directory."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -354,7 +356,7 @@ class OutputStore:
     def remove_documents(self, doc_ids_by_key: Mapping[str, set[str]]) -> int:
         """Remove every row of these documents, documents first so they are uncommitted before the rest."""
         removed = 0
-        for dataset in ("documents", "paragraphs", "sentences"):
+        for dataset in PUBLISH_ORDER:
             for key, doc_ids in doc_ids_by_key.items():
                 for path in self.part_files(dataset, key):
                     ids = _read_file(path, ["doc_id"])
@@ -461,7 +463,7 @@ class OutputStore:
         # from the file names alone, so a run's start costs the same however large the output grows.
         committed_keys = {key_of(path) for path in self.part_files("documents")}
         orphan_parts = 0
-        for dataset in ("paragraphs", "sentences"):
+        for dataset in DOCUMENT_ROWS:
             for path in self.part_files(dataset):
                 if key_of(path) not in committed_keys:
                     path.unlink(missing_ok=True)

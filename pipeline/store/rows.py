@@ -1,4 +1,4 @@
-"""Rows of the four datasets, built from aligned documents and rejects (their schemas:
+"""Rows of the five datasets, built from aligned documents and rejects (their schemas:
 pipeline.store.schemas)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pipeline.records import PreparedDocument, Reject, TranslationStatus
+from pipeline.records import PreparedDocument, Region, Reject, TranslationStatus
 from pipeline.stages.align import ParagraphPair, SentencePair
 
 
@@ -18,7 +18,7 @@ def _quality(pair: SentencePair | ParagraphPair) -> dict[str, Any]:
             "quality_flags": None if quality.quality_flags is None else list(quality.quality_flags)}
 
 
-def sentence_row(doc_id: str, pair: SentencePair, run_id: str) -> dict[str, Any]:
+def sentence_row(doc_id: str, pair: SentencePair, region: Region, run_id: str) -> dict[str, Any]:
     translation = pair.translation
     translated = translation.status is TranslationStatus.TRANSLATED
     if translation.status is TranslationStatus.SOURCE_IS_ENGLISH:
@@ -32,18 +32,18 @@ def sentence_row(doc_id: str, pair: SentencePair, run_id: str) -> dict[str, Any]
         "en_text": en_text,
         "status": translation.status.value,
         "status_detail": translation.detail if translation.status is TranslationStatus.UNTRANSLATED else None,
-        "model": translation.model if translated else None,
+        "model": translation.model if translated else None, "region": str(region),
         **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
     }
 
 
-def paragraph_row(doc_id: str, pair: ParagraphPair, run_id: str) -> dict[str, Any]:
+def paragraph_row(doc_id: str, pair: ParagraphPair, region: Region, run_id: str) -> dict[str, Any]:
     return {
         "doc_id": doc_id, "para_id": pair.para_id, "lang_score": float(pair.language.score),
         "lang_method": pair.language.method, "src_text": pair.src_text, "en_text": pair.en_text,
         "status": pair.status.value, "status_detail": pair.status_detail, "model": pair.model,
         "n_sentences": pair.n_sentences, "n_sentences_translated": pair.n_sentences_translated,
-        **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
+        "region": str(region), **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
     }
 
 
@@ -71,6 +71,14 @@ def document_row(document: PreparedDocument, paragraphs: Sequence[ParagraphPair]
         "models": models, "models_fingerprint": document.fingerprint,
         "run_id": run_id, "processed_at": now, "src_lang": document.document_language.lang,
     }
+
+
+def removed_rows(document: PreparedDocument, run_id: str) -> list[dict[str, Any]]:
+    """One row per line cleaning removed from `document`, in the partition of its language."""
+    doc_id, src_lang = document.raw.doc_id, document.document_language.lang
+    return [{"doc_id": doc_id, "line_no": line.line_no, "text": line.text, "reason": line.rule,
+             "score": line.score, "run_id": run_id, "src_lang": src_lang}
+            for line in document.cleaned.removed]
 
 
 def reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Explicit Arrow schemas of the four output datasets, with a description stored on every field.
+"""Explicit Arrow schemas of the five output datasets, with a description stored on every field.
 
 `SCHEMAS[name]` is the schema a reader sees (partition columns included). The Parquet files hold
 `file_schema(name)`: the same fields minus the Hive partition column, whose value lives in the
@@ -45,6 +45,11 @@ _QUALITY_FIELDS = [
            "empty when none, null unless translated; bidi_controls (the source holds bidirectional "
            "controls) on any row"),
 ]
+
+_REGION_FIELD = _field(
+    "region", pa.string(),
+    "main (the article, or any text that is no readers' comment) | comments (readers' comments, forum "
+    "replies, guest-book entries below the article)", nullable=False)
 
 _STATUS_FIELDS = [
     _field("status", pa.string(), "translated | source_is_english | untranslated", nullable=False),
@@ -99,6 +104,7 @@ PARAGRAPHS = _schema("paragraphs", "one row per source paragraph, beside its Eng
     *_STATUS_FIELDS,
     _field("n_sentences", pa.int32(), "sentence rows of this paragraph", nullable=False),
     _field("n_sentences_translated", pa.int32(), "of which translated", nullable=False),
+    _REGION_FIELD,
     *_QUALITY_FIELDS,
     _field("run_id", pa.string(), "run that wrote this row", nullable=False),
     _field("src_lang", pa.string(), "language of the paragraph; partition", nullable=False),
@@ -114,6 +120,7 @@ SENTENCES = _schema("sentences", "one row per source sentence, beside its Englis
     _field("src_text", pa.string(), "the source sentence", nullable=False),
     _field("en_text", pa.string(), "its English; src_text when English; null when untranslated"),
     *_STATUS_FIELDS,
+    _REGION_FIELD,
     *_QUALITY_FIELDS,
     _field("run_id", pa.string(), "run that wrote this row", nullable=False),
     _field("src_lang", pa.string(), "language of the sentence (that of its paragraph); partition",
@@ -132,11 +139,32 @@ REJECTS = _schema("rejects", "one row per input that could not become a document
     _field("rejected_at", _TIMESTAMP, "when the input was rejected (UTC)", nullable=False),
 ])
 
+REMOVED = _schema("removed", "one row per line cleaning removed from a document, or moved to its metadata", [
+    _field("doc_id", pa.string(), "document the line was removed from", nullable=False),
+    _field("line_no", pa.int32(),
+           "0-based index of the line in the document's text once every line break is a newline (of the "
+           "first line, for lines of a wrapped paragraph read as one)", nullable=False),
+    _field("text", pa.string(), "the line, repaired and with whitespace collapsed", nullable=False),
+    _field("reason", pa.string(),
+           "the rule that removed it: copyright, licence, browser_note, cookie_banner, captcha, "
+           "comment_prompt, share_prompt, newsletter, section_header, related_link, page_stamp, "
+           "navigation, interface, title, repeated_title, byline, attribution, published (the last five "
+           "moved to the document's metadata), repeated_in_site (in several pages of one site), "
+           "low_score (body score below the threshold), comments (readers' comments, comments=drop)",
+           nullable=False),
+    _field("score", pa.float64(),
+           "body score of the line, in [0, 1], where it decided (low_score, comments) and was computed; "
+           "null otherwise"),
+    _field("run_id", pa.string(), "run that wrote this row", nullable=False),
+    _field("src_lang", pa.string(), "language of the document; partition", nullable=False),
+])
+
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "paragraphs": PARAGRAPHS,
     "sentences": SENTENCES,
     "rejects": REJECTS,
+    "removed": REMOVED,
 }
 
 PARTITION_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -144,6 +172,7 @@ PARTITION_COLUMNS: dict[str, tuple[str, ...]] = {
     "paragraphs": ("src_lang",),
     "sentences": ("src_lang",),
     "rejects": (),
+    "removed": ("src_lang",),
 }
 
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.records import (CleanedDocument, LanguageGuess, LanguageMethod, PreparedDocument, RawDocument,
-                              Reject, RejectReason, RemovedLine)
+                              Region, Reject, RejectReason, RemovedLine)
 from pipeline.store.output import write_parquet_atomic, write_text_atomic
 
 WORK_DIR = ".work"
@@ -36,13 +36,15 @@ PREPARED_MARKER = "PREPARED.json"
 STALE_AFTER_DAYS = 7
 
 _LANGUAGE = pa.struct([("lang", pa.string()), ("score", pa.float64()), ("method", pa.string())])
-_REMOVED = pa.struct([("text", pa.string()), ("rule", pa.string()), ("score", pa.float64())])
+_REMOVED = pa.struct([("text", pa.string()), ("rule", pa.string()), ("score", pa.float64()),
+                      ("line_no", pa.int64())])
 DOCUMENT_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("source_path", pa.string()), ("source_format", pa.string()),
     ("encoding", pa.string()), ("n_bytes", pa.int64()), ("source_record", pa.string()),
     ("record_id", pa.string()), ("metadata", pa.map_(pa.string(), pa.string())),
     ("paragraphs", pa.list_(pa.string())), ("title", pa.string()), ("byline", pa.string()),
     ("published", pa.string()), ("attribution", pa.string()), ("removed", pa.list_(_REMOVED)),
+    ("regions", pa.list_(pa.string())),
     ("document_language", _LANGUAGE), ("languages", pa.list_(_LANGUAGE)),
     ("spans", pa.list_(pa.list_(pa.int64()))),      # per paragraph: start, end, start, end, ...
     ("fingerprint", pa.string()),
@@ -64,7 +66,9 @@ def _document_row(document: PreparedDocument) -> dict[str, Any]:
         "record_id": raw.record_id, "metadata": list(raw.metadata.items()),
         "paragraphs": list(cleaned.paragraphs), "title": cleaned.title, "byline": cleaned.byline,
         "published": cleaned.published, "attribution": cleaned.attribution,
-        "removed": [{"text": line.text, "rule": line.rule, "score": line.score} for line in cleaned.removed],
+        "removed": [{"text": line.text, "rule": line.rule, "score": line.score, "line_no": line.line_no}
+                    for line in cleaned.removed],
+        "regions": [str(region) for region in cleaned.regions],
         "document_language": _language(document.document_language),
         "languages": [_language(guess) for guess in document.languages],
         "spans": [[offset for span in spans for offset in span] for spans in document.spans],
@@ -81,7 +85,8 @@ def _document(row: dict[str, Any]) -> PreparedDocument:
     raw = RawDocument(row["doc_id"], row["source_path"], row["source_format"], "", row["encoding"],
                       row["n_bytes"], row["source_record"], dict(row["metadata"]), row["record_id"])
     cleaned = CleanedDocument(tuple(row["paragraphs"]), row["title"], row["byline"], row["published"],
-                              row["attribution"], tuple(RemovedLine(**line) for line in row["removed"]))
+                              row["attribution"], tuple(RemovedLine(**line) for line in row["removed"]),
+                              tuple(Region(region) for region in row["regions"]))
     return PreparedDocument(
         raw, cleaned, _guess(row["document_language"]), tuple(_guess(guess) for guess in row["languages"]),
         tuple(tuple(zip(offsets[::2], offsets[1::2])) for offsets in row["spans"]),

@@ -207,25 +207,33 @@ def test_the_hf_directory_loads_with_datasets_and_its_card_describes_the_run(
 
 def _row(doc: str, lang: str, src: str, en: str | None, *, sent: int = 0, status: str = "translated",
          ratio: float | None = 1.0, numbers: bool | None = True, urls: bool | None = True,
-         flags: list[str] | None = None) -> dict:
+         flags: list[str] | None = None, region: str = "main") -> dict:
     return {"doc_id": doc, "para_id": 0, "sent_id": sent, "char_start": 0, "char_end": len(src),
             "src_text": src, "en_text": en, "status": status, "status_detail": None,
-            "model": "opus-mt@abc" if status == "translated" else None, "len_ratio": ratio,
+            "model": "opus-mt@abc" if status == "translated" else None, "region": region, "len_ratio": ratio,
             "numbers_match": numbers, "urls_match": urls,
             "quality_flags": [] if flags is None else flags, "run_id": "r1", "src_lang": lang}
 
 
-def _write_sentences(output: Path, rows: list[dict], raw_src: dict[int, bytes] | None = None) -> Path:
+def _write_sentences(output: Path, rows: list[dict], raw_src: dict[int, bytes] | None = None,
+                     without: tuple[str, ...] = ()) -> Path:
     """A sentences dataset written with the project's schema, one partition per language; `raw_src`
-    puts bytes that are not UTF-8 into src_text of the given rows, as a foreign writer could."""
+    puts bytes that are not UTF-8 into src_text of the given rows, as a foreign writer could; the
+    columns `without` are left out, as in an output of an older version."""
+    schema = SCHEMAS["sentences"]
+    for name in without:
+        schema = schema.remove(schema.get_field_index(name))
+    stored = file_schema("sentences")
+    for name in without:
+        stored = stored.remove(stored.get_field_index(name))
     for lang in sorted({row["src_lang"] for row in rows}):
         part = [row for row in rows if row["src_lang"] == lang]
-        table = pa.Table.from_pylist(part, schema=SCHEMAS["sentences"]).drop_columns(["src_lang"])
+        table = pa.Table.from_pylist(part, schema=schema).drop_columns(["src_lang"])
         if raw_src:
             table = _with_raw_src(table, [raw_src.get(rows.index(row)) for row in part])
         directory = output / "sentences" / f"src_lang={lang}"
         directory.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.cast(file_schema("sentences")), directory / "part-0.parquet")
+        pq.write_table(table.cast(stored), directory / "part-0.parquet")
     (output / "runs").mkdir(exist_ok=True)
     (output / "runs" / "r1.json").write_text(json.dumps(
         {"run_id": "r1", "started_at": "2026-03-01T10:00:00+00:00",
@@ -287,29 +295,44 @@ def test_status_selects_english_sources_with_their_own_file_names(tmp_path: Path
     assert (tmp_path / "moses" / "en-en.en").read_text() == "Hello.\n"
 
 
-def test_region_fails_clearly_without_a_region_column(tmp_path: Path, capsys) -> None:
-    output = _write_sentences(tmp_path / "out", FILTER_ROWS)
+def test_region_of_an_output_written_before_the_column_matches_nothing(tmp_path: Path, capsys) -> None:
+    # The declared schema reads the missing column as null: no row is of region main, and the report
+    # says that filter took them all.
+    output = _write_sentences(tmp_path / "out", FILTER_ROWS, without=("region",))
 
-    status = cli.main(["export", "--output", str(output), "--format", "tmx", "--to", str(tmp_path / "t"),
+    status = cli.main(["export", "--output", str(output), "--format", "jsonl", "--to", str(tmp_path / "j"),
                        "--region", "main"])
 
-    error = capsys.readouterr().err.strip().splitlines()
-    assert status == 1 and len(error) == 1
-    assert error[0].startswith("error: --region needs a region column") and "sentences" in error[0]
-    assert not (tmp_path / "t").exists()
+    printed = capsys.readouterr().out
+    assert status == 0 and "removed by region: 8" in printed, printed
+    assert _read_jsonl(tmp_path / "j") == []
 
 
 def test_region_filters_when_the_dataset_has_the_column(tmp_path: Path, monkeypatch) -> None:
     import pipeline.store.reader
 
-    table = pa.Table.from_pylist(FILTER_ROWS[:3], schema=SCHEMAS["sentences"])
-    table = table.append_column("region", pa.array(["main", "footer", None], pa.string()))
+    rows = [{**row, "region": region} for row, region in zip(FILTER_ROWS[:3], ["main", "footer", None])]
+    table = pa.Table.from_pylist(rows, schema=SCHEMAS["sentences"].remove(
+        SCHEMAS["sentences"].get_field_index("region")).append(pa.field("region", pa.string())))
     monkeypatch.setattr(pipeline.store.reader, "open_dataset", lambda directory, level: ds.dataset(table))
 
     report = export_pairs(tmp_path, tmp_path / "jsonl", "jsonl", filters=ExportFilters(region="main"))
 
     assert report.removed["region"] == 2
     assert _read_jsonl(tmp_path / "jsonl") == [("de", "Guten Tag.", "Good day.")]
+
+
+def test_region_main_leaves_readers_comments_out(tmp_path: Path, capsys) -> None:
+    rows = [_row("d1", "de", "Guten Tag.", "Good day."),
+            _row("d1", "de", "Toller Artikel!", "Great article!", sent=1, region="comments"),
+            _row("d2", "fr", "Merci.", "Thank you.", region="comments")]
+    output = _write_sentences(tmp_path / "out", rows)
+
+    status = cli.main(["export", "--output", str(output), "--format", "jsonl", "--to", str(tmp_path / "j"),
+                       "--region", "main"])
+
+    assert status == 0 and "removed by region: 2" in capsys.readouterr().out
+    assert _read_jsonl(tmp_path / "j") == [("de", "Guten Tag.", "Good day.")]
 
 
 def test_the_command_line_prints_what_each_filter_removed(tmp_path: Path, capsys) -> None:

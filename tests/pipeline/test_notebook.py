@@ -9,6 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from project_paths import REPO_ROOT
 
+from pipeline import read_output
 from pipeline.phases.runner import run
 from pipeline.settings import RunSettings
 
@@ -59,7 +60,9 @@ def test_notebook_explores_an_output(tmp_path: Path, seeds_dir: Path, arabic_see
     outputs = "\n".join(_text(cell) for cell in code)
     assert f"2 documents, {summary.sentences} sentences in {output}" in outputs
     images = [output for cell in code for output in cell.outputs if "image/png" in output.get("data", {})]
-    assert len(images) == 1
+    assert len(images) == 2   # sentences per language, lines by body score
+    removed = read_output(output, "removed")
+    assert f"{len(removed)} lines removed, " in outputs and "body_threshold 0.1: " in outputs
     assert f"of {summary.translated} translated sentences pass every quality check" in outputs
     assert "empty" in _text(code[-1]) and "translated" in _text(code[2])
     assert f"report of run nb: {output / 'runs' / 'nb.html'}" in outputs

@@ -275,7 +275,7 @@ def test_given_metadata_wins_over_guesses() -> None:
     given = {"title": "Port Traffic Grows", "author": "Jane Doe", "date": "2023-05-01"}
     cleaned = clean(text, metadata=given)
     assert (cleaned.title, cleaned.byline, cleaned.published) == tuple(given.values())
-    assert cleaned.removed == (RemovedLine("Port traffic grows", "title"),)
+    assert cleaned.removed == (RemovedLine("Port traffic grows", "title", line_no=0),)
     other = clean("A Different Heading\n\nNingbo handled more cargo than ever.", metadata={"title": "Port"})
     assert other.title == "Port"
     assert other.paragraphs == ("A Different Heading", "Ningbo handled more cargo than ever.")
@@ -602,7 +602,7 @@ def test_datelines_and_credits_in_several_languages() -> None:
     ]
     for line, rule, value in cases:
         cleaned = clean(f"{line}\n\nThe first paragraph of the article is here.")
-        assert cleaned.removed == (RemovedLine(line, rule),) and cleaned.published == value, line
+        assert cleaned.removed == (RemovedLine(line, rule, line_no=0),) and cleaned.published == value, line
     credit = clean("Redacción / Agencias\n\nEl primer párrafo del artículo.")
     assert credit.byline == "Redacción / Agencias"
     job = clean("By Jane Doe, Senior Correspondent\n\nThe first paragraph of the article.")

@@ -24,7 +24,7 @@ def _sentence(doc_id: str, lang: str, sent_id: int, status: str, flags: list[str
         "doc_id": doc_id, "para_id": 0, "sent_id": sent_id, "char_start": 0, "char_end": 4, "src_text": "نص.",
         "en_text": "Text." if status != "untranslated" else None, "status": status,
         "status_detail": None if status != "untranslated" else "no_model_for_language",
-        "model": "tiny@1" if translated else None, "len_ratio": 1.2 if translated else None,
+        "model": "tiny@1" if translated else None, "region": "main", "len_ratio": 1.2 if translated else None,
         "numbers_match": True if translated else None, "urls_match": True if translated else None,
         "quality_flags": flags, "run_id": "r1", "src_lang": lang,
     }
@@ -56,6 +56,10 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
             _sentence("c", "en", 1, "source_is_english", None),
         ],
         "rejects": [],
+        "removed": [{"doc_id": "a", "line_no": 3, "text": "Share this", "reason": "share_prompt",
+                     "score": None, "run_id": "r1", "src_lang": "ar"},
+                    {"doc_id": "c", "line_no": 7, "text": "More news", "reason": "low_score", "score": 0.12,
+                     "run_id": "r1", "src_lang": "en"}],
     }
     tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
     store.commit_shard(part_key(["a", "b", "c"]), tables, {}, [])
@@ -113,6 +117,12 @@ def test_all_readers_agree(output: Path):
         assert by_duckdb == by_polars == per_language
         # pandas reads the partition column as a category of strings: its values are the codes.
         assert set(by_pandas["src_lang"].cat.categories) <= {"ar", "en"}
+
+
+def test_removed_lines_read_back_by_language_and_reason(output: Path):
+    removed = read_output(output, "removed", reason="low_score")
+    assert removed[["doc_id", "line_no", "score", "src_lang"]].values.tolist() == [["c", 7, 0.12, "en"]]
+    assert read_output(output, "removed", src_lang="ar")["reason"].tolist() == ["share_prompt"]
 
 
 def test_every_dataset_opens_with_its_declared_schema(output: Path):

@@ -35,7 +35,8 @@ def paragraph(doc_id: str, lang: str, run_id: str = "r1") -> dict:
     return {
         "doc_id": doc_id, "para_id": 0, "lang_score": 0.9, "lang_method": "detected", "src_text": "A. B.",
         "en_text": "A. B.", "status": "source_is_english", "status_detail": None, "model": None,
-        "n_sentences": 2, "n_sentences_translated": 0, "len_ratio": None, "numbers_match": None,
+        "n_sentences": 2, "n_sentences_translated": 0, "region": "main", "len_ratio": None,
+        "numbers_match": None,
         "urls_match": None, "quality_flags": None, "run_id": run_id, "src_lang": lang,
     }
 
@@ -44,10 +45,15 @@ def sentence(doc_id: str, lang: str, sent_id: int, run_id: str = "r1") -> dict:
     return {
         "doc_id": doc_id, "para_id": 0, "sent_id": sent_id, "char_start": 3 * sent_id,
         "char_end": 3 * sent_id + 2, "src_text": "A.", "en_text": "A.", "status": "source_is_english",
-        "status_detail": None, "model": None,
+        "status_detail": None, "model": None, "region": "main",
         "len_ratio": None, "numbers_match": None, "urls_match": None, "quality_flags": None,
         "run_id": run_id, "src_lang": lang,
     }
+
+
+def removed_line(doc_id: str, lang: str, run_id: str = "r1") -> dict:
+    return {"doc_id": doc_id, "line_no": 0, "text": "Home | News", "reason": "navigation", "score": None,
+            "run_id": run_id, "src_lang": lang}
 
 
 def reject(path: str, reason: str, run_id: str = "r1") -> dict:
@@ -62,6 +68,7 @@ def shard_tables(docs: list[tuple[str, str]], rejects: list[dict] = (),
         "paragraphs": [paragraph(doc_id, lang, run_id) for doc_id, lang in docs],
         "sentences": [sentence(doc_id, lang, i, run_id) for doc_id, lang in docs for i in range(2)],
         "rejects": list(rejects),
+        "removed": [removed_line(doc_id, lang, run_id) for doc_id, lang in docs],
     }
     return {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
 
@@ -115,14 +122,14 @@ def test_retried_shard_overwrites_its_own_files(store: OutputStore):
     first = sorted(store.part_files("sentences"))
     commit(store, [("d1", "ar"), ("d2", "en")], replaced={})
     assert sorted(store.part_files("sentences")) == first
-    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
+    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0, "removed": 2}
 
 
 def test_replacing_documents_removes_their_rows_from_older_parts(store: OutputStore):
     old_key = commit(store, [("d1", "ar"), ("d2", "en")], run_id="r1")
     # A later run reprocesses only d1: its rows move to a new part, d2 stays where it was.
     commit(store, [("d1", "ar")], run_id="r2", replaced={old_key: {"d1"}})
-    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
+    assert store.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0, "removed": 2}
     documents = pd.read_parquet(store.root / "documents").set_index("doc_id")
     assert documents.loc["d1", "run_id"] == "r2" and documents.loc["d2", "run_id"] == "r1"
     # The ar part of the old key held only d1, so it is gone rather than left empty.
@@ -170,11 +177,12 @@ def test_recover_removes_parts_without_documents_and_temporary_files(store: Outp
     tables = shard_tables([("d9", "en")])
     store.write_part("paragraphs", tables["paragraphs"], orphan_key)
     store.write_part("sentences", tables["sentences"], orphan_key)
+    store.write_part("removed", tables["removed"], orphan_key)
     (store.root / "documents" / "src_lang=ar" / ".part-zz.parquet.0000.tmp").write_bytes(b"x")
     recovery = store.recover()
-    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 2, "discarded_shards": 0,
+    assert recovery.to_dict() == {"temporary_files": 1, "orphan_parts": 3, "discarded_shards": 0,
                                   "completed_shards": 0}
-    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
+    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0, "removed": 1}
     assert set(pd.read_parquet(store.root / "sentences")["doc_id"]) == {"d1"}
     assert not (store.root / "sentences" / "src_lang=en").exists()
     assert not any(store.recover().to_dict().values())
@@ -209,12 +217,12 @@ def test_a_shard_killed_before_its_commit_is_invisible_to_every_reader(
         commit(store, [("d2", "en"), ("d3", "ar")])
     monkeypatch.undo()
     staged = list((store.root / ".staging").rglob("*.parquet"))
-    assert len(staged) == 6   # its parts (3 datasets x 2 languages) are on disk ...
-    for dataset, rows in (("documents", 1), ("paragraphs", 1), ("sentences", 2)):
+    assert len(staged) == 8   # its parts (4 datasets x 2 languages) are on disk ...
+    for dataset, rows in (("documents", 1), ("paragraphs", 1), ("sentences", 2), ("removed", 1)):
         assert set(visible_rows(store.root, dataset).values()) == {rows}, dataset   # ... and seen by none
     assert store.recover().discarded_shards == 1
     assert not (store.root / ".staging").exists() or not any((store.root / ".staging").iterdir())
-    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0}
+    assert store.row_counts() == {"documents": 1, "paragraphs": 1, "sentences": 2, "rejects": 0, "removed": 1}
 
 
 def test_a_committed_shard_cut_during_publication_is_completed_and_never_loses_a_document(
@@ -235,8 +243,8 @@ def test_a_committed_shard_cut_during_publication_is_completed_and_never_loses_a
     assert fresh.recover().completed_shards == 1
     documents = pd.read_parquet(fresh.root / "documents").set_index("doc_id")
     assert documents["run_id"].sort_index().to_dict() == {"d1": "r1", "d2": "r2"}
-    assert fresh.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0}
-    for dataset, rows in (("documents", 2), ("paragraphs", 2), ("sentences", 4)):
+    assert fresh.row_counts() == {"documents": 2, "paragraphs": 2, "sentences": 4, "rejects": 0, "removed": 2}
+    for dataset, rows in (("documents", 2), ("paragraphs", 2), ("sentences", 4), ("removed", 2)):
         assert set(visible_rows(fresh.root, dataset).values()) == {rows}, dataset
 
 
@@ -266,7 +274,7 @@ def test_index_sees_parts_another_store_rewrote_or_removed(store: OutputStore):
         commit(store, [("d2", "ar")], run_id="r4", replaced={where: {"d2"}})
     documents = pd.read_parquet(store.root / "documents").set_index("doc_id")
     assert documents["run_id"].sort_index().to_dict() == {"d1": "r3", "d2": "r4", "d3": "r2"}
-    assert store.row_counts() == {"documents": 3, "paragraphs": 3, "sentences": 6, "rejects": 0}
+    assert store.row_counts() == {"documents": 3, "paragraphs": 3, "sentences": 6, "rejects": 0, "removed": 3}
 
 
 def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(
