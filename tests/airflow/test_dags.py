@@ -140,7 +140,7 @@ def test_publish_task_declares_an_asset_alias_per_dataset(dagbag: DagBag) -> Non
     outlets = dagbag.dags[MANUAL].get_task("publish_assets").outlets
     assert sorted(outlet.name for outlet in outlets) == [
         "multilingual_pipeline.documents", "multilingual_pipeline.paragraphs",
-        "multilingual_pipeline.rejects", "multilingual_pipeline.sentences",
+        "multilingual_pipeline.rejects", "multilingual_pipeline.removed", "multilingual_pipeline.sentences",
     ]
 
 
@@ -170,7 +170,7 @@ def test_params_accept_a_complete_configuration(dagbag: DagBag) -> None:
         "models": {"ar": "Helsinki-NLP/opus-mt-ar-en", "zh": "/models/zh"},
         "include_langs": ["ar", "zh"], "skip_langs": ["fil"], "translator": "ctranslate2", "device": "cuda",
         "num_beams": 4, "force": True, "run_id": "nightly-2026.01_a", "body_threshold": 0.4,
-        "site_repeats": 2,
+        "site_repeats": 2, "comments": "drop", "write_removed": False,
     }
     assert _validated(dagbag, conf) == conf
     settings = config.manual_settings(_validated(dagbag, {**conf, "skip_langs": None}), "manual__1")
@@ -411,7 +411,7 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     assert re.fullmatch(r"INFO documents per language: ar \d, en \d", summary[2])
     assert summary[3:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
                            "INFO Hugging Face hub: offline (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)",
-                           f"INFO Parquet datasets: {output}/{{documents,paragraphs,sentences,rejects}}/",
+                           f"INFO Parquet datasets: {output}/{{documents,paragraphs,sentences,rejects,removed}}/",
                            f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json",
                            f"INFO report: {output / 'runs' / sanitize_run_id(first.run_id)}.html"]
     assert (output / "runs" / f"{sanitize_run_id(first.run_id)}.html").is_file()
