@@ -100,12 +100,6 @@ def count_pushed_down(dataset: ds.Dataset, filters: ExportFilters, removed: Coun
     return total
 
 
-def check_columns(filters: ExportFilters, schema: pa.Schema, level: str) -> None:
-    if filters.region is not None and "region" not in schema.names:
-        raise ExportError(f"--region needs a region column, and this output's {level} dataset has none "
-                          f"(its columns: {', '.join(schema.names)})")
-
-
 def _true(array: pa.Array) -> pa.Array:
     """A boolean array where null reads as false: a missing signal never passes a requirement."""
     import pyarrow.compute as pc

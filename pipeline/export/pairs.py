@@ -16,7 +16,6 @@ from pipeline.export.filters import (
     FILTER_ORDER,
     Deduplicator,
     ExportFilters,
-    check_columns,
     count_pushed_down,
     decide,
     pushdown_expression,
@@ -104,7 +103,6 @@ def read_pairs(output: Path, unit: str, filters: ExportFilters, report: ExportRe
     from pipeline.store.reader import open_dataset
 
     dataset = open_dataset(output, UNITS[unit])
-    check_columns(filters, dataset.schema, UNITS[unit])
     report.rows_read = count_pushed_down(dataset, filters, report.removed)
     columns = [name for name in _COLUMNS if name in dataset.schema.names]
     if filters.region is not None:
