@@ -353,4 +353,5 @@ class RunSettings:
             max_batch_tokens=self.max_batch_tokens,
             store_path=self.translation_store,
             max_loaded_models=self.max_loaded_models,
+            allowed_model_roots=self.allowed_model_roots,
         )

@@ -142,3 +142,54 @@ def test_a_variable_sets_the_roots_of_the_dags(no_variables, tmp_path: Path):
     assert airflow_config.allowed_roots()[INPUT_SETTING] == [str(tmp_path / "a"), str(tmp_path / "b")]
     settings = airflow_config.inbox_settings("scheduled__1")
     assert settings.allowed_input_roots == (str((tmp_path / "a").resolve()), str((tmp_path / "b").resolve()))
+
+
+def escaping_spec(models: Path, target: Path) -> str:
+    """A relative model spec that starts inside the store and climbs out of it to `target`."""
+    (models / "opus-mt-ar-en").mkdir(exist_ok=True)
+    return os.path.join("opus-mt-ar-en", os.path.relpath(target, models / "opus-mt-ar-en"))
+
+
+def test_a_relative_model_spec_climbing_out_of_the_store_fails_the_command_line(
+        tree: dict[str, Path], tiny_model_dir: Path):
+    spec = escaping_spec(tree["models"], tiny_model_dir)
+    command = [sys.executable, "-m", "pipeline", "run", "--input", str(tree["inputs"]),
+               "--output", str(tree["out"] / "run"), "--models-dir", str(tree["models"]), "--model", f"ar={spec}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MLP_ALLOWED_MODEL_ROOTS": str(tree["models"])}
+    completed = subprocess.run(command, cwd=tree["out"], env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and MODEL_SETTING in errors[0] and str(tree["models"]) in errors[0]
+    assert not (tree["out"] / "run").exists()
+
+
+def test_the_dags_model_check_refuses_a_relative_spec_climbing_out_of_the_store(
+        tree: dict[str, Path], tiny_model_dir: Path):
+    from pipeline.phases.plan import check_models
+
+    settings = restricted(tree, model_overrides={"ar": escaping_spec(tree["models"], tiny_model_dir)})
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        plan_shards([str(tree["inputs"])], settings)
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        check_models(settings, load=False)
+
+
+@pytest.mark.parametrize("spec", ["opus-mt-ar-en", "Helsinki-NLP/opus-mt-ar-en"], ids=["name", "hub-id"])
+def test_a_link_inside_the_store_pointing_outside_is_refused(tree: dict[str, Path], tiny_model_dir: Path,
+                                                            spec: str):
+    from pipeline.phases.plan import check_models
+
+    (tree["models"] / "opus-mt-ar-en").symlink_to(tiny_model_dir)
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        check_models(restricted(tree, model_overrides={"ar": spec}), load=False)
+
+
+def test_hub_ids_are_told_from_paths_by_their_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.models.registry import is_hub_id
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Helsinki-NLP" / "opus-mt-ar-en").mkdir(parents=True)   # a directory of the same name
+    assert is_hub_id("Helsinki-NLP/opus-mt-ar-en") and is_hub_id("Helsinki-NLP/opus-mt-ar-en@v1.0")
+    for path in ["opus-mt-ar-en/../../../var/tmp/elsewhere", "owner/../name", "/models/ar", "./owner/name",
+                 ".owner/name", "owner/name/more", "opus-mt-ar-en", "~/models/ar"]:
+        assert not is_hub_id(path), path

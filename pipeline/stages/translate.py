@@ -46,6 +46,7 @@ class TranslationSettings:
     store_path: Path | None = None  # translation store (Parquet parts); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
     max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
+    allowed_model_roots: tuple[str, ...] | None = None  # where models may load from; None: anywhere
     # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
     fixed_output_tokens: int | None = None
 
@@ -242,7 +243,7 @@ class Translator:
         if choice is None:
             return None
         try:
-            return locate(choice.spec, self.settings.models_dir, download=False).identity
+            return self._locate(choice, download=False).identity
         except ModelNotFound as missing:
             if choice.hub_id and hub_status().usable:
                 return choice.hub_id
@@ -265,7 +266,7 @@ class Translator:
             choice = self.registry.choice(lang)
             assert choice is not None
             try:
-                check_model_files(locate(choice.spec, self.settings.models_dir).path)
+                check_model_files(self._locate(choice).path)
             except ModelNotFound as missing:
                 raise self._unavailable(choice, str(missing)) from missing
         self._checked = True
@@ -295,6 +296,10 @@ class Translator:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _locate(self, choice: ModelChoice, download: bool = True) -> ModelLocation:
+        return locate(choice.spec, self.settings.models_dir, download=download,
+                      allowed_roots=self.settings.allowed_model_roots)
+
     def _unavailable(self, choice: ModelChoice, reason: str) -> ModelUnavailableError:
         return ModelUnavailableError(
             f"the {choice.origin} model {choice.spec!r} for language '{choice.lang}' "
@@ -311,7 +316,7 @@ class Translator:
         if choice is None:
             return UntranslatedReason.NO_MODEL_FOR_LANGUAGE
         try:
-            location = known if known is not ... else locate(choice.spec, self.settings.models_dir)
+            location = known if known is not ... else self._locate(choice)
             engine = self._engine(location)
         except ModelNotFound as missing:
             if choice.explicit:
