@@ -193,3 +193,34 @@ def test_hub_ids_are_told_from_paths_by_their_form(tmp_path: Path, monkeypatch: 
     for path in ["opus-mt-ar-en/../../../var/tmp/elsewhere", "owner/../name", "/models/ar", "./owner/name",
                  ".owner/name", "owner/name/more", "opus-mt-ar-en", "~/models/ar"]:
         assert not is_hub_id(path), path
+
+
+@pytest.fixture()
+def inbox_with_links(tree: dict[str, Path]) -> Path:
+    """An inbox holding a good file, a link to a file outside it and a link to /etc/shadow."""
+    inbox = tree["inputs"] / "inbox"
+    inbox.mkdir()
+    (inbox / "good.txt").write_text("A document that arrived in the inbox.", encoding="utf-8")
+    (inbox / "elsewhere.txt").symlink_to(tree["elsewhere"] / "secret.txt")
+    (inbox / "shadow.txt").symlink_to("/etc/shadow")
+    return inbox
+
+
+def test_new_arrivals_lists_links_without_following_them(inbox_with_links: Path):
+    arrivals = airflow_config.new_arrivals(inbox_with_links, None)
+    assert arrivals == [str(inbox_with_links.resolve() / name)
+                        for name in ("elsewhere.txt", "good.txt", "shadow.txt")]
+
+
+def test_an_inbox_run_rejects_links_out_of_the_inbox_and_goes_on(tree: dict[str, Path], inbox_with_links: Path):
+    from pipeline.phases.runner import run
+    from pipeline.store.reader import read_output
+
+    settings = restricted(tree, allowed_input_roots=[str(tree["inputs"])])
+    summary = run(airflow_config.new_arrivals(inbox_with_links, None), settings,
+                  listed_from=str(inbox_with_links))
+    assert summary.documents == 1
+    rejects = read_output(settings.output, "rejects")
+    assert sorted(zip(rejects["source_path"].map(lambda path: Path(path).name), rejects["reason"])) == [
+        ("elsewhere.txt", "outside_input"), ("shadow.txt", "outside_input")]
+    assert "A private file" not in read_output(settings.output, "paragraphs")["src_text"].str.cat()

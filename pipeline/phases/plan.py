@@ -38,14 +38,15 @@ class Shard:
                                  for path, reason, detail in data.get("rejects", ())))
 
 
-def plan_shards(inputs: Sequence[str], settings: RunSettings,
-                files_per_shard: int | None = None) -> list[Shard]:
+def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
+                listed_from: str | None = None) -> list[Shard]:
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
     and the rejects the walk decided. When the inputs yield nothing to read or to record as a reject,
-    the run stops with a SettingsError naming them.
+    the run stops with a SettingsError naming them. Inputs listed from a directory (`listed_from`, the
+    inbox) are held to it as a walk of it would be: a link out of it is an `outside_input` reject.
     """
     from pipeline.roots import INPUT_SETTING, check_path, check_run
     from pipeline.stages.ingest import expand_inputs
@@ -53,8 +54,9 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     size = files_per_shard or settings.shard_size
     if size < 1:
         raise SettingsError(f"files_per_shard must be positive, got {size}")
-    check_run(inputs, settings)
-    expanded = list(expand_inputs(inputs))
+    # A listing's links are rejected below, not a reason to stop: the directory itself is what is checked.
+    check_run(inputs if listed_from is None else [listed_from], settings)
+    expanded = list(expand_inputs(inputs, listed_from))
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     files = [item for item in expanded if not isinstance(item, Reject)]

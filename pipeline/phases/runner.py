@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None) -> RunSummary:
+def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None,
+        listed_from: str | None = None) -> RunSummary:
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
     finalise: the whole run in this process. `translator` (by default one for `settings`) lets a caller
-    keep loaded models across runs."""
+    keep loaded models across runs; `listed_from` is the directory the inputs were listed from (see
+    plan_shards)."""
     from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
-    shards = plan_shards(inputs, settings)
+    shards = plan_shards(inputs, settings, listed_from=listed_from)
     open_output(settings)
     translator = translator if translator is not None else open_translator(settings)
     # A --model that cannot be found stops the run before any document; one that is there but does not

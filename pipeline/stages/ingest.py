@@ -52,6 +52,20 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _link_reject(link: Path, root: str) -> Reject | None:
+    """The reject of a symbolic link that cannot be resolved (a loop, a broken link) or that leads out
+    of the directory `root` (resolved); None when it leads inside."""
+    try:
+        target = os.path.realpath(link, strict=True)
+    except OSError as error:
+        what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
+        return Reject(display_path(_absolute(link)), RejectReason.UNREADABLE, f"{what}: {error.strerror or error}")
+    if not _within(target, root):
+        return Reject(display_path(_absolute(link)), RejectReason.OUTSIDE_INPUT,
+                      f"symbolic link to {display_path(target)}, outside the input directory {display_path(root)}")
+    return None
+
+
 def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path | Reject]:
     """Files of a supported format under `directory`, recursively, in sorted path order.
 
@@ -69,21 +83,8 @@ def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path |
     for entry in entries:
         supported = Path(entry.name).suffix.lower() in TEXT_FORMATS
         if entry.is_symlink():
-            if not supported:
-                continue
-            try:
-                target = os.path.realpath(entry.path, strict=True)
-            except OSError as error:
-                what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
-                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.UNREADABLE,
-                             f"{what}: {error.strerror or error}")
-                continue
-            if not _within(target, root):
-                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.OUTSIDE_INPUT,
-                             f"symbolic link to {display_path(target)}, outside the input directory "
-                             f"{display_path(root)}")
-                continue
-            yield Path(entry.path)
+            if supported:
+                yield _link_reject(Path(entry.path), root) or Path(entry.path)
         elif entry.is_dir(follow_symlinks=False):
             # A directory named like a document is listed too, so that reading it reports it as unreadable.
             if supported:
@@ -93,14 +94,18 @@ def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path |
             yield Path(entry.path)
 
 
-def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
+def expand_inputs(patterns: Iterable[str | Path], listed_from: str | Path | None = None
+                  ) -> Iterator[Path | Reject]:
     """Expand files, directories (recursively) and glob patterns (`**` allowed) into absolute paths.
 
     Directories contribute only files of a supported format; files named explicitly or matched by a
     glob are yielded whatever their format, so that an unsupported one is reported, not skipped.
-    Each path is yielded once. A pattern that matches nothing yields a NOT_FOUND reject.
+    Each path is yielded once. A pattern that matches nothing yields a NOT_FOUND reject. Inputs listed
+    from a directory (`listed_from`, an inbox) are held to it as a walk of it would be: a link among
+    them that leads out of it is a reject, not a document.
     """
     seen: set[Path] = set()
+    listing_root = os.path.realpath(listed_from) if listed_from is not None else None
 
     def unseen(paths: Iterable[Path | Reject]) -> Iterator[Path | Reject]:
         for path in paths:
@@ -123,7 +128,10 @@ def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
                          f"no file or directory matches {display_path(pattern)!r}")
             continue
         for match in matches:
-            if match.is_dir() and match.suffix.lower() not in TEXT_FORMATS:
+            link_reject = listing_root and _link_reject(match, listing_root)
+            if link_reject:
+                yield link_reject
+            elif match.is_dir() and match.suffix.lower() not in TEXT_FORMATS:
                 yield from unseen(_walk_directory(match))
             else:
                 yield from unseen([match])
