@@ -237,6 +237,28 @@ def test_html_main_text_is_extracted_without_navigation_or_footer(tmp_path: Path
     assert document.metadata["url"] == "https://example.com/port-traffic"
 
 
+@pytest.mark.parametrize("quote", ['"', "'", ""], ids=["double", "single", "unquoted"])
+def test_a_huge_attribute_keeps_the_text_before_and_after_it(tmp_path: Path, quote: str) -> None:
+    huge_link = f'<p><a href={quote}data:image/png;base64,{"A" * 50_000_000}{quote}>the picture</a></p>'
+    page = HTML_PAGE.replace("</p>\n<p>The city plans", f"</p>\n{huge_link}\n<p>The city plans")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    document = _only(list(read_documents([path], max_bytes=60 * 2**20)))
+    assert "Ningbo Zhoushan Port handled more cargo" in document.text
+    assert "officials said on Monday morning" in document.text
+    assert "AAAA" not in document.text
+
+
+def test_a_text_node_over_the_parsers_default_limit_is_kept_whole(tmp_path: Path) -> None:
+    words = "harbour " * 1_500_000   # 12 MB in one text node, over libxml2's 10 MB without huge_tree
+    page = HTML_PAGE.replace("</p>\n<p>The city plans", f" {words}</p>\n<p>The city plans")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    document = _only(list(read_documents([path])))
+    assert document.text.count("harbour") == 1_500_000
+    assert "officials said on Monday morning" in document.text
+
+
 def test_html_in_a_declared_legacy_charset(tmp_path: Path, arabic_text: str) -> None:
     page = (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256">'
             f"</head><body><article><p>{arabic_text}</p></article></body></html>")

@@ -32,6 +32,12 @@ _LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
 _SURROGATE_ESCAPE = regex.compile(rb"\\u[dD][89a-fA-F]")
 _META_CHARSET = regex.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", regex.IGNORECASE)
 _HTML_METADATA_FIELDS = ("title", "author", "date", "url", "sitename", "description")
+# An attribute value this long is a data: URI or inline data, never text the extraction keeps; one over
+# libxml2's 10 MB limit would stop the parser and lose the rest of the page. Emptied before parsing. `<`
+# ends a quoted value here, so that a stray `="` in the text can only run to the next tag.
+MAX_HTML_ATTRIBUTE_CHARS = 64 * 1024
+_LONG_ATTRIBUTE_VALUE = regex.compile(
+    r"""(=\s*+)(?:"[^"<]{%(n)d,}+"|'[^'<]{%(n)d,}+'|[^\s"'<>=`]{%(n)d,}+)""" % {"n": MAX_HTML_ATTRIBUTE_CHARS})
 
 
 def _absolute(path: Path) -> Path:
@@ -286,11 +292,40 @@ def _html_extractor():
         date_params=set_date_params(extensive=False))
 
 
+@cache
+def _html_parser():
+    """trafilatura's own parser settings, with huge_tree: a text node over libxml2's 10 MB default is
+    kept whole instead of ending the page there (a file is bounded by max_input_bytes anyway)."""
+    from lxml.html import HTMLParser
+
+    return HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                      remove_pis=True, huge_tree=True)
+
+
+def _parse_html(markup: str):
+    """The page's tree as trafilatura's load_html builds it (its repairs, then lxml), with oversized
+    attribute values emptied first; None when the markup holds no element."""
+    from lxml.etree import ParserError
+    from lxml.html import fromstring
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    markup = _LONG_ATTRIBUTE_VALUE.sub(r'\1""', markup)
+    beginning = markup[:50].lower()
+    try:
+        tree = fromstring(repair_faulty_html(markup, beginning).encode("utf-8", "surrogatepass"),
+                          parser=_html_parser())
+    except ParserError:   # nothing but whitespace or comments
+        return None
+    # trafilatura's test of whether this is a page at all, kept so that its verdicts do not change
+    return None if is_dubious_html(beginning) and len(tree) < 2 else tree
+
+
 def _extract_html(markup: str) -> tuple[str, dict[str, str]]:
     """Main text of an HTML page (paragraphs separated by blank lines) and its metadata."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(markup, options=_html_extractor())
+    tree = _parse_html(markup)
+    extracted = trafilatura.bare_extraction(tree, options=_html_extractor()) if tree is not None else None
     if extracted is None:
         return "", {}
     blocks = [line.strip() for line in (extracted.text or "").split("\n")]
