@@ -87,7 +87,8 @@ def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
     from pipeline.store.output import OutputStore
-    from pipeline.store.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
+    from pipeline.store.work_area import (STALE_AFTER_DAYS, STALE_TEMPORARY_HOURS, remove_stale_temporary_files,
+                                          remove_stale_work_areas)
 
     store = OutputStore(settings.output)
     store.prepare()
@@ -99,6 +100,10 @@ def open_output(settings: RunSettings) -> None:
     if stale:
         log.warning("removed the work areas of runs that never finished, untouched for %d days: %s",
                     STALE_AFTER_DAYS, ", ".join(stale))
+    temporary = remove_stale_temporary_files(settings.output)
+    if temporary:
+        log.warning("removed %s left by killed writers in the work areas and the translation store, "
+                    "untouched for %d hours", plural(temporary, "temporary file"), STALE_TEMPORARY_HOURS)
 
 
 def check_models(settings: RunSettings, *, load: bool) -> None:
