@@ -299,3 +299,24 @@ def test_jsonl_record_limit_excludes_the_line_terminator(tmp_path: Path) -> None
     assert isinstance(first, RawDocument) and first.text == "exactly at the limit"
     assert second.reason == RejectReason.TOO_LARGE
     assert second.detail == f"{len(record) + 1} bytes is over the limit of {len(record)} bytes"
+
+
+def test_a_null_text_is_reported_as_null_not_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text('{"id": "a", "text": null}\n{"id": "b"}\n', encoding="utf-8")
+    null, missing = read_documents([path])
+    assert null.reason == RejectReason.MALFORMED_JSONL and null.detail == "line 1: 'text' is null"
+    assert missing.detail == "line 2: no 'text' field"
+
+
+def test_bidirectional_controls_in_names_and_ids_are_written_as_escapes(tmp_path: Path) -> None:
+    document_path = tmp_path / "invoice\u202etxt.exe.txt"
+    document_path.write_text("A document whose name reads backwards on screen.", encoding="utf-8")
+    records = tmp_path / "records\u2067.jsonl"
+    records.write_text('{"id": "user\u202e1", "text": "A record."}\n{"id": "x\u2066", "text": null}\n',
+                       encoding="utf-8")
+    document, record, reject = read_documents([document_path, records])
+    assert document.source_path == str(tmp_path / "invoice\\u202etxt.exe.txt")
+    assert record.source_path == reject.source_path == str(tmp_path / "records\\u2067.jsonl")
+    assert (record.record_id, reject.record_id) == ("user\\u202e1", "x\\u2066")
+    assert record.text == "A record."

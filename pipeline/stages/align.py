@@ -54,6 +54,12 @@ def has_bidi_controls(text: str) -> bool:
     return _BIDI_CONTROLS.search(text) is not None
 
 
+def escaped_bidi_controls(text: str) -> str:
+    """`text` with each bidirectional control written as a `\\u202e` escape: for names and ids, which
+    are shown and matched rather than read, so that a listing of them shows the characters they hold."""
+    return _BIDI_CONTROLS.sub(lambda control: f"\\u{ord(control.group()):04x}", text)
+
+
 def without_bidi_controls(text: str) -> str:
     """`text` without bidirectional controls: what a translator should see of it."""
     return _BIDI_CONTROLS.sub("", text)

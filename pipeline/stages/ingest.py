@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 import regex
 
 from pipeline.records import RawDocument, Reject, RejectReason
+from pipeline.stages.align import escaped_bidi_controls
 from pipeline.stages.base import Source
 from pipeline.stages.decode import DecodeError, content_id, decode_bytes
 
@@ -46,12 +47,15 @@ def _absolute(path: Path) -> Path:
 
 def display_path(path: str | Path) -> str:
     """`path` as valid Unicode for the output: bytes of a file name that are not UTF-8 (kept by Python
-    as lone surrogates) become `\\xNN` escapes. The file is still opened by its real name."""
+    as lone surrogates) become `\\xNN` escapes, bidirectional controls `\\u202e` escapes (a name such
+    as `invoice\\u202etxt.exe` would otherwise show as `invoiceexe.txt`). The file is still opened by its
+    real name."""
     text = os.fspath(path)
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return escaped_bidi_controls(shown)
 
 
 def _within(path: str, root: str) -> bool:
@@ -203,12 +207,13 @@ def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Re
                       f"line {line_number}: expected a JSON object, got {type(record).__name__}", line_record)
     # Checking the line once is far cheaper than checking every string of every record.
     repair = _SURROGATE_ESCAPE.search(raw) is not None
-    record_id = str(record["id"]) if record.get("id") is not None else None
+    record_id = escaped_bidi_controls(str(record["id"])) if record.get("id") is not None else None
     if repair and record_id is not None:
         record_id = _valid_unicode(record_id)
     text = record.get("text")
     if not isinstance(text, str):
-        found = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
+        found = ("no 'text' field" if "text" not in record else "'text' is null" if text is None
+                 else f"'text' is {type(text).__name__}, not a string")
         return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {found}", line_record,
                       record_id)
     text = unicodedata.normalize("NFC", _valid_unicode(text) if repair else text)

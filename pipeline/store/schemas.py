@@ -56,9 +56,12 @@ _STATUS_FIELDS = [
 
 DOCUMENTS = _schema("documents", "one row per accepted document", [
     _field("doc_id", pa.string(), "stable content hash of the decoded text", nullable=False),
-    _field("source_path", pa.string(), "input file the document came from (absolute)", nullable=False),
+    _field("source_path", pa.string(),
+           "input file the document came from (absolute; bytes that are not UTF-8 as \\xNN escapes, "
+           "bidirectional controls as \\u202e escapes)", nullable=False),
     _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
-    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
+    _field("record_id", pa.string(),
+           "the JSONL record's own id field, if any (bidirectional controls as \\u202e escapes)"),
     _field("source_format", pa.string(), "txt | md | html | jsonl", nullable=False),
     _field("encoding", pa.string(), "detected encoding of the source bytes"),
     _field("n_bytes", pa.int64(), "size of the source bytes of this document", nullable=False),
@@ -121,9 +124,10 @@ SENTENCES = _schema("sentences", "one row per source sentence, beside its Englis
 ])
 
 REJECTS = _schema("rejects", "one row per input that could not become a document", [
-    _field("source_path", pa.string(), "input file or pattern", nullable=False),
+    _field("source_path", pa.string(), "input file or pattern (escaped as in documents)", nullable=False),
     _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
-    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
+    _field("record_id", pa.string(),
+           "the JSONL record's own id field, if any (bidirectional controls as \\u202e escapes)"),
     _field("reason", pa.string(),
            "not_found | unreadable | special_file | outside_input | unsupported_format | empty | too_large | "
            "binary | undecodable | malformed_jsonl | no_text | duplicate | processing_error", nullable=False),
