@@ -6,6 +6,8 @@ directory name (`src_lang=ar/`) so that it is never stored twice with two differ
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+
 import pyarrow as pa
 
 from pipeline.records import DATASETS  # noqa: F401 (re-exported beside the schemas, as before)
@@ -168,3 +170,23 @@ def partition_schema(dataset: str) -> pa.Schema:
 def describe(dataset: str) -> dict[str, str]:
     """Column name -> description, as stored in the schema."""
     return {field.name: field.metadata[b"description"].decode() for field in SCHEMAS[dataset]}
+
+
+def parquet_column_paths(schema: pa.Schema, leaving_out: Collection[str] = ()) -> list[str]:
+    """The Parquet column paths of `schema`'s fields (`name`, `name.list.element`, `name.key_value.key`,
+    `name.child`), but those of the fields named in `leaving_out`."""
+    return [path for field in schema if field.name not in leaving_out for path in _leaf_paths(field)]
+
+
+def _leaf_paths(field: pa.Field, prefix: str = "") -> Iterator[str]:
+    path, kind = prefix + field.name, field.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        yield from _leaf_paths(pa.field("element", kind.value_type), f"{path}.list.")
+    elif pa.types.is_map(kind):
+        yield from _leaf_paths(kind.key_field, f"{path}.key_value.")
+        yield from _leaf_paths(kind.item_field, f"{path}.key_value.")
+    elif pa.types.is_struct(kind):
+        for child in kind:
+            yield from _leaf_paths(child, f"{path}.")
+    else:
+        yield path
