@@ -241,7 +241,8 @@ def publish_assets(settings: dict[str, Any], summary: dict[str, Any], *, outlet_
 def _process(run: Any) -> None:
     """The tasks both DAGs share, after the one that resolves the run's settings and inputs."""
     settings, inputs = run["settings"], run["inputs"]
-    prepared = prepare_shard.partial(settings=settings).expand(shard=plan(settings, inputs, run["listed_from"]))
+    shards = plan(settings, inputs, run["listed_from"])
+    prepared = prepare_shard.partial(settings=settings).expand(shard=shards)
     translated = translate.partial(settings=settings).expand(chunk=plan_translation(settings, prepared))
     results = assemble_shard.partial(settings=settings).expand(prepared=prepared)
     translated >> results

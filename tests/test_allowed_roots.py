@@ -154,7 +154,8 @@ def test_a_relative_model_spec_climbing_out_of_the_store_fails_the_command_line(
         tree: dict[str, Path], tiny_model_dir: Path):
     spec = escaping_spec(tree["models"], tiny_model_dir)
     command = [sys.executable, "-m", "pipeline", "run", "--input", str(tree["inputs"]),
-               "--output", str(tree["out"] / "run"), "--models-dir", str(tree["models"]), "--model", f"ar={spec}"]
+               "--output", str(tree["out"] / "run"), "--models-dir", str(tree["models"]),
+               "--model", f"ar={spec}"]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MLP_ALLOWED_MODEL_ROOTS": str(tree["models"])}
     completed = subprocess.run(command, cwd=tree["out"], env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 1, completed.stderr[-2000:]
@@ -212,7 +213,8 @@ def test_new_arrivals_lists_links_without_following_them(inbox_with_links: Path)
                         for name in ("elsewhere.txt", "good.txt", "shadow.txt")]
 
 
-def test_an_inbox_run_rejects_links_out_of_the_inbox_and_goes_on(tree: dict[str, Path], inbox_with_links: Path):
+def test_an_inbox_run_rejects_links_out_of_the_inbox_and_goes_on(tree: dict[str, Path],
+                                                                 inbox_with_links: Path):
     from pipeline.phases.runner import run
     from pipeline.store.reader import read_output
 

@@ -87,8 +87,8 @@ def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
     from pipeline.store.output import OutputStore
-    from pipeline.store.work_area import (STALE_AFTER_DAYS, STALE_TEMPORARY_HOURS, remove_stale_temporary_files,
-                                          remove_stale_work_areas)
+    from pipeline.store.work_area import (STALE_AFTER_DAYS, STALE_TEMPORARY_HOURS,
+                                          remove_stale_temporary_files, remove_stale_work_areas)
 
     store = OutputStore(settings.output)
     store.prepare()

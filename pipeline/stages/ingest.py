@@ -40,7 +40,8 @@ _HTML_METADATA_FIELDS = ("title", "author", "date", "url", "sitename", "descript
 # library's engine keeps the count as a number, where the regex module's compiled pattern takes 56 MB.
 MAX_HTML_ATTRIBUTE_CHARS = 64 * 1024
 _LONG_ATTRIBUTE_VALUE = re.compile(
-    r"""(=\s*+)(?:"[^"<]{%(n)d,}+"|'[^'<]{%(n)d,}+'|[^\s"'<>=`]{%(n)d,}+)""" % {"n": MAX_HTML_ATTRIBUTE_CHARS})
+    r"""(=\s*+)(?:"[^"<]{%(n)d,}+"|'[^'<]{%(n)d,}+'|[^\s"'<>=`]{%(n)d,}+)"""
+    % {"n": MAX_HTML_ATTRIBUTE_CHARS})
 
 
 def _absolute(path: Path) -> Path:
@@ -71,10 +72,12 @@ def _link_reject(link: Path, root: str) -> Reject | None:
         target = os.path.realpath(link, strict=True)
     except OSError as error:
         what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
-        return Reject(display_path(_absolute(link)), RejectReason.UNREADABLE, f"{what}: {error.strerror or error}")
+        return Reject(display_path(_absolute(link)), RejectReason.UNREADABLE,
+                      f"{what}: {error.strerror or error}")
     if not _within(target, root):
         return Reject(display_path(_absolute(link)), RejectReason.OUTSIDE_INPUT,
-                      f"symbolic link to {display_path(target)}, outside the input directory {display_path(root)}")
+                      f"symbolic link to {display_path(target)}, outside the input directory "
+                      f"{display_path(root)}")
     return None
 
 
