@@ -98,7 +98,7 @@ def configure_manual_run() -> dict[str, Any]:
         log.info("nothing to do: %s no file (put documents there, or name other inputs)",
                  f"{empty[0]} has" if len(empty) == 1 else f"{', '.join(empty)} have")
         return {}
-    return {"settings": settings.to_dict(), "inputs": inputs}
+    return {"settings": settings.to_dict(), "inputs": inputs, "listed_from": None}
 
 
 @task.short_circuit
@@ -120,14 +120,14 @@ def find_new_documents() -> list[str]:
 
 @task(multiple_outputs=True)
 def configure_inbox_run(files: list[str]) -> dict[str, Any]:
-    """Settings from the Airflow Variables / environment, and the new inbox files."""
+    """Settings from the Airflow Variables / environment, and the new inbox files (held to the inbox)."""
     with _configuration_errors_fail_at_once():
         settings = config.inbox_settings(get_current_context()["run_id"])
-    return {"settings": settings.to_dict(), "inputs": list(files)}
+    return {"settings": settings.to_dict(), "inputs": list(files), "listed_from": str(config.inbox_dir())}
 
 
 @task
-def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+def plan(settings: dict[str, Any], inputs: list[str], listed_from: str | None) -> list[dict[str, Any]]:
     """The inputs expanded (once) and cut into shards (batches of files), one mapped task each; the output
     directory made ready and what a crashed earlier run left in it completed or removed.
 
@@ -139,7 +139,8 @@ def plan(settings: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
 
     run_settings = RunSettings.from_dict(settings)
     with _configuration_errors_fail_at_once():
-        shards = plan_shards(inputs, run_settings, files_per_shard=config.files_per_shard())
+        shards = plan_shards(inputs, run_settings, files_per_shard=config.files_per_shard(),
+                             listed_from=listed_from)
         open_output(run_settings)
         check_models(run_settings, load=False)   # weights load in the translation tasks
     return [shard.to_dict() for shard in shards]
@@ -256,7 +257,8 @@ def publish_assets(settings: dict[str, Any], summary: dict[str, Any], *, outlet_
 def _process(run: Any) -> None:
     """The tasks both DAGs share, after the one that resolves the run's settings and inputs."""
     settings, inputs = run["settings"], run["inputs"]
-    prepared = prepare_shard.partial(settings=settings).expand(shard=plan(settings, inputs))
+    shards = plan(settings, inputs, run["listed_from"])
+    prepared = prepare_shard.partial(settings=settings).expand(shard=shards)
     translated = translate.partial(settings=settings).expand(chunk=plan_translation(settings, prepared))
     results = assemble_shard.partial(settings=settings).expand(prepared=prepared)
     translated >> results

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 if TYPE_CHECKING:
     from pipeline.settings import Option, RunSettings
@@ -55,8 +55,21 @@ def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
                         help=f"{help_text} (default: {shown})")
 
 
+DASH_PATH_HINT = "a path that starts with '-' is given as ./-x.txt or after two dashes: --input -- -x.txt"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors about a missing path or an unknown option say how to give a path that starts with '-'
+    (argparse takes `-x.txt` for an option); the subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--input" in message or message.startswith("unrecognized arguments: -"):
+            message = f"{message}; {DASH_PATH_HINT}"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    parser = _Parser(prog="python -m pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run_parser(commands)
     detect = commands.add_parser("detect", help="print the language of every cleaned paragraph of FILE")
@@ -74,8 +87,10 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     from pipeline.settings import OPTIONS
 
     run = commands.add_parser("run", help="process documents into aligned bilingual Parquet datasets")
-    run.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                     help="files, directories or glob patterns (.txt .md .html .jsonl)")
+    run.add_argument("--input", nargs="*", action="extend", required=True, metavar="PATH",
+                     help=f"files, directories or glob patterns (.txt .md .html .jsonl); {DASH_PATH_HINT}")
+    # What follows `--` (or stands alone) is more input paths, so that `--input -- -x.txt` names a file.
+    run.add_argument("input", nargs="*", action="extend", help=argparse.SUPPRESS)
     run.add_argument("--output", required=True, type=Path, metavar="DIR")
     run.add_argument("--run-id", help="identifier of this run (default: derived from the time)")
     run.add_argument("--models-dir", type=Path, default=Path("models"), metavar="DIR",
@@ -154,7 +169,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run" and not args.input:
+        parser.error("argument --input: expected at least one PATH")
     try:
         return _dispatch(args)
     except BrokenPipeError:

@@ -79,18 +79,16 @@ def static_prefix(pattern: str) -> str:
     return pattern if cut < 0 else os.path.dirname(pattern[:cut]) or "."
 
 
-def is_local_path(model: str) -> bool:
-    """A model given as a directory rather than a hub id such as `Helsinki-NLP/opus-mt-ar-en`."""
-    return model.startswith((os.sep, ".", "~")) or os.path.exists(model)
-
-
 def check_run(inputs: Iterable[str | Path], settings: RunSettings) -> None:
     """Check the output, the model store, the models given as directories and the input patterns."""
     check_path(settings.output, settings.allowed_output_roots, OUTPUT_SETTING, "output directory")
     check_path(settings.models_dir, settings.allowed_model_roots, MODEL_SETTING, "model store")
+    from pipeline.models.registry import is_hub_id, spec_directory
+
     for lang, model in settings.model_overrides.items():
-        if is_local_path(model):
-            check_path(model, settings.allowed_model_roots, MODEL_SETTING, f"model for {lang}")
+        if not is_hub_id(model):
+            check_path(spec_directory(model, settings.models_dir), settings.allowed_model_roots,
+                       MODEL_SETTING, f"model for {lang}")
     for pattern in inputs:
         check_path(static_prefix(os.path.expanduser(str(pattern))), settings.allowed_input_roots,
                    INPUT_SETTING, "input")

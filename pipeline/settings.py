@@ -246,6 +246,7 @@ class TranslationSettings:
     store_path: Path | None = None  # translation store (Parquet parts); None disables it
     threads: int = 0  # CPU threads for the engine; 0 keeps the library's default
     max_loaded_models: int | None = None  # models kept loaded at once; None: sized to the memory
+    allowed_model_roots: tuple[str, ...] | None = None  # where models may load from; None: anywhere
     # Benchmarks only: generate exactly this many tokens per piece (no early stop); not for real runs.
     fixed_output_tokens: int | None = None
 
@@ -386,4 +387,5 @@ class RunSettings:
             max_batch_tokens=self.max_batch_tokens,
             store_path=self.translation_store,
             max_loaded_models=self.max_loaded_models,
+            allowed_model_roots=self.allowed_model_roots,
         )

@@ -240,26 +240,31 @@ def input_patterns(values: list[str]) -> list[str]:
 
 def arrival_time(path: Path) -> float:
     """When a file arrived: the later of its mtime and ctime, because `mv` and `cp -p` keep an old mtime
-    while a rename or copy into the inbox always sets the ctime."""
-    status = path.stat()
+    while a rename or copy into the inbox always sets the ctime. A link's own times: what it points to
+    is not looked at."""
+    status = path.lstat()
     return max(status.st_mtime, status.st_ctime)
 
 
 def new_arrivals(inbox: Path, since: datetime | None) -> list[str]:
-    """Files under `inbox` that arrived after `since` (all of them when `since` is None), sorted.
+    """Files and links under `inbox` that arrived after `since` (all of them when `since` is None), sorted.
 
     Hidden files and folders are left out: uploaders write there and rename when a file is complete.
+    Links are listed as links, not followed: the run's plan, given the inbox as `listed_from`, rejects
+    one that leads out of the inbox as a walk of it would (and linked folders are not entered).
     """
     if not inbox.is_dir():
         return []
+    inbox = inbox.resolve()
     threshold = since.timestamp() if since is not None else float("-inf")
     arrived = []
-    for path in inbox.rglob("*"):
-        relative_parts = path.relative_to(inbox).parts
-        if any(part.startswith(".") for part in relative_parts) or not path.is_file():
-            continue
-        if arrival_time(path) > threshold:
-            arrived.append(str(path.resolve()))
+    for folder, subfolders, names in os.walk(inbox):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            path = Path(folder) / name
+            regular = path.is_symlink() or path.is_file()   # not a pipe a reader would wait on
+            if regular and not name.startswith(".") and arrival_time(path) > threshold:
+                arrived.append(str(path))
     return sorted(arrived)
 
 

@@ -19,11 +19,12 @@ import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from pipeline.errors import ConfigurationError
 from pipeline.models.hub import (CONFIG_FILES, SAFETENSORS, SAFETENSORS_INDEX, HubError, fetch_model,
                                  hub_status, read_source)
+from pipeline.roots import MODEL_SETTING, check_path
 
 OPUS_MT = "Helsinki-NLP/opus-mt-{}-en"
 # Languages with a dedicated OPUS-MT model into English (see models/README.md for how each was checked).
@@ -63,7 +64,8 @@ MODEL_FILES = [*CONFIG_FILES, "*.safetensors", SAFETENSORS_INDEX]
 # Languages the fallback model serves that are common enough to be worth detecting by default.
 FALLBACK_DETECTED = ("fa",)
 log = logging.getLogger(__name__)
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+# owner/name in the characters the hub allows; `..` and `--` the hub refuses inside either part.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -123,8 +125,23 @@ def split_revision(spec: str) -> tuple[str, str | None]:
 
 
 def is_hub_id(spec: str) -> bool:
+    """Whether `spec` is a hub id, told by its form alone: whether some directory happens to exist
+    decides nothing, or a path that climbs out of the store would pass for an id. Anything else is a
+    path, and a directory whose name has the form of an id is written `./owner/name`."""
     repo, _ = split_revision(spec)
-    return bool(_HUB_ID.match(repo)) and not Path(spec).expanduser().is_dir()
+    return bool(_HUB_ID.match(repo)) and ".." not in repo and "--" not in repo
+
+
+def spec_directory(spec: str, models_dir: Path) -> Path:
+    """The directory a model spec that is not a hub id names: as given when it is absolute or a
+    directory from here, else under the model store."""
+    given = Path(spec).expanduser()
+    return given if given.is_absolute() or given.is_dir() else Path(models_dir) / given
+
+
+def check_model_path(path: Path, spec: str, allowed_roots: Sequence[str] | None) -> None:
+    """PathNotAllowedError unless `path`, links resolved, lies inside the allowed model roots."""
+    check_path(path, allowed_roots, MODEL_SETTING, f"model {spec}")
 
 
 def store_name(hub_id: str) -> str:
@@ -219,14 +236,15 @@ def directory_revision(path: Path) -> str:
     return _REVISIONS[key]
 
 
-def _directory_location(spec: str, models_dir: Path) -> ModelLocation | None:
-    for candidate in (Path(spec).expanduser(), models_dir / spec):
-        if candidate.is_dir():
-            if not _has_weights(candidate):
-                raise ModelNotFound(
-                    f"directory {candidate} has no config.json with {SAFETENSORS} (or {SAFETENSORS_INDEX})")
-            return ModelLocation(spec, candidate.resolve(), directory_revision(candidate), "directory")
-    return None
+def _directory_location(spec: str, models_dir: Path, allowed_roots: Sequence[str] | None) -> ModelLocation:
+    directory = spec_directory(spec, models_dir)
+    check_model_path(directory, spec, allowed_roots)
+    if not directory.is_dir():
+        raise ModelNotFound(f"directory {spec} not found")
+    if not _has_weights(directory):
+        raise ModelNotFound(
+            f"directory {directory} has no config.json with {SAFETENSORS} (or {SAFETENSORS_INDEX})")
+    return ModelLocation(spec, directory.resolve(), directory_revision(directory), "directory")
 
 
 def check_model_files(path: Path) -> None:
@@ -255,9 +273,13 @@ def check_model_files(path: Path) -> None:
         raise ModelNotFound(f"{path} does not load ({type(error).__name__}: {message})") from error
 
 
-def _stored(repo: str, revision: str | None, models_dir: Path) -> ModelLocation | None:
+def _stored(repo: str, revision: str | None, models_dir: Path,
+            allowed_roots: Sequence[str] | None = None) -> ModelLocation | None:
     """The local store's copy, if it holds this repository at the pinned revision (any, unpinned)."""
     stored = models_dir / store_name(repo)
+    if not stored.exists():
+        return None
+    check_model_path(stored, repo, allowed_roots)   # the store's folder may be a link that leads out
     if not _has_weights(stored):
         return None
     source = read_source(stored)
@@ -266,20 +288,20 @@ def _stored(repo: str, revision: str | None, models_dir: Path) -> ModelLocation 
     return ModelLocation(repo, stored.resolve(), directory_revision(stored), "store")
 
 
-def locate(spec: str, models_dir: Path, *, download: bool = True) -> ModelLocation:
+def locate(spec: str, models_dir: Path, *, download: bool = True,
+           allowed_roots: Sequence[str] | None = None) -> ModelLocation:
     """Find a model: a directory, the local store, the Hugging Face cache, then (online) the hub.
 
     A download goes into the local store (see :func:`fetch_into_store`). Raises ModelNotFound with the
-    reason when the model is nowhere it may be loaded from.
+    reason when the model is nowhere it may be loaded from, and PathNotAllowedError when the directory
+    or the store's folder, links resolved, lies outside `allowed_roots` (None: unrestricted). The
+    Hugging Face cache holds hub ids only and is not a path of the run's settings.
     """
     models_dir = Path(models_dir)
     if not is_hub_id(spec):
-        location = _directory_location(spec, models_dir)
-        if location is None:
-            raise ModelNotFound(f"directory {spec} not found")
-        return location
+        return _directory_location(spec, models_dir, allowed_roots)
     repo, revision = split_revision(spec)
-    stored = _stored(repo, revision, models_dir)
+    stored = _stored(repo, revision, models_dir, allowed_roots)
     if stored is not None:
         return stored
 
@@ -304,7 +326,7 @@ def locate(spec: str, models_dir: Path, *, download: bool = True) -> ModelLocati
         fetch_into_store(spec, models_dir)
     except HubError as error:
         raise ModelNotFound(str(error)) from error
-    location = _stored(repo, revision, models_dir)
+    location = _stored(repo, revision, models_dir, allowed_roots)
     assert location is not None, "a completed fetch leaves the model in the store"
     return ModelLocation(repo, location.path, location.revision, "hub")
 

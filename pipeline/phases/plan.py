@@ -41,8 +41,8 @@ class Shard:
 MIN_FILES_PER_WORKER = 50
 
 
-def plan_shards(inputs: Sequence[str], settings: RunSettings,
-                files_per_shard: int | None = None, workers: int = 1) -> list[Shard]:
+def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
+                workers: int = 1, listed_from: str | None = None) -> list[Shard]:
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
     With `workers` processes to share the shards, the files are cut into as many shards, each of
@@ -52,7 +52,8 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
     and the rejects the walk decided. When the inputs yield nothing to read or to record as a reject,
-    the run stops with a SettingsError naming them.
+    the run stops with a SettingsError naming them. Inputs listed from a directory (`listed_from`, the
+    inbox) are held to it as a walk of it would be: a link out of it is an `outside_input` reject.
     """
     from pipeline.roots import INPUT_SETTING, check_path, check_run
     from pipeline.stages.ingest import expand_inputs
@@ -60,8 +61,9 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings,
     size = files_per_shard or settings.shard_size
     if size < 1:
         raise SettingsError(f"files_per_shard must be positive, got {size}")
-    check_run(inputs, settings)
-    expanded = list(expand_inputs(inputs))
+    # A listing's links are rejected below, not a reason to stop: the directory itself is what is checked.
+    check_run(inputs if listed_from is None else [listed_from], settings)
+    expanded = list(expand_inputs(inputs, listed_from))
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     files = [item for item in expanded if not isinstance(item, Reject)]
@@ -94,7 +96,8 @@ def open_output(settings: RunSettings) -> None:
     """Make the output directory ready (or raise OutputError) and complete or remove what a crashed
     earlier run left in it: once per run, before any shard task writes."""
     from pipeline.store.output import OutputStore
-    from pipeline.store.work_area import STALE_AFTER_DAYS, remove_stale_work_areas
+    from pipeline.store.work_area import (STALE_AFTER_DAYS, STALE_TEMPORARY_HOURS,
+                                          remove_stale_temporary_files, remove_stale_work_areas)
 
     store = OutputStore(settings.output)
     store.prepare()
@@ -106,6 +109,10 @@ def open_output(settings: RunSettings) -> None:
     if stale:
         log.warning("removed the work areas of runs that never finished, untouched for %d days: %s",
                     STALE_AFTER_DAYS, ", ".join(stale))
+    temporary = remove_stale_temporary_files(settings.output)
+    if temporary:
+        log.warning("removed %s left by killed writers in the work areas and the translation store, "
+                    "untouched for %d hours", plural(temporary, "temporary file"), STALE_TEMPORARY_HOURS)
 
 
 def check_models(settings: RunSettings, *, load: bool) -> None:

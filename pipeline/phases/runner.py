@@ -35,15 +35,15 @@ log = logging.getLogger(__name__)
 
 
 def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator | None = None,
-        workers: int = 1) -> RunSummary:
+        workers: int = 1, listed_from: str | None = None) -> RunSummary:
     """Plan, prepare every shard, translate every (language, chunk) task, assemble every shard, and
     finalise: the whole run in this process, with one translator for every phase. `translator` (by
     default one for `settings`) lets a caller keep loaded models across runs; `workers` processes
-    prepare the shards."""
+    prepare the shards; `listed_from` is the directory the inputs were listed from (see plan_shards)."""
     from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
-    shards = plan_shards(inputs, settings, workers=workers)
+    shards = plan_shards(inputs, settings, workers=workers, listed_from=listed_from)
     open_output(settings)
     translator = translator if translator is not None else open_translator(settings)
     # A --model that cannot be found stops the run before any document; one that is there but does not

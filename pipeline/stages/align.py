@@ -54,6 +54,12 @@ def has_bidi_controls(text: str) -> bool:
     return _BIDI_CONTROLS.search(text) is not None
 
 
+def escaped_bidi_controls(text: str) -> str:
+    """`text` with each bidirectional control written as a `\\u202e` escape: for names and ids, which
+    are shown and matched rather than read, so that a listing of them shows the characters they hold."""
+    return _BIDI_CONTROLS.sub(lambda control: f"\\u{ord(control.group()):04x}", text)
+
+
 def without_bidi_controls(text: str) -> str:
     """`text` without bidirectional controls: what a translator should see of it."""
     return _BIDI_CONTROLS.sub("", text)
@@ -199,6 +205,9 @@ def _english_of(translation: Translation, src_text: str) -> str | None:
     return None
 
 
+_NO_SIGNALS = Quality()   # shared: frozen, and what every sentence not translated has
+
+
 def align_sentences(para_id: int, src_lang: str, paragraph: str, spans: Sequence[tuple[int, int]],
                     translations: Sequence[Translation]) -> list[SentencePair]:
     """Pair each sentence span of `paragraph` with its translation (same order)."""
@@ -207,7 +216,9 @@ def align_sentences(para_id: int, src_lang: str, paragraph: str, spans: Sequence
     pairs = []
     for sent_id, ((start, end), translation) in enumerate(zip(spans, translations)):
         src_text = paragraph[start:end]
-        quality = Quality()
+        if translation.status is TranslationStatus.SOURCE_IS_ENGLISH and translation.en_text == src_text:
+            src_text = translation.en_text   # one string for both sides (a long English file: 500,000 pairs)
+        quality = _NO_SIGNALS
         if translation.status is TranslationStatus.TRANSLATED:
             if not translation.en_text:
                 raise ValueError(f"sentence {para_id}.{sent_id} is marked translated but has no English")

@@ -14,6 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.stages.line_cache import short_line_cache
+
 # The languages whose jusText stop-word list is used to guess a page's language (the registry's).
 _STOPLIST_LANGUAGES = {
     "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fa": "Persian", "fr": "French",
@@ -189,7 +191,7 @@ _ASCII_DIGITS = b"0123456789"
 _SHAPE_CACHE_LINES = 1 << 16
 
 
-@lru_cache(maxsize=_SHAPE_CACHE_LINES)
+@short_line_cache(_SHAPE_CACHE_LINES)
 def _lower_words(line: str) -> tuple[str, ...]:
     """The word tokens of `line`, lower-cased. The interface-phrase rule, the language guess and the
     line's features all read them, most lines all three times."""
@@ -221,7 +223,7 @@ def word_count(line: str) -> float:
     return len(line.split()) if unspaced_words is None else unspaced_words
 
 
-@lru_cache(maxsize=_SHAPE_CACHE_LINES)
+@short_line_cache(_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     is_ascii = line.isascii()
@@ -347,7 +349,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
 _NO_STAMP, _DATE_STAMP, _TIME_STAMP = 0, 1, 2
 
 
-@lru_cache(maxsize=_SHAPE_CACHE_LINES)
+@short_line_cache(_SHAPE_CACHE_LINES)
 def _stamp_kind(line: str) -> int:
     """_TIME_STAMP for a short line holding a clock time or a time ago, or a longer one that opens with
     one (a comment whose header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say..."),
@@ -398,7 +400,7 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
     return len(lines)
 
 
-@lru_cache(maxsize=_SHAPE_CACHE_LINES)
+@short_line_cache(_SHAPE_CACHE_LINES)
 def _is_comment_header(line: str) -> bool:
     """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed, or
     the line is a name before its date ("Kate on")."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from typing import Callable, Iterable
 
 from pipeline.stages.boilerplate_features import is_interface_phrase
@@ -20,6 +19,7 @@ from pipeline.stages.clean_vocabulary import (
     _NAV_WORDS, _NEWSLETTER, _PAGE_STAMP, _PARENTHESIZED_NAME, _RIGHTS_AS_SENTENCE, _RIGHTS_RESERVED, _ROLE,
     _SECTION_HEADERS, _SEPARATED_BREADCRUMB, _SHARE_CORE, _SHARE_WORDS, _SHORT_LINE, _SITE_SUFFIX, _SPACES,
     _TERMINAL, _UI_LINES, _UNSPACED_HEADLINE_MIN_CHARS, _UNSPACED_SCRIPT, _UNSPACED_SHARE, _WORD_SPLIT, _YEAR)
+from pipeline.stages.line_cache import short_line_cache
 
 
 def _ends_sentence(line: str) -> bool:
@@ -343,7 +343,7 @@ def _classify(line: str, found: _Metadata) -> str | None:
 _RULE_CACHE_LINES = 1 << 16
 
 
-@lru_cache(maxsize=_RULE_CACHE_LINES)
+@short_line_cache(_RULE_CACHE_LINES)
 def _rule_and_metadata(line: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
     """The rule that takes `line` and the metadata it offers, read on its own."""
     found = _Metadata()

@@ -11,6 +11,7 @@ import errno
 import glob
 import json
 import os
+import re
 import stat
 import unicodedata
 from functools import cache
@@ -20,6 +21,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 import regex
 
 from pipeline.records import RawDocument, Reject, RejectReason
+from pipeline.stages.align import escaped_bidi_controls
 from pipeline.stages.base import Source
 from pipeline.stages.decode import DecodeError, content_id, decode_bytes
 
@@ -32,6 +34,14 @@ _LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
 _SURROGATE_ESCAPE = regex.compile(rb"\\u[dD][89a-fA-F]")
 _META_CHARSET = regex.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", regex.IGNORECASE)
 _HTML_METADATA_FIELDS = ("title", "author", "date", "url", "sitename", "description")
+# An attribute value this long is a data: URI or inline data, never text the extraction keeps; one over
+# libxml2's 10 MB limit would stop the parser and lose the rest of the page. Emptied before parsing. `<`
+# ends a quoted value here, so that a stray `="` in the text can only run to the next tag. The standard
+# library's engine keeps the count as a number, where the regex module's compiled pattern takes 56 MB.
+MAX_HTML_ATTRIBUTE_CHARS = 64 * 1024
+_LONG_ATTRIBUTE_VALUE = re.compile(
+    r"""(=\s*+)(?:"[^"<]{%(n)d,}+"|'[^'<]{%(n)d,}+'|[^\s"'<>=`]{%(n)d,}+)"""
+    % {"n": MAX_HTML_ATTRIBUTE_CHARS})
 
 
 def _absolute(path: Path) -> Path:
@@ -40,16 +50,35 @@ def _absolute(path: Path) -> Path:
 
 def display_path(path: str | Path) -> str:
     """`path` as valid Unicode for the output: bytes of a file name that are not UTF-8 (kept by Python
-    as lone surrogates) become `\\xNN` escapes. The file is still opened by its real name."""
+    as lone surrogates) become `\\xNN` escapes, bidirectional controls `\\u202e` escapes (a name such
+    as `invoice\\u202etxt.exe` would otherwise show as `invoiceexe.txt`). The file is still opened by its
+    real name."""
     text = os.fspath(path)
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return escaped_bidi_controls(shown)
 
 
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _link_reject(link: Path, root: str) -> Reject | None:
+    """The reject of a symbolic link that cannot be resolved (a loop, a broken link) or that leads out
+    of the directory `root` (resolved); None when it leads inside."""
+    try:
+        target = os.path.realpath(link, strict=True)
+    except OSError as error:
+        what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
+        return Reject(display_path(_absolute(link)), RejectReason.UNREADABLE,
+                      f"{what}: {error.strerror or error}")
+    if not _within(target, root):
+        return Reject(display_path(_absolute(link)), RejectReason.OUTSIDE_INPUT,
+                      f"symbolic link to {display_path(target)}, outside the input directory "
+                      f"{display_path(root)}")
+    return None
 
 
 def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path | Reject]:
@@ -69,21 +98,8 @@ def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path |
     for entry in entries:
         supported = Path(entry.name).suffix.lower() in TEXT_FORMATS
         if entry.is_symlink():
-            if not supported:
-                continue
-            try:
-                target = os.path.realpath(entry.path, strict=True)
-            except OSError as error:
-                what = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
-                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.UNREADABLE,
-                             f"{what}: {error.strerror or error}")
-                continue
-            if not _within(target, root):
-                yield Reject(display_path(_absolute(Path(entry.path))), RejectReason.OUTSIDE_INPUT,
-                             f"symbolic link to {display_path(target)}, outside the input directory "
-                             f"{display_path(root)}")
-                continue
-            yield Path(entry.path)
+            if supported:
+                yield _link_reject(Path(entry.path), root) or Path(entry.path)
         elif entry.is_dir(follow_symlinks=False):
             # A directory named like a document is listed too, so that reading it reports it as unreadable.
             if supported:
@@ -93,14 +109,18 @@ def _walk_directory(directory: Path, root: str | None = None) -> Iterator[Path |
             yield Path(entry.path)
 
 
-def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
+def expand_inputs(patterns: Iterable[str | Path], listed_from: str | Path | None = None
+                  ) -> Iterator[Path | Reject]:
     """Expand files, directories (recursively) and glob patterns (`**` allowed) into absolute paths.
 
     Directories contribute only files of a supported format; files named explicitly or matched by a
     glob are yielded whatever their format, so that an unsupported one is reported, not skipped.
-    Each path is yielded once. A pattern that matches nothing yields a NOT_FOUND reject.
+    Each path is yielded once. A pattern that matches nothing yields a NOT_FOUND reject. Inputs listed
+    from a directory (`listed_from`, an inbox) are held to it as a walk of it would be: a link among
+    them that leads out of it is a reject, not a document.
     """
     seen: set[Path] = set()
+    listing_root = os.path.realpath(listed_from) if listed_from is not None else None
 
     def unseen(paths: Iterable[Path | Reject]) -> Iterator[Path | Reject]:
         for path in paths:
@@ -123,7 +143,10 @@ def expand_inputs(patterns: Iterable[str | Path]) -> Iterator[Path | Reject]:
                          f"no file or directory matches {display_path(pattern)!r}")
             continue
         for match in matches:
-            if match.is_dir() and match.suffix.lower() not in TEXT_FORMATS:
+            link_reject = listing_root and _link_reject(match, listing_root)
+            if link_reject:
+                yield link_reject
+            elif match.is_dir() and match.suffix.lower() not in TEXT_FORMATS:
                 yield from unseen(_walk_directory(match))
             else:
                 yield from unseen([match])
@@ -189,12 +212,13 @@ def _jsonl_document(path: str, raw: bytes, line_number: int) -> RawDocument | Re
                       f"line {line_number}: expected a JSON object, got {type(record).__name__}", line_record)
     # Checking the line once is far cheaper than checking every string of every record.
     repair = _SURROGATE_ESCAPE.search(raw) is not None
-    record_id = str(record["id"]) if record.get("id") is not None else None
+    record_id = escaped_bidi_controls(str(record["id"])) if record.get("id") is not None else None
     if repair and record_id is not None:
         record_id = _valid_unicode(record_id)
     text = record.get("text")
     if not isinstance(text, str):
-        found = "no 'text' field" if text is None else f"'text' is {type(text).__name__}, not a string"
+        found = ("no 'text' field" if "text" not in record else "'text' is null" if text is None
+                 else f"'text' is {type(text).__name__}, not a string")
         return Reject(path, RejectReason.MALFORMED_JSONL, f"line {line_number}: {found}", line_record,
                       record_id)
     text = unicodedata.normalize("NFC", _valid_unicode(text) if repair else text)
@@ -278,11 +302,40 @@ def _html_extractor():
         date_params=set_date_params(extensive=False))
 
 
+@cache
+def _html_parser():
+    """trafilatura's own parser settings, with huge_tree: a text node over libxml2's 10 MB default is
+    kept whole instead of ending the page there (a file is bounded by max_input_bytes anyway)."""
+    from lxml.html import HTMLParser
+
+    return HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                      remove_pis=True, huge_tree=True)
+
+
+def _parse_html(markup: str):
+    """The page's tree as trafilatura's load_html builds it (its repairs, then lxml), with oversized
+    attribute values emptied first; None when the markup holds no element."""
+    from lxml.etree import ParserError
+    from lxml.html import fromstring
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    markup = _LONG_ATTRIBUTE_VALUE.sub(r'\1""', markup)
+    beginning = markup[:50].lower()
+    try:
+        tree = fromstring(repair_faulty_html(markup, beginning).encode("utf-8", "surrogatepass"),
+                          parser=_html_parser())
+    except ParserError:   # nothing but whitespace or comments
+        return None
+    # trafilatura's test of whether this is a page at all, kept so that its verdicts do not change
+    return None if is_dubious_html(beginning) and len(tree) < 2 else tree
+
+
 def _extract_html(markup: str) -> tuple[str, dict[str, str]]:
     """Main text of an HTML page (paragraphs separated by blank lines) and its metadata."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(markup, options=_html_extractor())
+    tree = _parse_html(markup)
+    extracted = trafilatura.bare_extraction(tree, options=_html_extractor()) if tree is not None else None
     if extracted is None:
         return "", {}
     blocks = [line.strip() for line in (extracted.text or "").split("\n")]

@@ -227,7 +227,7 @@ class Translator:
         if choice is None:
             return None
         try:
-            return locate(choice.spec, self.settings.models_dir, download=False).identity
+            return self._locate(choice, download=False).identity
         except ModelNotFound as missing:
             if choice.hub_id and hub_status().usable:
                 return choice.hub_id
@@ -250,7 +250,7 @@ class Translator:
             choice = self.registry.choice(lang)
             assert choice is not None
             try:
-                check_model_files(locate(choice.spec, self.settings.models_dir).path)
+                check_model_files(self._locate(choice).path)
             except ModelNotFound as missing:
                 raise self._unavailable(choice, str(missing)) from missing
         self._checked = True
@@ -280,6 +280,10 @@ class Translator:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _locate(self, choice: ModelChoice, download: bool = True) -> ModelLocation:
+        return locate(choice.spec, self.settings.models_dir, download=download,
+                      allowed_roots=self.settings.allowed_model_roots)
+
     def _unavailable(self, choice: ModelChoice, reason: str) -> ModelUnavailableError:
         return ModelUnavailableError(
             f"the {choice.origin} model {choice.spec!r} for language '{choice.lang}' "
@@ -296,7 +300,7 @@ class Translator:
         if choice is None:
             return UntranslatedReason.NO_MODEL_FOR_LANGUAGE
         try:
-            location = known if known is not ... else locate(choice.spec, self.settings.models_dir)
+            location = known if known is not ... else self._locate(choice)
             engine = self._engine(location)
         except ModelNotFound as missing:
             if choice.explicit:

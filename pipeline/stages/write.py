@@ -3,13 +3,15 @@
 The sink of the assemble phase. It decides each document again against the output as it is now (a
 parallel shard may have committed meanwhile; pipeline.stages.decide), builds the rows of the five
 datasets (removed/ only with the run setting write_removed), and commits them as one part per batch
-through the output store, which replaces the earlier rows of documents processed again. It counts what it wrote, for the run's manifest.
+through the output store, which replaces the earlier rows of documents processed again. It counts what
+it wrote, for the run's manifest.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from pipeline.records import Reject, RejectReason
@@ -18,8 +20,13 @@ from pipeline.stages.base import Sink
 from pipeline.stages.decide import Decision, decide, replaced_because
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from pipeline.stages.align import AlignedDocument
     from pipeline.store.output import OutputStore
+
+
+_ROWS_PER_BATCH = 50_000
 
 
 class WriteSink(Sink["AlignedDocument"]):
@@ -65,46 +72,63 @@ class WriteSink(Sink["AlignedDocument"]):
 
     def _commit(self, kept: Sequence[AlignedDocument], rejects: Sequence[Reject],
                 replaced: Mapping[str, set[str]]) -> None:
-        import pyarrow as pa
-
         from pipeline.store.output import part_key
         from pipeline.store.rows import document_row, paragraph_row, reject_row, removed_rows, sentence_row
         from pipeline.store.schemas import SCHEMAS
 
         now = datetime.now(timezone.utc)
         run_id = self.settings.run_id
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
-        for entry in kept:
-            doc_id = entry.document.raw.doc_id
-            rows["documents"].append(document_row(entry.document, entry.paragraphs, entry.sentences,
-                                                  run_id, now))
-            cleaned = entry.document.cleaned
-            rows["paragraphs"].extend(paragraph_row(doc_id, pair, cleaned.region(pair.para_id), run_id)
-                                      for pair in entry.paragraphs)
-            rows["sentences"].extend(sentence_row(doc_id, pair, cleaned.region(pair.para_id), run_id)
-                                     for pair in entry.sentences)
-            if self.settings.write_removed:
-                rows["removed"].extend(removed_rows(entry.document, run_id))
         unique_rejects = {(r.source_path, r.source_record, str(r.reason)): r for r in rejects}
-        rows["rejects"] = [reject_row(reject, run_id, now) for reject in unique_rejects.values()]
-        tables = {name: pa.Table.from_pylist(value, schema=SCHEMAS[name]) for name, value in rows.items()}
+        rows: dict[str, Iterable[dict[str, Any]]] = {
+            "documents": (document_row(entry.document, entry.paragraphs, entry.sentences, run_id, now)
+                          for entry in kept),
+            "paragraphs": (paragraph_row(entry.document.raw.doc_id, pair,
+                                         entry.document.cleaned.region(pair.para_id), run_id)
+                           for entry in kept for pair in entry.paragraphs),
+            "sentences": (sentence_row(entry.document.raw.doc_id, pair,
+                                       entry.document.cleaned.region(pair.para_id), run_id)
+                          for entry in kept for pair in entry.sentences),
+            "rejects": (reject_row(reject, run_id, now) for reject in unique_rejects.values()),
+            "removed": (row for entry in kept if self.settings.write_removed
+                        for row in removed_rows(entry.document, run_id)),
+        }
+        tables = {name: _table(rows[name], SCHEMAS[name]) for name in SCHEMAS}
         key = part_key([entry.document.raw.doc_id for entry in kept], unique_rejects)
         written = self.output.commit_shard(key, tables, replaced, [entry.document.source for entry in kept])
         self.files.extend(str(path.relative_to(self.settings.output)) for path in written)
         self.replaced += sum(len(ids) for ids in replaced.values())
-        self._count(rows)
+        self._count(tables)
 
-    def _count(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
-        for row in rows["documents"]:
-            self.documents[row["src_lang"]] += 1
+    def _count(self, tables: Mapping[str, pa.Table]) -> None:
+        for lang, count in _tally(tables["documents"], "src_lang"):
+            self.documents[lang] += count
         for level, counters in (("paragraphs", self.paragraphs), ("sentences", self.sentences)):
-            for row in rows[level]:
-                counters.setdefault(row["src_lang"], Counter())[row["status"]] += 1
-        for row in rows["sentences"]:
-            if row["model"]:
-                self.models.setdefault(row["src_lang"], set()).add(row["model"])
-        self.removed.update(row["reason"] for row in rows["removed"])
-        for row in rows["rejects"]:
+            for lang, status, count in _tally(tables[level], "src_lang", "status"):
+                counters.setdefault(lang, Counter())[status] += count
+        for lang, model, _ in _tally(tables["sentences"], "src_lang", "model"):
+            if model:
+                self.models.setdefault(lang, set()).add(model)
+        for reason, count in _tally(tables["removed"], "reason"):
+            self.removed[reason] += count
+        for row in tables["rejects"].select(["reason", "source_path"]).to_pylist():
             self.rejects[row["reason"]] += 1
             if row["reason"] == RejectReason.NOT_FOUND.value:
                 self.missing_inputs.append(row["source_path"])
+
+
+def _table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """The rows as a table, turned into Arrow _ROWS_PER_BATCH at a time: a long document's sentence
+    rows as Python dictionaries take ten times the memory of their Arrow columns."""
+    import pyarrow as pa
+
+    rows = iter(rows)
+    batches = []
+    while chunk := list(islice(rows, _ROWS_PER_BATCH)):
+        batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _tally(table: pa.Table, *columns: str) -> list[tuple[Any, ...]]:
+    """The rows of `table` counted by the values of `columns`: (value, ..., count) for each."""
+    counted = table.group_by(list(columns)).aggregate([([], "count_all")])
+    return list(zip(*(counted[name].to_pylist() for name in (*columns, "count_all"))))

@@ -40,12 +40,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import ConfigurationError
-from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
+from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema, parquet_column_paths
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
+# Text columns get no min/max statistics: no reader prunes on them, and computing those of a 48 MB
+# paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway).
+TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED.json"
 PUBLISH_ORDER = ("documents", "paragraphs", "sentences", "removed")
@@ -79,12 +82,18 @@ def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write `table` as Parquet, with min/max statistics for every column but the long text ones."""
+    pq.write_table(table, path, compression=COMPRESSION,
+                   write_statistics=parquet_column_paths(table.schema, leaving_out=TEXT_COLUMNS))
+
+
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     """Write `table` to `path` through a hidden temporary file in the same directory, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_name(path)
     try:
-        pq.write_table(table, temporary, compression=COMPRESSION)
+        write_parquet(table, temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -321,8 +330,11 @@ class OutputStore:
             return {path: table.cast(file_schema(dataset))} if table.num_rows else {}
         (column,) = partition_columns
         parts = {}
-        for value in sorted(set(table.column(column).to_pylist())):
-            rows = table.filter(pc.equal(table.column(column), value)).drop_columns([column])
+        values = sorted(pc.unique(table.column(column)).to_pylist())
+        for value in values:
+            # One partition (most shards of one language) takes the rows as they are, without a copy.
+            chosen = table if len(values) == 1 else table.filter(pc.equal(table.column(column), value))
+            rows = chosen.drop_columns([column])
             partition = self.dataset_dir(dataset) / f"{column}={quote(value, safe='')}"
             parts[partition / f"{PART_PREFIX}{key}{PART_SUFFIX}"] = rows.cast(file_schema(dataset))
         return parts
@@ -399,7 +411,7 @@ class OutputStore:
             for path, rows in dataset_parts.items():
                 staged = staging / path.relative_to(self.root)
                 staged.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(rows, staged, compression=COMPRESSION)
+                write_parquet(rows, staged)
         marker = {"key": key,
                   "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_parts]
                             for dataset, dataset_parts in parts.items()},

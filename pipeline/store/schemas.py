@@ -6,6 +6,8 @@ directory name (`src_lang=ar/`) so that it is never stored twice with two differ
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+
 import pyarrow as pa
 
 from pipeline.records import DATASETS  # noqa: F401 (re-exported beside the schemas, as before)
@@ -61,9 +63,12 @@ _STATUS_FIELDS = [
 
 DOCUMENTS = _schema("documents", "one row per accepted document", [
     _field("doc_id", pa.string(), "stable content hash of the decoded text", nullable=False),
-    _field("source_path", pa.string(), "input file the document came from (absolute)", nullable=False),
+    _field("source_path", pa.string(),
+           "input file the document came from (absolute; bytes that are not UTF-8 as \\xNN escapes, "
+           "bidirectional controls as \\u202e escapes)", nullable=False),
     _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
-    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
+    _field("record_id", pa.string(),
+           "the JSONL record's own id field, if any (bidirectional controls as \\u202e escapes)"),
     _field("source_format", pa.string(), "txt | md | html | jsonl", nullable=False),
     _field("encoding", pa.string(), "detected encoding of the source bytes"),
     _field("n_bytes", pa.int64(), "size of the source bytes of this document", nullable=False),
@@ -128,9 +133,10 @@ SENTENCES = _schema("sentences", "one row per source sentence, beside its Englis
 ])
 
 REJECTS = _schema("rejects", "one row per input that could not become a document", [
-    _field("source_path", pa.string(), "input file or pattern", nullable=False),
+    _field("source_path", pa.string(), "input file or pattern (escaped as in documents)", nullable=False),
     _field("source_record", pa.string(), "record within the file (JSONL: line:N); null for whole files"),
-    _field("record_id", pa.string(), "the JSONL record's own id field, if any"),
+    _field("record_id", pa.string(),
+           "the JSONL record's own id field, if any (bidirectional controls as \\u202e escapes)"),
     _field("reason", pa.string(),
            "not_found | unreadable | special_file | outside_input | unsupported_format | empty | too_large | "
            "binary | undecodable | malformed_jsonl | no_text | duplicate | processing_error", nullable=False),
@@ -193,3 +199,23 @@ def partition_schema(dataset: str) -> pa.Schema:
 def describe(dataset: str) -> dict[str, str]:
     """Column name -> description, as stored in the schema."""
     return {field.name: field.metadata[b"description"].decode() for field in SCHEMAS[dataset]}
+
+
+def parquet_column_paths(schema: pa.Schema, leaving_out: Collection[str] = ()) -> list[str]:
+    """The Parquet column paths of `schema`'s fields (`name`, `name.list.element`, `name.key_value.key`,
+    `name.child`), but those of the fields named in `leaving_out`."""
+    return [path for field in schema if field.name not in leaving_out for path in _leaf_paths(field)]
+
+
+def _leaf_paths(field: pa.Field, prefix: str = "") -> Iterator[str]:
+    path, kind = prefix + field.name, field.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        yield from _leaf_paths(pa.field("element", kind.value_type), f"{path}.list.")
+    elif pa.types.is_map(kind):
+        yield from _leaf_paths(kind.key_field, f"{path}.key_value.")
+        yield from _leaf_paths(kind.item_field, f"{path}.key_value.")
+    elif pa.types.is_struct(kind):
+        for child in kind:
+            yield from _leaf_paths(child, f"{path}.")
+    else:
+        yield path

@@ -29,11 +29,15 @@ import pyarrow.parquet as pq
 
 from pipeline.records import (CleanedDocument, LanguageGuess, LanguageMethod, PreparedDocument, RawDocument,
                               Region, Reject, RejectReason, RemovedLine)
-from pipeline.store.output import write_parquet_atomic, write_text_atomic
+from pipeline.store.output import TEMP_SUFFIX, write_parquet_atomic, write_text_atomic
+from pipeline.store.translations import STORE_DIR
 
 WORK_DIR = ".work"
 PREPARED_MARKER = "PREPARED.json"
 STALE_AFTER_DAYS = 7
+# A temporary file is written in one go and renamed by the task that writes it (a task may run 6 hours),
+# so one untouched for a day was left by a writer that was killed.
+STALE_TEMPORARY_HOURS = 24
 
 _LANGUAGE = pa.struct([("lang", pa.string()), ("score", pa.float64()), ("method", pa.string())])
 _REMOVED = pa.struct([("text", pa.string()), ("rule", pa.string()), ("score", pa.float64()),
@@ -198,4 +202,20 @@ def remove_stale_work_areas(output: Path, now: float | None = None) -> list[str]
         if newest < limit:
             shutil.rmtree(area, ignore_errors=True)
             removed.append(area.name)
+    return removed
+
+
+def remove_stale_temporary_files(output: Path, now: float | None = None) -> int:
+    """Remove the temporary files under `output`'s work areas and translation store that nothing has
+    written to for STALE_TEMPORARY_HOURS (left by killed writers); returns how many."""
+    limit = (time.time() if now is None else now) - STALE_TEMPORARY_HOURS * 3600
+    removed = 0
+    for directory in (Path(output) / WORK_DIR, Path(output) / STORE_DIR):
+        for path in directory.rglob(f".*{TEMP_SUFFIX}"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:   # renamed or removed by its writer meanwhile
+                continue
     return removed

@@ -526,6 +526,28 @@ def test_inbox_runs_process_only_new_arrivals_and_skip_an_empty_inbox(
     assert len(list((output / "runs").glob("*.json"))) == 2
 
 
+@pytest.mark.airflow
+def test_an_inbox_run_rejects_links_out_of_the_inbox_and_processes_the_rest(
+        airflow_db: Path, dagbag: DagBag, seeds_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, output = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (tmp_path / "private.txt").write_text("A private file outside the inbox.", encoding="utf-8")
+    monkeypatch.setenv("MLP_INBOX", str(inbox))
+    monkeypatch.setenv("MLP_OUTPUT", str(output))
+    shutil.copy(sorted(seeds_dir.glob("*.txt"))[0], inbox)
+    (inbox / "private.txt").symlink_to(tmp_path / "private.txt")
+    (inbox / "shadow.txt").symlink_to("/etc/shadow")
+
+    run = dagbag.dags[INBOX].test()
+
+    assert run.state == "success"
+    assert len(_rows(output, "documents")) == 1
+    rejects = _rows(output, "rejects")
+    assert sorted(zip(rejects["source_path"].map(lambda path: Path(path).name), rejects["reason"])) == [
+        ("private.txt", "outside_input"), ("shadow.txt", "outside_input")]
+
+
 def _failed_without_retry(run, task_id: str) -> None:
     """`task_id` failed on its first try, and the run turned red without waiting for a retry."""
     assert run.state == "failed"

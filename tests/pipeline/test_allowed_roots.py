@@ -160,3 +160,87 @@ def test_an_input_outside_that_does_not_exist_is_said_to_be_both(tree: dict[str,
     with pytest.raises(PathNotAllowedError) as present:
         plan_shards([str(tree["elsewhere"] / "secret.txt")], restricted(tree))
     assert "does not exist" not in str(present.value)
+
+
+def escaping_spec(models: Path, target: Path) -> str:
+    """A relative model spec that starts inside the store and climbs out of it to `target`."""
+    (models / "opus-mt-ar-en").mkdir(exist_ok=True)
+    return os.path.join("opus-mt-ar-en", os.path.relpath(target, models / "opus-mt-ar-en"))
+
+
+def test_a_relative_model_spec_climbing_out_of_the_store_fails_the_command_line(
+        tree: dict[str, Path], tiny_model_dir: Path):
+    spec = escaping_spec(tree["models"], tiny_model_dir)
+    command = [sys.executable, "-m", "pipeline", "run", "--input", str(tree["inputs"]),
+               "--output", str(tree["out"] / "run"), "--models-dir", str(tree["models"]),
+               "--model", f"ar={spec}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MLP_ALLOWED_MODEL_ROOTS": str(tree["models"])}
+    completed = subprocess.run(command, cwd=tree["out"], env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and MODEL_SETTING in errors[0] and str(tree["models"]) in errors[0]
+    assert not (tree["out"] / "run").exists()
+
+
+def test_the_dags_model_check_refuses_a_relative_spec_climbing_out_of_the_store(
+        tree: dict[str, Path], tiny_model_dir: Path):
+    from pipeline.phases.plan import check_models
+
+    settings = restricted(tree, model_overrides={"ar": escaping_spec(tree["models"], tiny_model_dir)})
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        plan_shards([str(tree["inputs"])], settings)
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        check_models(settings, load=False)
+
+
+@pytest.mark.parametrize("spec", ["opus-mt-ar-en", "Helsinki-NLP/opus-mt-ar-en"], ids=["name", "hub-id"])
+def test_a_link_inside_the_store_pointing_outside_is_refused(tree: dict[str, Path], tiny_model_dir: Path,
+                                                            spec: str):
+    from pipeline.phases.plan import check_models
+
+    (tree["models"] / "opus-mt-ar-en").symlink_to(tiny_model_dir)
+    with pytest.raises(PathNotAllowedError, match=MODEL_SETTING):
+        check_models(restricted(tree, model_overrides={"ar": spec}), load=False)
+
+
+def test_hub_ids_are_told_from_paths_by_their_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.models.registry import is_hub_id
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Helsinki-NLP" / "opus-mt-ar-en").mkdir(parents=True)   # a directory of the same name
+    assert is_hub_id("Helsinki-NLP/opus-mt-ar-en") and is_hub_id("Helsinki-NLP/opus-mt-ar-en@v1.0")
+    for path in ["opus-mt-ar-en/../../../var/tmp/elsewhere", "owner/../name", "/models/ar", "./owner/name",
+                 ".owner/name", "owner/name/more", "opus-mt-ar-en", "~/models/ar"]:
+        assert not is_hub_id(path), path
+
+
+@pytest.fixture()
+def inbox_with_links(tree: dict[str, Path]) -> Path:
+    """An inbox holding a good file, a link to a file outside it and a link to /etc/shadow."""
+    inbox = tree["inputs"] / "inbox"
+    inbox.mkdir()
+    (inbox / "good.txt").write_text("A document that arrived in the inbox.", encoding="utf-8")
+    (inbox / "elsewhere.txt").symlink_to(tree["elsewhere"] / "secret.txt")
+    (inbox / "shadow.txt").symlink_to("/etc/shadow")
+    return inbox
+
+
+def test_new_arrivals_lists_links_without_following_them(inbox_with_links: Path):
+    arrivals = airflow_config.new_arrivals(inbox_with_links, None)
+    assert arrivals == [str(inbox_with_links.resolve() / name)
+                        for name in ("elsewhere.txt", "good.txt", "shadow.txt")]
+
+
+def test_an_inbox_run_rejects_links_out_of_the_inbox_and_goes_on(tree: dict[str, Path],
+                                                                 inbox_with_links: Path):
+    from pipeline.phases.runner import run
+    from pipeline.store.reader import read_output
+
+    settings = restricted(tree, allowed_input_roots=[str(tree["inputs"])])
+    summary = run(airflow_config.new_arrivals(inbox_with_links, None), settings,
+                  listed_from=str(inbox_with_links))
+    assert summary.documents == 1
+    rejects = read_output(settings.output, "rejects")
+    assert sorted(zip(rejects["source_path"].map(lambda path: Path(path).name), rejects["reason"])) == [
+        ("elsewhere.txt", "outside_input"), ("shadow.txt", "outside_input")]
+    assert "A private file" not in read_output(settings.output, "paragraphs")["src_text"].str.cat()

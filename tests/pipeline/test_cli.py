@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from project_paths import REPO_ROOT
 
-from pipeline.cli import build_parser
+from pipeline.cli import build_parser, main
 
 
 def _detect(path: Path) -> subprocess.CompletedProcess:
@@ -129,3 +130,23 @@ def test_summary_speaks_in_plurals_and_says_why_documents_were_replaced():
         "manifest: out/runs/r.json",
     ]
     assert [level for level, _ in summary.lines()].count(logging.WARNING) == 1
+
+
+def test_an_input_whose_name_starts_with_a_dash_is_accepted_after_two_dashes(tmp_path: Path):
+    (tmp_path / "-x.txt").write_text("A document whose name starts with a dash.", encoding="utf-8")
+    command = [sys.executable, "-m", "pipeline", "run", "--output", str(tmp_path / "out"), "--input", "--",
+               "-x.txt"]
+    completed = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert ": 1 document," in completed.stdout
+
+
+@pytest.mark.parametrize("given", [["--input", "-x.txt"], ["--input"]], ids=["dash-name", "no-path"])
+def test_an_input_taken_for_an_option_says_how_to_give_it(capsys: pytest.CaptureFixture[str],
+                                                           given: list[str]):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--output", "o", *given])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "--input -- -x.txt" in error and "./-x.txt" in error

@@ -275,3 +275,29 @@ def test_the_work_area_of_a_run_that_never_finished_goes_once_stale(
         os.utime(path, (old, old))
     open_output(later)
     assert not area.exists()
+
+
+def test_temporary_files_of_killed_writers_go_once_stale(tmp_path: Path) -> None:
+    import os
+
+    from pipeline.store.translations import STORE_DIR
+    from pipeline.store.work_area import STALE_TEMPORARY_HOURS, WORK_DIR
+
+    output = tmp_path / "out"
+    live_area = output / WORK_DIR / "live" / "shards" / "0"
+    live_area.mkdir(parents=True)
+    (live_area / "batch-1.parquet").write_bytes(b"a run still going on beside this one")
+    store_part = output / STORE_DIR / "0123456789abcdef01234567"
+    store_part.mkdir(parents=True)
+    killed = [store_part / ".part-a.parquet.1a2b3c4d.tmp", live_area / ".batch-2.parquet.5e6f7a8b.tmp"]
+    writing = [store_part / ".part-b.parquet.9c0d1e2f.tmp", live_area / ".batch-3.parquet.3a4b5c6d.tmp"]
+    old = os.stat(store_part).st_mtime - (STALE_TEMPORARY_HOURS + 1) * 3600
+    for path in killed + writing:
+        path.write_bytes(b"half a part")
+    for path in killed:
+        os.utime(path, (old, old))
+
+    open_output(RunSettings(output=output, run_id="later", models_dir=tmp_path / "models"))
+
+    assert [path.exists() for path in killed + writing] == [False, False, True, True]
+    assert (live_area / "batch-1.parquet").exists()

@@ -529,3 +529,23 @@ def test_digits_and_symbols_are_counted_as_their_patterns_count() -> None:
 def test_tree_ensemble_rejects_rows_without_the_features_its_trees_read() -> None:
     with pytest.raises(ValueError, match="rows of 1 features, the trees read feature 1"):
         _small_ensemble().decision(np.array([[0.5], [2.0]]))
+
+
+def test_cleaning_a_long_line_keeps_nothing_of_it_in_the_line_caches() -> None:
+    import gc
+    import tracemalloc
+
+    long_line = "The council approved the plan for the harbour and the ferries. " * 60_000   # 3.8 MB
+    clean("warm up the caches\n\nwith a short page of two lines")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        document = clean(long_line)   # a one-line file
+        assert document.paragraphs == (long_line.strip(),)
+        del document
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < len(long_line) / 4   # before: its 660,000 word tokens and copies of the line

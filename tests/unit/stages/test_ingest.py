@@ -237,6 +237,28 @@ def test_html_main_text_is_extracted_without_navigation_or_footer(tmp_path: Path
     assert document.metadata["url"] == "https://example.com/port-traffic"
 
 
+@pytest.mark.parametrize("quote", ['"', "'", ""], ids=["double", "single", "unquoted"])
+def test_a_huge_attribute_keeps_the_text_before_and_after_it(tmp_path: Path, quote: str) -> None:
+    huge_link = f'<p><a href={quote}data:image/png;base64,{"A" * 50_000_000}{quote}>the picture</a></p>'
+    page = HTML_PAGE.replace("</p>\n<p>The city plans", f"</p>\n{huge_link}\n<p>The city plans")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    document = _only(list(read_documents([path], max_bytes=60 * 2**20)))
+    assert "Ningbo Zhoushan Port handled more cargo" in document.text
+    assert "officials said on Monday morning" in document.text
+    assert "AAAA" not in document.text
+
+
+def test_a_text_node_over_the_parsers_default_limit_is_kept_whole(tmp_path: Path) -> None:
+    words = "harbour " * 1_500_000   # 12 MB in one text node, over libxml2's 10 MB without huge_tree
+    page = HTML_PAGE.replace("</p>\n<p>The city plans", f" {words}</p>\n<p>The city plans")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    document = _only(list(read_documents([path])))
+    assert document.text.count("harbour") == 1_500_000
+    assert "officials said on Monday morning" in document.text
+
+
 def test_html_in_a_declared_legacy_charset(tmp_path: Path, arabic_text: str) -> None:
     page = (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256">'
             f"</head><body><article><p>{arabic_text}</p></article></body></html>")
@@ -277,3 +299,24 @@ def test_jsonl_record_limit_excludes_the_line_terminator(tmp_path: Path) -> None
     assert isinstance(first, RawDocument) and first.text == "exactly at the limit"
     assert second.reason == RejectReason.TOO_LARGE
     assert second.detail == f"{len(record) + 1} bytes is over the limit of {len(record)} bytes"
+
+
+def test_a_null_text_is_reported_as_null_not_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text('{"id": "a", "text": null}\n{"id": "b"}\n', encoding="utf-8")
+    null, missing = read_documents([path])
+    assert null.reason == RejectReason.MALFORMED_JSONL and null.detail == "line 1: 'text' is null"
+    assert missing.detail == "line 2: no 'text' field"
+
+
+def test_bidirectional_controls_in_names_and_ids_are_written_as_escapes(tmp_path: Path) -> None:
+    document_path = tmp_path / "invoice\u202etxt.exe.txt"
+    document_path.write_text("A document whose name reads backwards on screen.", encoding="utf-8")
+    records = tmp_path / "records\u2067.jsonl"
+    records.write_text('{"id": "user\u202e1", "text": "A record."}\n{"id": "x\u2066", "text": null}\n',
+                       encoding="utf-8")
+    document, record, reject = read_documents([document_path, records])
+    assert document.source_path == str(tmp_path / "invoice\\u202etxt.exe.txt")
+    assert record.source_path == reject.source_path == str(tmp_path / "records\\u2067.jsonl")
+    assert (record.record_id, reject.record_id) == ("user\\u202e1", "x\\u2066")
+    assert record.text == "A record."

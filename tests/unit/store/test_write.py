@@ -108,6 +108,17 @@ def test_files_hold_the_declared_schema_with_descriptions(store: OutputStore):
             assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
+def test_text_columns_have_no_statistics_and_the_others_keep_theirs(store: OutputStore):
+    commit(store, [("d1", "ar")])
+    for dataset in ("paragraphs", "sentences"):
+        (path,) = store.part_files(dataset)
+        row_group = pq.ParquetFile(path).metadata.row_group(0)
+        with_statistics = {row_group.column(index).path_in_schema: row_group.column(index).is_stats_set
+                           for index in range(row_group.num_columns)}
+        assert not with_statistics["src_text"] and not with_statistics["en_text"], dataset
+        assert with_statistics["doc_id"] and with_statistics["quality_flags.list.element"], dataset
+
+
 def test_partitions_by_language_with_content_named_parts(store: OutputStore):
     key = commit(store, [("d1", "ar"), ("d2", "en")])
     root = store.root
