@@ -63,7 +63,7 @@ def test_outputs_that_differ_only_in_run_columns_and_files_are_equal(tmp_path: P
     _write_minimal_output(tmp_path / "reference", ROWS, "reference")
     _write_minimal_output(tmp_path / "candidate", list(reversed(ROWS)), "distributed-1")
     counts = check.compare_outputs(tmp_path / "reference", tmp_path / "candidate", "run")
-    assert counts == {"documents": 2, "paragraphs": 2, "sentences": 3, "rejects": 0}
+    assert counts == {"documents": 2, "paragraphs": 2, "sentences": 3, "rejects": 0, "removed": 0}
 
 
 def test_a_duplicated_row_is_reported(tmp_path: Path) -> None:

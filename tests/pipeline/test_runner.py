@@ -294,7 +294,8 @@ def test_a_retried_shard_adds_no_rows(tmp_path: Path, seeds_dir: Path):
     assert (first.documents, first.rejects) == ({"en": 2}, {"empty": 1})
     assert (retry.documents, retry.skipped, retry.rejects) == ({}, 2, {"empty": 1})
     assert counts(tmp_path / "out") == before == {"documents": 2, "paragraphs": before["paragraphs"],
-                                                  "sentences": before["sentences"], "rejects": 1}
+                                                  "sentences": before["sentences"], "rejects": 1,
+                                                  "removed": before["removed"]}
 
 
 def test_settings_round_trip_and_validation(tmp_path: Path):
@@ -391,7 +392,7 @@ def test_summary_names_languages_parquet_files_and_models_of_languages_inside_ot
                          documents_by_language={"ar": 1, "en": 2}, output="out")
     lines = summary.format().splitlines()
     assert "documents per language: ar 1, en 2" in lines
-    assert "Parquet datasets: out/{documents,paragraphs,sentences,rejects}/" in lines
+    assert "Parquet datasets: out/{documents,paragraphs,sentences,rejects,removed}/" in lines
     assert [line for line in lines if line.startswith("missing model for ")] == [
         "missing model for ar: run `python -m pipeline models fetch ar` on a connected machine (it downloads "
         "into models/opus-mt-ar-en/)",
