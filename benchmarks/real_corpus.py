@@ -182,7 +182,8 @@ def record_texts(sentences: dict[str, list[str]], count: int, seed: int):
             raise SystemExit(f"only {len(seen)} distinct records from these sentences; ask for fewer")
         lang = langs[len(seen) % len(langs)]
         chosen = [rng.choice(sentences[lang])]
-        while len(chosen) < RECORD_MAX_SENTENCES and len(join_sentences(lang, chosen).encode()) < RECORD_TARGET_BYTES:
+        while (len(chosen) < RECORD_MAX_SENTENCES
+               and len(join_sentences(lang, chosen).encode()) < RECORD_TARGET_BYTES):
             longer = chosen + [rng.choice(sentences[lang])]
             if len(join_sentences(lang, longer).encode()) > RECORD_TARGET_BYTES * 1.5:
                 break
@@ -240,7 +241,8 @@ def print_summary(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--shared", type=Path, default=SHARED_BENCHMARKS,
                         help="the shared benchmarks folder (boilerplate/, langid/ud_dev/)")

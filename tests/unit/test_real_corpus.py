@@ -23,15 +23,17 @@ SENTENCES = {
 
 
 def fake_shared(root: Path) -> Path:
-    """A shared folder of the real one's shape: two scraped pages with gold, UD sentences of three languages."""
+    """A shared folder of the real one's shape: two scraped pages with gold, UD sentences of 3 languages."""
     page = {"id": "dragnet/1", "source": "dragnet", "url": None,
             "scraped_text": "\n".join(HEADER + ["Headline of the story", "Body of the story."] + FOOTER),
-            "gold_blocks": [{"tag": "", "text": "Headline of the story"}, {"tag": "", "text": "Body of the story."}]}
+            "gold_blocks": [{"tag": "", "text": "Headline of the story"},
+                            {"tag": "", "text": "Body of the story."}]}
     other = {"id": "cleaneval-final-dev/7", "source": "cleaneval-final-dev", "url": "http://example.org/",
              "scraped_text": "Forum index\nA post.", "gold_blocks": [{"tag": "p", "text": "A post."}]}
     (root / "boilerplate").mkdir(parents=True)
     (root / "boilerplate" / "dev.jsonl").write_text(json.dumps(page) + "\n", encoding="utf-8")
-    (root / "boilerplate" / "cleaneval_final_dev.jsonl").write_text(json.dumps(other) + "\n", encoding="utf-8")
+    (root / "boilerplate" / "cleaneval_final_dev.jsonl").write_text(json.dumps(other) + "\n",
+                                                                    encoding="utf-8")
     (root / "langid" / "ud_dev").mkdir(parents=True)
     for lang, lines in SENTENCES.items():
         (root / "langid" / "ud_dev" / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -48,7 +50,8 @@ def test_real_corpus_parts_languages_and_boilerplate(tmp_path):
     summary = write_corpus(tmp_path / "corpus", shared, records=30, record_files=2, seed=5)
 
     assert summary["pages"]["files"] == 2
-    assert (tmp_path / "corpus" / "pages" / "dragnet" / "1.txt").read_text(encoding="utf-8").startswith(HEADER[0])
+    page = (tmp_path / "corpus" / "pages" / "dragnet" / "1.txt").read_text(encoding="utf-8")
+    assert page.startswith(HEADER[0])
     assert set(summary["documents"]["languages"]) == set(SENTENCES)
     for lang in SENTENCES:
         documents = sorted((tmp_path / "corpus" / "documents" / lang).glob("*.txt"))
