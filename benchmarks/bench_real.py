@@ -15,9 +15,9 @@ both of the largest process (`ru_maxrss`) and of the tree summed (psutil, sample
    default: microseconds of CPU (and of wall time) per record.
 
 Translation is off as in bench_pipeline.py: only English is included, the model store is empty, so every
-other sentence is written `untranslated`. Figures and the manifests' `stage_seconds`/`phase_seconds` go to
-`benchmarks/results/<date>-real-<machine>.json`; a shared machine's other jobs only add time, so compare
-figures of one run, and read the load averages printed with them.
+other sentence is written `untranslated`. Figures and the manifests' `stage_seconds`/`phase_seconds` (of
+each case's last run) go to `benchmarks/results/<date>-<HHMM>-real-<machine>.json`; a shared machine's
+other jobs only add time, so compare figures of one run, and read the load averages printed with them.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table(f"short records: {args.records} records", report["records"], "record")
     print(f"load before {report['load_before']}, after {report['load_after']}")
     RESULTS.mkdir(exist_ok=True)
-    result_path = RESULTS / f"{datetime.date.today()}-real-{platform.node()}.json"
+    result_path = RESULTS / f"{datetime.datetime.now():%Y-%m-%d-%H%M}-real-{platform.node()}.json"
     result_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"figures: {result_path}")
     return 0
