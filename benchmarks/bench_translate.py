@@ -6,6 +6,12 @@ so every engine does the same work: a batch of 32 sources of 40 tokens, 64 targe
 Each figure is the median of --repeats runs; on a shared machine compare figures of one run only.
 
     python benchmarks/bench_translate.py [--repeats 3] [--threads 2] [--beam]
+    python benchmarks/bench_translate.py --device cuda     # on a GPU: the sweep of translate_sweep.py
+    python benchmarks/bench_translate.py --device cpu --sweep --repeats 1   # its check on CPU (minutes)
+
+`--device cuda` (or `--sweep`) runs translate_sweep.py instead: transformers fp16 against CTranslate2
+float16 and int8_float16 (fp32, float32 and int8 on CPU) over real sentences, batch sizes and length
+sorting swept, outputs held to 1.2x the source tokens; sentences/s, target tokens/s, GPU memory.
 """
 
 from __future__ import annotations
@@ -66,15 +72,51 @@ def median_seconds(cases: dict, repeats: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def run_sweep(args) -> int:
+    import ctranslate2
+    import torch
+
+    from translate_sweep import sweep
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device")
+    build_model()
+    cuda = args.device == "cuda"
+    sentences = args.sentences or (4096 if cuda else 16)
+    batch_sizes = args.batch_sizes or ([16, 32, 64, 128, 256] if cuda else [8])
+    device_name = torch.cuda.get_device_name() if cuda else f"{os.cpu_count()} CPUs, {args.threads} threads"
+    print(f"# {datetime.datetime.now().isoformat(timespec='minutes')}  {device_name}; {sentences} UD dev "
+          f"sentences, outputs 1.2x the longest source of each batch, median of {args.repeats}; "
+          f"torch {torch.__version__}, ctranslate2 {ctranslate2.__version__}", flush=True)
+    sweep(MODEL_DIR, args.device, args.threads, sentences, batch_sizes, args.repeats)
+    return 0
+
+
 def main() -> int:
+    args = parse_args()
+    if args.sweep or args.device == "cuda":
+        return run_sweep(args)
+    return run_fixed_batch(args)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", action="store_true", help="also time beam search (4 beams)")
-    args = parser.parse_args()
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda runs the sweep (the fixed-batch comparison is CPU only)")
+    parser.add_argument("--sweep", action="store_true", help="the sweep of translate_sweep.py on --device")
+    parser.add_argument("--sentences", type=int, default=None, help="sweep: sentences (cuda 4096, cpu 16)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None,
+                        help="sweep: batch sizes (cuda 16 32 64 128 256, cpu 8)")
+    return parser.parse_args()
 
+
+def run_fixed_batch(args: argparse.Namespace) -> int:
+    """The fixed batch on CPU: engines, then the pipeline's Translator against the raw engine call."""
     import ctranslate2
     import torch
     from transformers import MarianMTModel, MarianTokenizer
