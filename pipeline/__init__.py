@@ -1,9 +1,9 @@
 """multilingual-pipeline: raw documents in any language -> aligned bilingual Parquet.
 
-The notebook API (`clean`, `split_paragraphs`, `split_sentences`, `detect_language`, `read_output`) is
-re-exported from the stages and the store, and loaded on first use (PEP 562): importing the package, as
-the Airflow DAG file does each time it is parsed, loads none of the stages, their libraries or their
-compiled patterns.
+The notebook API (`clean`, `split_paragraphs`, `split_sentences`, `detect_language`, `read_output`,
+`current_snapshot`) is re-exported from the stages and the store, and loaded on first use (PEP 562):
+importing the package, as the Airflow DAG file does each time it is parsed, loads none of the stages,
+their libraries or their compiled patterns.
 
 The package's layers: `stages/` (one module per step of a document's way: ingest, clean, detect,
 segment, translate, align, write), `phases/` (the stages grouped into the tasks of a run), `store/` (the
@@ -21,17 +21,19 @@ if TYPE_CHECKING:
     from pipeline.stages.detect import detect_language
     from pipeline.stages.segment import split_paragraphs, split_sentences
     from pipeline.store.reader import read_output
+    from pipeline.store.snapshots import current_snapshot
 
 __version__ = "0.1.0"
 # Each function of the notebook API, and the module that defines it.
 _LAZY = {
     "clean": "pipeline.stages.clean",
+    "current_snapshot": "pipeline.store.snapshots",
     "detect_language": "pipeline.stages.detect",
     "read_output": "pipeline.store.reader",
     "split_paragraphs": "pipeline.stages.segment",
     "split_sentences": "pipeline.stages.segment",
 }
-__all__ = ["clean", "detect_language", "read_output", "split_paragraphs", "split_sentences"]
+__all__ = ["clean", "current_snapshot", "detect_language", "read_output", "split_paragraphs", "split_sentences"]
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,8 @@ _DIGIT = re.compile(r"\d")
 _SYMBOL = re.compile(r"[^\w ]|_")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"\S+")
+_SPLIT_MAX_CHARS = 100_000
 _SENTENCE_END = ".!?。！？؟…"
 _CLOSERS = "\"'”’»）)]】」』 "
 _LANGUAGE_SAMPLE_WORDS = 400
@@ -51,11 +53,14 @@ commentaires partager startseite suche anmelden kommentare teilen главная
 """.split())
 
 _INTERFACE_PHRASE_MAX_WORDS = 3
+_INTERFACE_PHRASE_MAX_CHARS = 100   # three words, however long, never come near it
 
 
 def is_interface_phrase(line: str) -> bool:
     """Whether `line` is a short interface phrase ("Sign in", "تسجيل الدخول", "Read more"): at most
     _INTERFACE_PHRASE_MAX_WORDS words, every word longer than two letters an interface word."""
+    if len(line) > _INTERFACE_PHRASE_MAX_CHARS:
+        return False
     tokens = _lower_words(line)
     if not tokens or len(tokens) > _INTERFACE_PHRASE_MAX_WORDS:
         return False
@@ -213,14 +218,19 @@ def _unspaced_words(line: str) -> float | None:
     Chinese and Japanese prose); None for any other line."""
     if line.isascii() or not _UNSPACED.search(line):
         return None
-    unspaced = len(_UNSPACED.findall(line))
-    return max(len(line.split()), unspaced / 1.7) if unspaced > len(line) / 3 else None
+    unspaced = len(line) - len(_UNSPACED.sub("", line))
+    return max(_token_count(line), unspaced / 1.7) if unspaced > len(line) / 3 else None
+
+
+def _token_count(line: str) -> int:
+    """len(line.split()), without holding every token of a long line: split() makes an object of each."""
+    return len(line.split()) if len(line) <= _SPLIT_MAX_CHARS else sum(1 for _ in _TOKEN.finditer(line))
 
 
 def word_count(line: str) -> float:
     """The words of `line` as its features count them, in any script."""
     unspaced_words = _unspaced_words(line)
-    return len(line.split()) if unspaced_words is None else unspaced_words
+    return _token_count(line) if unspaced_words is None else unspaced_words
 
 
 @short_line_cache(_SHAPE_CACHE_LINES)

@@ -67,6 +67,9 @@ _OTHER_LINE_BREAKS = "\r\v\f\x85\u2028\u2029"
 # Control characters (C0 and C1 but newline and tab), and the invisible format characters ftfy also
 # removes: deprecated format characters, byte-order mark, interlinear annotation.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u206a-\u206f\ufeff\ufff9-\ufffb]")
+_WHITESPACE_RUN = re.compile(r"\s+")   # \s and str.split() both take what str.isspace() takes
+# Past this length a line's whitespace is collapsed in place: split() would hold one object per word.
+_LONG_LINE = 100_000
 
 _TITLE_MAX_WORDS_SKIPPED = 3
 # A line the rules leave is kept when its body score (pipeline.stages.boilerplate) reaches BODY_THRESHOLD; a
@@ -153,8 +156,12 @@ def _repair(text: str) -> tuple[list[str], set[int]]:
         if ("  " in line or "\t" in line) and len(line) <= _SHORT_LINE
         and _is_menu(_SPACE_RUN.split(line.strip()))
     }
-    # str.split() splits on every Unicode space (\p{Zs}) and tab: whitespace collapses to one space.
-    return [" ".join(line.split()) for line in raw_lines], spaced_menus
+    return [_collapse_whitespace(line) for line in raw_lines], spaced_menus
+
+
+def _collapse_whitespace(line: str) -> str:
+    """Every run of whitespace (each Unicode space and tab) as one space, none at either end."""
+    return _WHITESPACE_RUN.sub(" ", line).strip() if len(line) > _LONG_LINE else " ".join(line.split())
 
 
 def _mark_links_under_headers(lines: list[str], rules: list[str | None]) -> None:

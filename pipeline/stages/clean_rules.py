@@ -13,7 +13,7 @@ from pipeline.stages.clean_vocabulary import (
     _BROWSER_NOTE, _BY_PREFIX, _CAPTCHA, _CJK_RIGHTS, _CLOSERS, _COMMENT_PROMPT, _COOKIE_WORD, _COOKIES,
     _COPYRIGHT_START, _CREDIT_SEPARATOR, _DATE_IN_TEXT, _DATE_LINE, _DATED_SOURCE_LINE, _DESK_CREDIT, _DIGIT,
     _FOUR_DIGITS, _GLUE, _GLUED_BREADCRUMB, _HAN, _HAN_NAME, _HAN_NAV_WORDS, _HEADER_TRAILER,
-    _HEADLINE_MAX_CHARS, _HEADLINE_MAX_WORDS, _INLINE_RELATED, _JOB_TITLE, _LICENCE, _LIST_MARKER, _LONG_LINE,
+    _HEADLINE_MAX_CHARS, _HEADLINE_MAX_LINE_CHARS, _HEADLINE_MAX_WORDS, _INLINE_RELATED, _JOB_TITLE, _LICENCE, _LIST_MARKER, _LONG_LINE,
     _LONG_NUMBER, _LOWER_UPPER, _LOWER_UPPER_GLUE, _MARKDOWN_HEADING, _MENU_ITEM_MAX_CHARS,
     _MENU_ITEM_MAX_WORDS, _MENU_SEPARATOR, _MENU_SEPARATOR_CHARACTER, _NAME_PARTICLES, _NAME_SEPARATORS,
     _NAV_WORDS, _NEWSLETTER, _PAGE_STAMP, _PARENTHESIZED_NAME, _RIGHTS_AS_SENTENCE, _RIGHTS_RESERVED, _ROLE,
@@ -267,6 +267,8 @@ def _headline_key(line: str) -> str:
 
 def _is_headline(line: str) -> bool:
     """Headline-shaped: short, more than one word, not a sentence, not a list item or a menu."""
+    if len(line) > _HEADLINE_MAX_LINE_CHARS:
+        return False
     text = _headline_text(line)
     return (bool(text) and len(text) <= _HEADLINE_MAX_CHARS and len(text.split()) <= _HEADLINE_MAX_WORDS
             and not _ends_sentence(text) and not _is_single_word(text) and not _LIST_MARKER.match(line)

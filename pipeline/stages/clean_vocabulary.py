@@ -286,4 +286,6 @@ _CLOSERS = "\"'”’»）)]】」』"
 _SHORT_LINE = 120          # prompts, headers, menus and stamps are short
 _LONG_LINE = 300           # no line rule but copyright and cookie banners applies to longer lines
 _HEADLINE_MAX_CHARS = 200
+# A breadcrumb before a headline and a site name after it stay well within this.
+_HEADLINE_MAX_LINE_CHARS = 1_000
 _HEADLINE_MAX_WORDS = 30

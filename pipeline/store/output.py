@@ -14,7 +14,9 @@ paragraph or sentence row always has its document, and only then are the replace
 removed, so that a rewrite never leaves a document absent. `recover()` discards a staging directory
 without its marker (a crash before the commit: nothing of it was ever visible) and completes one with
 it (a crash during publication). Paragraph and sentence parts of a key without a documents part (left
-by versions that wrote parts in place) are removed too.
+by versions that wrote parts in place) are removed too. Each commit and each recovery ends by taking a
+snapshot (pipeline.store.snapshots): what snapshot readers see changes only then, from one whole state
+to the next.
 
 An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few columns the decisions
 need). Its own writes update the index directly; every other change is found by listing the directories
@@ -40,15 +42,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import ConfigurationError
-from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema, parquet_column_paths
+from pipeline.store.files import (TEMP_SUFFIX, temporary_name, write_parquet, write_parquet_atomic,
+                                  write_text_atomic)
+from pipeline.store.schemas import DATASETS, PARTITION_COLUMNS, SCHEMAS, file_schema
+from pipeline.store.snapshots import take_snapshot, update_snapshot
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
-TEMP_SUFFIX = ".tmp"
-COMPRESSION = "zstd"
-# Text columns get no min/max statistics: no reader prunes on them, and computing those of a 48 MB
-# paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway).
-TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED.json"
 PUBLISH_ORDER = ("documents", "paragraphs", "sentences", "removed")
@@ -76,41 +76,6 @@ def part_key(doc_ids: Iterable[str], reject_keys: Iterable[tuple[str, str | None
 def key_of(path: Path) -> str:
     """The shard key in a part file name."""
     return path.name[len(PART_PREFIX):-len(PART_SUFFIX)]
-
-
-def _temporary_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write `table` as Parquet, with min/max statistics for every column but the long text ones."""
-    pq.write_table(table, path, compression=COMPRESSION,
-                   write_statistics=parquet_column_paths(table.schema, leaving_out=TEXT_COLUMNS))
-
-
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    """Write `table` to `path` through a hidden temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_name(path)
-    try:
-        write_parquet(table, temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """Write `text` to `path` through a hidden temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_name(path)
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _read_file(path: Path, columns: list[str] | None = None) -> pa.Table | None:
@@ -252,6 +217,9 @@ class OutputStore:
         self._indexes = {"documents": _PartIndex(_DOCUMENT_INDEX_COLUMNS),
                          "rejects": _PartIndex(_REJECT_INDEX_COLUMNS)}
         self._committed = _CommittedDocuments()
+        # Parts changed since the last snapshot: their datasets, and (inode, rows) of those written here.
+        self._changed: dict[Path, str] = {}
+        self._written: dict[Path, tuple[int, int]] = {}
 
     def dataset_dir(self, dataset: str) -> Path:
         return self.root / dataset
@@ -262,7 +230,7 @@ class OutputStore:
             for dataset in DATASETS:
                 self.dataset_dir(dataset).mkdir(parents=True, exist_ok=True)
             (self.root / "runs").mkdir(exist_ok=True)
-            probe = _temporary_name(self.root / "probe")
+            probe = temporary_name(self.root / "probe")
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as error:
@@ -303,6 +271,8 @@ class OutputStore:
     def _store(self, dataset: str, table: pa.Table, path: Path) -> None:
         """Write one part file and keep this store's index of `dataset` current."""
         write_parquet_atomic(table, path)
+        self._changed[path] = dataset
+        self._written[path] = (path.stat().st_ino, table.num_rows)
         index = self._indexes.get(dataset)
         if index is not None:
             self._forget(dataset, path)
@@ -312,6 +282,7 @@ class OutputStore:
 
     def _remove(self, dataset: str, path: Path) -> None:
         path.unlink(missing_ok=True)
+        self._changed[path] = dataset
         self._forget(dataset, path)
 
     def _forget(self, dataset: str, path: Path) -> None:
@@ -420,6 +391,9 @@ class OutputStore:
         self._publish(staging, marker, parts)
         written = [path for dataset_parts in parts.values() for path in dataset_parts]
         written += self.upsert_rejects(tables["rejects"], key, accepted)
+        update_snapshot(self.root, self._changed, self._written, self._all_parts)
+        self._changed.clear()
+        self._written.clear()
         return written
 
     def _publish(self, staging: Path, marker: Mapping, tables: Mapping[str, Mapping[Path, pa.Table]]) -> None:
@@ -436,7 +410,10 @@ class OutputStore:
                     final.parent.mkdir(parents=True, exist_ok=True)
                     self._forget(dataset, final)
                     os.replace(staged, final)
+                    self._changed[final] = dataset
                     table = tables.get(dataset, {}).get(final)
+                    if table is not None:
+                        self._written[final] = (final.stat().st_ino, table.num_rows)
                     index = self._indexes.get(dataset)
                     if table is not None and index is not None:
                         rows = index.record(final, table)
@@ -484,7 +461,13 @@ class OutputStore:
             for directory in self.dataset_dir(dataset).glob("*=*"):
                 if directory.is_dir() and not any(directory.iterdir()):
                     directory.rmdir()
+        take_snapshot(self.root, self._all_parts(), self._written)
+        self._changed.clear()
+        self._written.clear()
         return Recovery(temporary, orphan_parts, discarded, completed)
+
+    def _all_parts(self) -> dict[str, list[Path]]:
+        return {dataset: self.part_files(dataset) for dataset in DATASETS}
 
     def row_counts(self) -> dict[str, int]:
         """Rows in each dataset, from the Parquet footers."""

@@ -1,5 +1,6 @@
 """A run killed in the middle of writing a shard is completed by the next run, without duplicates; until
-then no reader sees a row of the shard it was writing, and a killed --force run loses no document."""
+then no reader sees a row of the shard it was writing, and a killed --force run loses no document.
+Readers of the snapshot see only complete states while a run rewrites the output in other shards."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -20,6 +22,7 @@ from pipeline.phases.plan import plural
 from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
 from pipeline.store.reader import read_output
 from pipeline.store.schemas import DATASETS
+from pipeline.store.snapshots import current_snapshot
 
 PAUSING_RUN = HELPERS_DIR / "pausing_run.py"
 N_DOCUMENTS = 240
@@ -163,3 +166,44 @@ def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and set(documents["run_id"]) == {"resumed"}
     _assert_no_reader_sees_uncommitted_rows(output)
+
+
+def _snapshot_state(output: Path) -> dict[str, tuple]:
+    """One snapshot read by pyarrow (pandas), DuckDB and Polars, checked complete: each reader's documents,
+    and for each document as many sentences as it says, all from the document's own run."""
+    snapshot = current_snapshot(output)
+    documents = read_output(output, "documents", ["doc_id", "run_id", "n_sentences"], snapshot=snapshot)
+    assert documents["doc_id"].is_unique and len(documents) == N_DOCUMENTS
+    expected = Counter({(row.doc_id, row.run_id): row.n_sentences for row in documents.itertuples()})
+    sentences = read_output(output, "sentences", ["doc_id", "run_id"], snapshot=snapshot)
+    duck = duckdb.read_parquet(snapshot.files("sentences"), hive_partitioning=True).select("doc_id, run_id")
+    polars = pl.scan_parquet(snapshot.files("sentences"), hive_partitioning=True).select("doc_id", "run_id")
+    seen = {"pyarrow": Counter(zip(sentences["doc_id"], sentences["run_id"])),
+            "duckdb": Counter(duck.fetchall()), "polars": Counter(polars.collect().iter_rows())}
+    for reader, rows in seen.items():
+        assert rows == expected, reader
+    return tuple(sorted(set(documents["run_id"])))
+
+
+@pytest.mark.slow
+def test_readers_of_the_snapshot_see_only_complete_states_during_a_resharded_force_run(tmp_path: Path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    first = _run_to_end(_command(inputs, output, "first"), env)
+    assert first.returncode == 0, first.stderr
+
+    # The same documents again in shards of another size: each new shard replaces rows of several old parts.
+    rewrite = subprocess.Popen(_command(inputs, output, "forced", pause_before_commit=0.3)
+                               + ["--force", "--shard-size", "7"], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    states = Counter()
+    try:
+        while rewrite.poll() is None:
+            states[_snapshot_state(output)] += 1
+    finally:
+        rewrite.kill()
+        _, errors = rewrite.communicate()
+    assert rewrite.returncode == 0, errors
+    assert states[("first", "forced")] >= 3   # the readers polled while the rewrite was half done
+    assert _snapshot_state(output) == ("forced",)
