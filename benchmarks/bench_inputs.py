@@ -2,6 +2,7 @@
 
     python benchmarks/bench_inputs.py                       # every figure (long: the 48 MB input)
     python benchmarks/bench_inputs.py --sizes 1 4 --records 20000 --repeats 1   # a quicker look
+    python benchmarks/bench_inputs.py --peak --sizes 1 8 48   # peak memory of one large input
 
 Three figures, each the CPU time (`time.process_time()`) of `pipeline.phases.runner.run` in this process,
 after a warm-up run that loads the detectors, the best of `--repeats` runs:
@@ -15,6 +16,8 @@ after a warm-up run that loads the detectors, the best of `--repeats` runs:
    output: MB/s and microseconds per record.
 3. **Rerun.** The same JSONL again into the same output: every record is already there, so the run
    should cost about what reading the file costs. Reports the rerun's time and the ratio first / rerun.
+4. **Peak memory** (`--peak`): each single-line input of `--sizes` run by `python -m pipeline run` in a
+   child process of its own, whose peak RSS (`os.wait4`) is printed in MB and as a multiple of the input.
 
 No model is loaded: English needs none, and the other languages are written `untranslated` (no model
 in the empty model store, the hub off), so the figures are those of the text path. Inputs and outputs
@@ -28,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -92,13 +96,39 @@ def timed_run(inputs: list[str], output: Path, run_id: str, max_mb: float, fresh
     return time.process_time() - started
 
 
+def peak_rss_mb(path: Path, output: Path, max_mb: float) -> float:
+    """The peak RSS of `python -m pipeline run` over `path` alone, in a fresh process."""
+    shutil.rmtree(output, ignore_errors=True)
+    command = [sys.executable, "-m", "pipeline", "run", "--input", str(path), "--output", str(output),
+               "--run-id", "peak", "--models-dir", str(WORK / "no-models"), "--max-input-mb", str(max_mb)]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             cwd=BENCH_DIR.parent)
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed")
+    return usage.ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=float, nargs="*", default=[1, 4, 16, 48],
                         help="MB, single-line inputs")
     parser.add_argument("--records", type=int, default=100_000, help="records of the small-record JSONL")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the best counts")
+    parser.add_argument("--peak", action="store_true",
+                        help="only the peak memory of each single-line input, each in a process of its own")
     args = parser.parse_args(argv)
+    if args.peak:
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "no-models").mkdir(exist_ok=True)
+        for megabytes in args.sizes:
+            path = WORK / f"line-{megabytes:g}mb.txt"
+            if not path.exists() or path.stat().st_size != int(megabytes * 2**20):
+                write_long_line(path, megabytes)
+            peak = peak_rss_mb(path, WORK / "out-peak", max(args.sizes) + 1)
+            print(f"single line {megabytes:g} MB: peak RSS {peak:.0f} MB, {peak / megabytes:.1f}x the input",
+                  flush=True)
+        return 0
     import pipeline
 
     WORK.mkdir(parents=True, exist_ok=True)
