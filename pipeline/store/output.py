@@ -7,16 +7,16 @@ its own files instead of adding new ones. Every file is written under a hidden t
 over its final name with `os.replace`.
 
 A shard's parts are first written into a hidden staging directory outside the datasets
-(`DIR/.staging/<key>-<random>/<dataset>/...`), where no reader and no glob of a dataset looks. The shard
-is committed by writing `COMMITTED.json` into that directory (atomically: it names the files and the
-replaced documents); then its parts are renamed into the datasets, documents first, so that a visible
-paragraph or sentence row always has its document, and only then are the replaced rows of other parts
-removed, so that a rewrite never leaves a document absent. `recover()` discards a staging directory
-without its marker (a crash before the commit: nothing of it was ever visible) and completes one with
-it (a crash during publication). Paragraph and sentence parts of a key without a documents part (left
-by versions that wrote parts in place) are removed too. Each commit and each recovery ends by taking a
-snapshot (pipeline.store.snapshots): what snapshot readers see changes only then, from one whole state
-to the next.
+(`DIR/.staging/<key>-<random>/<dataset>~<partition>~part-<key>.parquet`), where no reader and no glob of
+a dataset looks. The shard is committed by writing `COMMITTED.json` into that directory (atomically: it
+names the files and the replaced documents); then its parts are renamed into the datasets, documents
+first, so that a visible paragraph or sentence row always has its document, and only then are the
+replaced rows of other parts removed, so that a rewrite never leaves a document absent. `recover()`
+discards a staging directory without its marker (a crash before the commit: nothing of it was ever
+visible) and completes one with it (a crash during publication). Paragraph and sentence parts of a key
+without a documents part (left by versions that wrote parts in place) are removed too. Each commit and
+each recovery ends by taking a snapshot (pipeline.store.snapshots): what snapshot readers see changes
+only then, from one whole state to the next.
 
 An `OutputStore` keeps an index of the `documents` and `rejects` parts (the few columns the decisions
 need). Its own writes update the index directly; every other change is found by listing the directories
@@ -71,6 +71,12 @@ def part_key(doc_ids: Iterable[str], reject_keys: Iterable[tuple[str, str | None
     for path, record, reason in sorted(reject_keys, key=lambda key: (key[0], key[1] or "", key[2])):
         digest.update(f"r\0{path}\0{record or ''}\0{reason}\n".encode())
     return digest.hexdigest()[:20]
+
+
+def staged_name(relative: str) -> str:
+    """The name a part waits under in a shard's staging directory: flat, as every directory the
+    staging holds costs its removal when the shard is published."""
+    return relative.replace(os.sep, "~")
 
 
 def key_of(path: Path) -> str:
@@ -378,11 +384,10 @@ class OutputStore:
         """Write one shard: staged, committed by its marker, published; replaced rows removed last."""
         staging = self.root / STAGING_DIR / f"{key}-{uuid.uuid4().hex[:8]}"
         parts = {dataset: self._part_tables(dataset, tables[dataset], key) for dataset in PUBLISH_ORDER}
+        staging.mkdir(parents=True)
         for dataset_parts in parts.values():
             for path, rows in dataset_parts.items():
-                staged = staging / path.relative_to(self.root)
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                write_parquet(rows, staged)
+                write_parquet(rows, staging / staged_name(str(path.relative_to(self.root))))
         marker = {"key": key,
                   "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_parts]
                             for dataset, dataset_parts in parts.items()},
@@ -405,7 +410,9 @@ class OutputStore:
         for dataset in PUBLISH_ORDER:
             finals = [self.root / relative for relative in marker["files"][dataset]]
             for final in finals:
-                staged = staging / final.relative_to(self.root)
+                staged = staging / staged_name(str(final.relative_to(self.root)))
+                if not staged.exists():   # staged by a version that kept the datasets' folders
+                    staged = staging / final.relative_to(self.root)
                 if staged.exists():
                     final.parent.mkdir(parents=True, exist_ok=True)
                     self._forget(dataset, final)

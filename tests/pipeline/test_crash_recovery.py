@@ -59,7 +59,7 @@ def _half_written(store: OutputStore) -> bool:
     staging = store.root / STAGING_DIR
     try:   # a shard directory may vanish while it is looked at
         uncommitted = staging.is_dir() and any(
-            not (shard / COMMIT_MARKER).exists() and any(shard.rglob("sentences/*/*.parquet"))
+            not (shard / COMMIT_MARKER).exists() and any(shard.glob("sentences~*.parquet"))
             for shard in staging.iterdir())
     except FileNotFoundError:
         uncommitted = False
