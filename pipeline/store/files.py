@@ -17,7 +17,8 @@ from pipeline.store.schemas import parquet_column_paths
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
 # Text columns get no min/max statistics: no reader prunes on them, and computing those of a 48 MB
-# paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway).
+# paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway). Nor a
+# dictionary: few texts repeat, and the dictionary page of a long one holds another copy of it.
 TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 
 
@@ -26,9 +27,11 @@ def temporary_name(path: Path) -> Path:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write `table` as Parquet, with min/max statistics for every column but the long text ones."""
-    pq.write_table(table, path, compression=COMPRESSION,
-                   write_statistics=parquet_column_paths(table.schema, leaving_out=TEXT_COLUMNS))
+    """Write `table` as Parquet, with min/max statistics and dictionaries for every column but the long
+    text ones."""
+    other_columns = parquet_column_paths(table.schema, leaving_out=TEXT_COLUMNS)
+    pq.write_table(table, path, compression=COMPRESSION, write_statistics=other_columns,
+                   use_dictionary=other_columns)
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
