@@ -9,7 +9,7 @@ it wrote, for the run's manifest.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -74,7 +74,6 @@ class WriteSink(Sink["AlignedDocument"]):
                 replaced: Mapping[str, set[str]]) -> None:
         from pipeline.store.output import part_key
         from pipeline.store.rows import document_row, paragraph_row, reject_row, removed_rows, sentence_row
-        from pipeline.store.schemas import SCHEMAS
 
         now = datetime.now(timezone.utc)
         run_id = self.settings.run_id
@@ -92,28 +91,55 @@ class WriteSink(Sink["AlignedDocument"]):
             "removed": (row for entry in kept if self.settings.write_removed
                         for row in removed_rows(entry.document, run_id)),
         }
-        tables = {name: _table(rows[name], SCHEMAS[name]) for name in SCHEMAS}
         key = part_key([entry.document.raw.doc_id for entry in kept], unique_rejects)
-        written = self.output.commit_shard(key, tables, replaced, [entry.document.source for entry in kept])
+        written = self.output.commit_shard(key, _CountedTables(rows, self._count), replaced,
+                                           [entry.document.source for entry in kept])
         self.files.extend(str(path.relative_to(self.settings.output)) for path in written)
         self.replaced += sum(len(ids) for ids in replaced.values())
-        self._count(tables)
 
-    def _count(self, tables: Mapping[str, pa.Table]) -> None:
-        for lang, count in _tally(tables["documents"], "src_lang"):
-            self.documents[lang] += count
-        for level, counters in (("paragraphs", self.paragraphs), ("sentences", self.sentences)):
-            for lang, status, count in _tally(tables[level], "src_lang", "status"):
+    def _count(self, dataset: str, table: pa.Table) -> None:
+        if dataset == "documents":
+            for lang, count in _tally(table, "src_lang"):
+                self.documents[lang] += count
+        elif dataset in ("paragraphs", "sentences"):
+            counters = self.paragraphs if dataset == "paragraphs" else self.sentences
+            for lang, status, count in _tally(table, "src_lang", "status"):
                 counters.setdefault(lang, Counter())[status] += count
-        for lang, model, _ in _tally(tables["sentences"], "src_lang", "model"):
-            if model:
-                self.models.setdefault(lang, set()).add(model)
-        for reason, count in _tally(tables["removed"], "reason"):
-            self.removed[reason] += count
-        for row in tables["rejects"].select(["reason", "source_path"]).to_pylist():
-            self.rejects[row["reason"]] += 1
-            if row["reason"] == RejectReason.NOT_FOUND.value:
-                self.missing_inputs.append(row["source_path"])
+        if dataset == "sentences":
+            for lang, model, _ in _tally(table, "src_lang", "model"):
+                if model:
+                    self.models.setdefault(lang, set()).add(model)
+        elif dataset == "removed":
+            for reason, count in _tally(table, "reason"):
+                self.removed[reason] += count
+        elif dataset == "rejects":
+            for row in table.select(["reason", "source_path"]).to_pylist():
+                self.rejects[row["reason"]] += 1
+                if row["reason"] == RejectReason.NOT_FOUND.value:
+                    self.missing_inputs.append(row["source_path"])
+
+
+class _CountedTables(Mapping[str, "pa.Table"]):
+    """A shard's tables, each built from its rows when the store takes it and counted then, so that the
+    store holds one dataset's table at a time (a long document's sentences alone take hundreds of MB)."""
+
+    def __init__(self, rows: Mapping[str, Iterable[dict[str, Any]]],
+                 count: Callable[[str, pa.Table], None]) -> None:
+        self._rows = rows
+        self._count = count
+
+    def __getitem__(self, dataset: str) -> pa.Table:
+        from pipeline.store.schemas import SCHEMAS
+
+        table = _table(self._rows[dataset], SCHEMAS[dataset])
+        self._count(dataset, table)
+        return table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:

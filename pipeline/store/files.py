@@ -19,6 +19,8 @@ COMPRESSION = "zstd"
 # Text columns get no min/max statistics: no reader prunes on them, and computing those of a 48 MB
 # paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway). Nor a
 # dictionary: few texts repeat, and the dictionary page of a long one holds another copy of it.
+# The writer holds a row group's encoded pages until the group is done: this bounds them.
+ROW_GROUP_ROWS = 65_536
 TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 
 
@@ -31,7 +33,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     text ones."""
     other_columns = parquet_column_paths(table.schema, leaving_out=TEXT_COLUMNS)
     pq.write_table(table, path, compression=COMPRESSION, write_statistics=other_columns,
-                   use_dictionary=other_columns)
+                   use_dictionary=other_columns, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

@@ -381,29 +381,40 @@ class OutputStore:
 
     def commit_shard(self, key: str, tables: Mapping[str, pa.Table], replaced: Mapping[str, set[str]],
                      accepted: Iterable[tuple[str, str | None]]) -> list[Path]:
-        """Write one shard: staged, committed by its marker, published; replaced rows removed last."""
+        """Write one shard: staged, committed by its marker, published; replaced rows removed last.
+
+        Each dataset's table is taken from `tables` once, when its parts are staged, and let go after:
+        a mapping that builds its tables on access holds one at a time.
+        """
         staging = self.root / STAGING_DIR / f"{key}-{uuid.uuid4().hex[:8]}"
-        parts = {dataset: self._part_tables(dataset, tables[dataset], key) for dataset in PUBLISH_ORDER}
         staging.mkdir(parents=True)
-        for dataset_parts in parts.values():
-            for path, rows in dataset_parts.items():
-                write_parquet(rows, staging / staged_name(str(path.relative_to(self.root))))
+        rows: dict[str, dict[Path, int]] = {}
+        indexed: dict[str, dict[Path, pa.Table]] = {}
+        for dataset in PUBLISH_ORDER:
+            parts = self._part_tables(dataset, tables[dataset], key)
+            for path, part in parts.items():
+                write_parquet(part, staging / staged_name(str(path.relative_to(self.root))))
+            rows[dataset] = {path: part.num_rows for path, part in parts.items()}
+            if dataset in self._indexes:
+                indexed[dataset] = parts
         marker = {"key": key,
-                  "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_parts]
-                            for dataset, dataset_parts in parts.items()},
+                  "files": {dataset: [str(path.relative_to(self.root)) for path in dataset_rows]
+                            for dataset, dataset_rows in rows.items()},
                   "replaced": {other: sorted(ids) for other, ids in replaced.items() if other != key}}
         write_text_atomic(json.dumps(marker), staging / COMMIT_MARKER)
-        self._publish(staging, marker, parts)
-        written = [path for dataset_parts in parts.values() for path in dataset_parts]
+        self._publish(staging, marker, indexed, rows)
+        written = [path for dataset_rows in rows.values() for path in dataset_rows]
         written += self.upsert_rejects(tables["rejects"], key, accepted)
         update_snapshot(self.root, self._changed, self._written, self._all_parts)
         self._changed.clear()
         self._written.clear()
         return written
 
-    def _publish(self, staging: Path, marker: Mapping, tables: Mapping[str, Mapping[Path, pa.Table]]) -> None:
+    def _publish(self, staging: Path, marker: Mapping, tables: Mapping[str, Mapping[Path, pa.Table]],
+                 rows: Mapping[str, Mapping[Path, int]]) -> None:
         """Move a committed shard's staged parts into the datasets and remove the rows it replaces.
 
+        `tables` holds the parts of the indexed datasets and `rows` every part's row count, when known.
         Every step can be repeated: recovery calls it again for a shard whose publication a crash cut.
         """
         key = marker["key"]
@@ -418,14 +429,14 @@ class OutputStore:
                     self._forget(dataset, final)
                     os.replace(staged, final)
                     self._changed[final] = dataset
+                    if final in rows.get(dataset, {}):
+                        self._written[final] = (final.stat().st_ino, rows[dataset][final])
                     table = tables.get(dataset, {}).get(final)
-                    if table is not None:
-                        self._written[final] = (final.stat().st_ino, table.num_rows)
                     index = self._indexes.get(dataset)
                     if table is not None and index is not None:
-                        rows = index.record(final, table)
+                        indexed_rows = index.record(final, table)
                         if dataset == "documents":
-                            self._committed.add(final, rows)
+                            self._committed.add(final, indexed_rows)
             self._remove_stale(dataset, key, finals)
         self.remove_documents({other: set(ids) for other, ids in marker["replaced"].items()})
         shutil.rmtree(staging, ignore_errors=True)
@@ -439,7 +450,7 @@ class OutputStore:
         for staging in sorted(staging_root.iterdir()):
             marker_path = staging / COMMIT_MARKER
             if marker_path.is_file():
-                self._publish(staging, json.loads(marker_path.read_text(encoding="utf-8")), {})
+                self._publish(staging, json.loads(marker_path.read_text(encoding="utf-8")), {}, {})
                 completed += 1
             else:
                 shutil.rmtree(staging, ignore_errors=True)
