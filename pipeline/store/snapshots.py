@@ -42,7 +42,7 @@ FORMAT_VERSION = 1
 @dataclass(frozen=True)
 class Snapshot:
     """One committed state of an output: for each dataset, its part files (relative to the output) and
-    their row counts. `files(level)` are the absolute paths a reader opens."""
+    their row counts. `files(level)` are the paths a reader opens, under the directory it was read from."""
 
     root: Path
     number: int
