@@ -285,10 +285,11 @@ def multilingual_pipeline() -> None:
     (`documents/`, `paragraphs/`, `sentences/`, `rejects/`) plus a manifest `runs/<run id>.json`.
 
     **Trigger** with the form, or `airflow dags trigger multilingual_pipeline -c '{"input": ["samples"]}'`.
-    The settings are those of `python -m pipeline run`; unknown keys are refused. Inputs that are all
-    empty directories (the default, the inbox, on a fresh install) end the run green: nothing to do. `body_threshold` (0 to 1,
-    `--body-threshold`) and `site_repeats` (2 or more, `--site-repeats`) set how much cleaning removes as
-    boilerplate; documents already in the output are cleaned again with them only with `force`.
+    The settings are those of `python -m pipeline run`; unknown keys are refused. Inputs that are all empty
+    directories (the default, the inbox, on a fresh install) end the run green: nothing to do.
+    `body_threshold` (0 to 1, `--body-threshold`) and `site_repeats` (2 or more, `--site-repeats`) set how
+    much cleaning removes as boilerplate; documents already in the output are cleaned again with them only
+    with `force`.
 
     **Tasks**: `configure_manual_run` (settings from the params) -> `plan` (inputs cut into shards,
     batches of files) -> `prepare_shard` (one mapped task per shard: ingest, clean, detect, segment) ->

@@ -33,7 +33,8 @@ _LAZY = {
     "split_paragraphs": "pipeline.stages.segment",
     "split_sentences": "pipeline.stages.segment",
 }
-__all__ = ["clean", "current_snapshot", "detect_language", "read_output", "split_paragraphs", "split_sentences"]
+__all__ = ["clean", "current_snapshot", "detect_language", "read_output", "split_paragraphs",
+           "split_sentences"]
 
 
 def __getattr__(name: str) -> Any:

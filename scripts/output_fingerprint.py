@@ -2,10 +2,11 @@
 
 Runs `python -m pipeline run` (a fresh process, so the code under test is the installed or checked-out
 package) over the given inputs into a new output directory, then prints, for every dataset, its row count
-and a SHA-256 of its rows in a canonical order, leaving out the columns that differ from run to run
-(run ids and times), with input paths under the working directory made relative. With `--dump DIR` it also writes each dataset's canonical rows as JSON lines, so that
-two fingerprints that differ can be compared with `diff`. `--ignore-columns` leaves more columns out (a
-column a change adds), so the rows of the others can be compared with those of a version without it.
+and a SHA-256 of its rows in a canonical order, leaving out the columns that differ from run to run (run
+ids and times), with input paths under the working directory made relative. With `--dump DIR` it also
+writes each dataset's canonical rows as JSON lines, so that two fingerprints that differ can be compared
+with `diff`. `--ignore-columns` leaves more columns out (a column a change adds), so the rows of the
+others can be compared with those of a version without it.
 
     python scripts/output_fingerprint.py --work /tmp/fp --input samples ../shared/corpus/seeds \
         -- --model ar=/tmp/tiny-ar-en

@@ -61,7 +61,8 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A hub-protocol server on 127.0.0.1 (tests/helpers/hub_server.py), with the client pointed at it and online.
+    """A hub-protocol server on 127.0.0.1 (tests/helpers/hub_server.py), with the client pointed at it and
+    online.
 
     The Hugging Face cache is an empty folder of the test, and the reachability answer of earlier tests
     is forgotten.

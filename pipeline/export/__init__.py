@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from pipeline.records import TranslationStatus
 
 if TYPE_CHECKING:
-    from pipeline.export.api import export_pairs
-    from pipeline.export.filters import ExportError, ExportFilters
-    from pipeline.export.pairs import ExportReport, Pair
+    from pipeline.export.api import export_pairs  # noqa: F401
+    from pipeline.export.filters import ExportError, ExportFilters  # noqa: F401
+    from pipeline.export.pairs import ExportReport, Pair  # noqa: F401
 
 FORMATS = ("tmx", "moses", "hf", "jsonl")
 REQUIRABLE_SIGNALS = ("numbers_match", "urls_match")

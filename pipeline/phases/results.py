@@ -26,6 +26,7 @@ def phase_resource(phase: str) -> Resource:
     needs = {RESOURCES[stage] for stage in PHASE_STAGES[phase]}
     return Resource.ACCELERATOR if Resource.ACCELERATOR in needs else Resource.CPU
 
+
 _Result = TypeVar("_Result", bound="PhaseResult")
 
 

@@ -196,4 +196,3 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     encoding = codecs.lookup(best.encoding).name
     text = _decode_strict(data, encoding)
     return _check_control_share(text, encoding), encoding
-

@@ -151,8 +151,8 @@ def _table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     batches = []
     while chunk := list(islice(rows, _ROWS_PER_BATCH)):
         # Column lists convert in half the time pyarrow takes to read the same rows as dictionaries.
-        batches.append(pa.RecordBatch.from_pydict({name: [row[name] for row in chunk] for name in schema.names},
-                                                  schema=schema))
+        columns = {name: [row[name] for row in chunk] for name in schema.names}
+        batches.append(pa.RecordBatch.from_pydict(columns, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     import pandas
 
 
-def open_dataset(directory: str | Path, level: str = "sentences", snapshot: Snapshot | None = None) -> ds.Dataset:
+def open_dataset(directory: str | Path, level: str = "sentences",
+                 snapshot: Snapshot | None = None) -> ds.Dataset:
     """The `level` dataset of an output directory as a pyarrow Dataset with the declared schema.
 
     Its files are those of `snapshot`, by default the output's current one. Partition columns are read

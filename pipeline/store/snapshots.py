@@ -108,7 +108,8 @@ def _link(source: Path, link: Path) -> None:
 
 
 def take_snapshot(root: Path, parts_by_dataset: Mapping[str, Iterable[Path]],
-                  written: Mapping[Path, tuple[int, int]] | None = None, now: float | None = None) -> Snapshot:
+                  written: Mapping[Path, tuple[int, int]] | None = None,
+                  now: float | None = None) -> Snapshot:
     """Record every part file now in the datasets as the output's current snapshot, and remove the
     links no snapshot needs, those a crash left included.
 
@@ -129,7 +130,8 @@ def take_snapshot(root: Path, parts_by_dataset: Mapping[str, Iterable[Path]],
 
 
 def update_snapshot(root: Path, changed: Mapping[Path, str], written: Mapping[Path, tuple[int, int]],
-                    list_parts: Callable[[], Mapping[str, Iterable[Path]]], now: float | None = None) -> Snapshot:
+                    list_parts: Callable[[], Mapping[str, Iterable[Path]]],
+                    now: float | None = None) -> Snapshot:
     """The current snapshot with the parts in `changed` (path -> dataset; written, rewritten or removed
     since) as they are now: a commit's cost then grows with what it changed, not with the output.
     Without a snapshot yet, every part (`list_parts`) is recorded."""

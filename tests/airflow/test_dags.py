@@ -411,7 +411,8 @@ def test_manual_run_translates_seeds_and_a_rerun_adds_nothing(
     assert re.fullmatch(r"INFO documents per language: ar \d, en \d", summary[2])
     assert summary[3:] == ["INFO rejects: 1 (not_found 1)", f"WARNING 1 input matched no file: {missing}",
                            "INFO Hugging Face hub: offline (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set)",
-                           f"INFO Parquet datasets: {output}/{{documents,paragraphs,sentences,rejects,removed}}/",
+                           f"INFO Parquet datasets: {output}/"
+                           "{documents,paragraphs,sentences,rejects,removed}/",
                            f"INFO manifest: {output / 'runs' / sanitize_run_id(first.run_id)}.json",
                            f"INFO report: {output / 'runs' / sanitize_run_id(first.run_id)}.html"]
     assert (output / "runs" / f"{sanitize_run_id(first.run_id)}.html").is_file()

@@ -195,7 +195,7 @@ def test_the_dags_model_check_refuses_a_relative_spec_climbing_out_of_the_store(
 
 @pytest.mark.parametrize("spec", ["opus-mt-ar-en", "Helsinki-NLP/opus-mt-ar-en"], ids=["name", "hub-id"])
 def test_a_link_inside_the_store_pointing_outside_is_refused(tree: dict[str, Path], tiny_model_dir: Path,
-                                                            spec: str):
+                                                             spec: str):
     from pipeline.phases.plan import check_models
 
     (tree["models"] / "opus-mt-ar-en").symlink_to(tiny_model_dir)

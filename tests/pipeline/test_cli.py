@@ -144,7 +144,7 @@ def test_an_input_whose_name_starts_with_a_dash_is_accepted_after_two_dashes(tmp
 
 @pytest.mark.parametrize("given", [["--input", "-x.txt"], ["--input"]], ids=["dash-name", "no-path"])
 def test_an_input_taken_for_an_option_says_how_to_give_it(capsys: pytest.CaptureFixture[str],
-                                                           given: list[str]):
+                                                          given: list[str]):
     with pytest.raises(SystemExit) as exited:
         main(["run", "--output", "o", *given])
     assert exited.value.code == 2

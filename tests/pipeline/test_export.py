@@ -278,7 +278,7 @@ def test_every_filter_counts_the_rows_it_removes(tmp_path: Path) -> None:
     report = export_pairs(output, tmp_path / "jsonl", "jsonl", filters=filters)
 
     assert dict(+report.removed) == {"lang": 1, "status": 1, "len_ratio": 1, "numbers_match": 2,
-                                    "urls_match": 1, "flags": 1, "duplicate_pair": 1, "duplicate_source": 1}
+                                     "urls_match": 1, "flags": 1, "duplicate_pair": 1, "duplicate_source": 1}
     assert _read_jsonl(tmp_path / "jsonl") == [("de", "Guten Tag.", "Good day.")]
     assert report.rows_read == len(FILTER_ROWS) == report.pairs_written + sum(report.removed.values())
 

@@ -7,7 +7,8 @@ import pytest
 from pipeline.stages import boilerplate_features, clean
 from pipeline.stages.boilerplate_features import word_count
 
-MIXED_SPACES = "Le conseil\u00a0a voté\u3000le budget.\t Les habitants\u2009ont demandé   pourquoi\u2028 — ici. "
+MIXED_SPACES = ("Le conseil\u00a0a voté\u3000le budget.\t Les habitants\u2009ont demandé   "
+                "pourquoi\u2028 — ici. ")
 CHINESE = "市议会周二晚上通过了新图书馆的预算。 居民们询问港口冬季是否开放。"
 
 

@@ -16,6 +16,7 @@ from store_rows import commit, reject, shard_tables
 from pipeline.store.output import OutputError, OutputStore, part_key, write_parquet_atomic
 from pipeline.store.schemas import DATASETS, SCHEMAS, describe, file_schema
 
+
 @pytest.fixture()
 def store(tmp_path: Path) -> OutputStore:
     output = OutputStore(tmp_path / "out")
