@@ -14,6 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.stages.boilerplate_blocks import (BLOCK_GAP, BLOCK_NAMES, PROSE_MIN_WORDS, block_features,
+                                                window_means)
 from pipeline.stages.line_cache import short_line_cache
 
 # The languages whose jusText stop-word list is used to guess a page's language (the registry's).
@@ -133,7 +135,8 @@ WINDOW_NAMES = ("window_log_words", "window_sentence_end", "window_removed", "wi
 # Readers' comments and forum posts each carry a time stamp ("14 minutes ago", "March 3, 2019 at 9:41
 # pm"); an article carries one: a run of stamps around a line marks a thread, with or without a prompt.
 STAMP_NAMES = ("stamp", "stamps_near", "stamps_before", "stamps_after", "in_thread")
-FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES
+FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES + BLOCK_NAMES
+_STAMP_START = len(SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES)
 _SHAPE_COUNT = len(SHAPE_NAMES)
 _LOG_WORDS_COLUMN, _STOP_SHARE_COLUMN, _SENTENCE_END_COLUMN = (
     SHAPE_NAMES.index(name) for name in ("log_words", "stop_share", "sentence_end"))
@@ -141,9 +144,9 @@ _SHORT = FEATURE_NAMES.index("short")
 _SHORT_RUN_LOG_WORDS = math.log1p(5)
 # The context step reads the line model's scores (log-odds) of the line and of the lines around it.
 CONTEXT_NAMES = ("own", "previous", "next", "previous_2", "next_2", "window_mean", "window_max",
-                 "window_min", "window_second")
-_PROSE_MIN_WORDS = 8
-_BLOCK_GAP = 2
+                 "window_min", "window_second", "wide_mean", "wide_body_share")
+# The wide window of the context step: the lines of a post, a listing or a thread around a line.
+_WIDE_WINDOW = 10
 # A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", the
 # name beside a clock time ("March 3, 2019 at 9:41 pm"), or the name before its date ("Kate on").
 _COMMENT_HEADER_MAX_CHARS = 80
@@ -259,13 +262,13 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
 
 
 def _main_block(word_counts: Sequence[float]) -> tuple[int, int]:
-    """First and last index of the run of prose lines (gaps of up to _BLOCK_GAP) holding most words."""
+    """First and last index of the run of prose lines (gaps of up to BLOCK_GAP) holding most words."""
     best, best_words = (0, -1), 0.0
     start, last, words = -1, -1, 0.0
     for index, count in enumerate(word_counts):
-        if count < _PROSE_MIN_WORDS:
+        if count < PROSE_MIN_WORDS:
             continue
-        if start < 0 or index - last > _BLOCK_GAP + 1:
+        if start < 0 or index - last > BLOCK_GAP + 1:
             start, words = index, 0.0
         last, words = index, words + count
         if words > best_words:
@@ -307,7 +310,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     shapes = [_line_shape(line, stopwords) if line and not gone else None
               for line, gone in zip(lines, removed)]
     word_counts = [shape[-1] if shape else 0.0 for shape in shapes]
-    prose = [count if count >= _PROSE_MIN_WORDS else 0.0 for count in word_counts]
+    prose = [count if count >= PROSE_MIN_WORDS else 0.0 for count in word_counts]
     total_prose = sum(prose) or 1.0
     page_prose_share = sum(prose) / (sum(word_counts) or 1.0)
     first, last = _main_block(word_counts)
@@ -343,6 +346,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     # Past the empty lines' split above, every line holds text.
     _neighbour_features(rows, np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first)
+    rows[:, len(FEATURE_NAMES) - len(BLOCK_NAMES):] = block_features(np.array(word_counts))
     return rows
 
 
@@ -384,7 +388,7 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
     starts = at[:len(at) - _THREAD_MIN_STAMPS + 1][
         at[_THREAD_MIN_STAMPS - 1:] - at[:len(at) - _THREAD_MIN_STAMPS + 1] <= 2 * _STAMP_WINDOW]
     thread_start = int(starts[0]) if len(starts) else len(lines)
-    rows[:, len(FEATURE_NAMES) - len(STAMP_NAMES):] = np.column_stack([
+    rows[:, _STAMP_START:_STAMP_START + len(STAMP_NAMES)] = np.column_stack([
         stamps, windows, np.log1p(before), np.log1p(counted.sum() - before - counted),
         np.arange(len(lines)) >= thread_start])
 
@@ -484,6 +488,7 @@ def context_features(own: np.ndarray, removed: Sequence[bool], present: Sequence
         logit, _shifted(logit, -1, _REMOVED_LOGIT), _shifted(logit, 1, _REMOVED_LOGIT),
         _shifted(logit, -2, _REMOVED_LOGIT), _shifted(logit, 2, _REMOVED_LOGIT),
         others.mean(axis=1), ordered[:, -1], ordered[:, 0], ordered[:, -2],
+        window_means(logit, _WIDE_WINDOW), window_means((logit > 0).astype(float), _WIDE_WINDOW),
     ])
     return rows
 

@@ -11,9 +11,9 @@ import regex
 from project_paths import DATA_DIR, REPO_ROOT
 
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
-from pipeline.stages.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, MIN_SITE_REPEATS,
-                                   REPEATED_RULE, CleanStage, _ftfy_may_change, _looks_like_mojibake,
-                                   _unify_line_breaks, clean, removed_by_rule)
+from pipeline.stages.clean import MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, clean, removed_by_rule
+from pipeline.stages.clean_repair import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, _ftfy_may_change,
+                                          _looks_like_mojibake, _unify_line_breaks)
 from pipeline.stages.clean_rules import _by_first_character, _is_navigation
 from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _WHITE_SPACE
 
