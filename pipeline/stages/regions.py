@@ -4,7 +4,8 @@ Readers' comments, forum replies and guest-book entries begin at the first comme
 comment", "3 comments", "Комментарии"), count of comments ("Reader Comments (4)", "106 Comments and 18
 Replies") or reader's comment header ("Anna says:", "Иван пишет:", a name beside a clock time) after the
 start of the article: the page's first run of prose of PIECE_MIN_WORDS words or more, else its largest
-(a thread may hold many more words than the article it follows). A page with none of those has no
+(a thread may hold many more words than the article it follows); a header, only past the start of the
+largest (a teaser may come first, and the article's dateline is no header). A page with none of those has no
 comments; the same prompt or header above the article ("12 comments" beside the byline) opens nothing.
 Neither do the counts under each post of a blog archive ("Posted by Anna at 9:14 PM | Permalink |
 Comments (4)", several on the page), nor the byline or footer of a post: what follows is the next post.
@@ -29,7 +30,7 @@ _COMMENT_COUNT = re.compile(
 # "Posted by: Anna | March 3, 2005 at 10:14 PM", with its colon, is how blogs sign readers' comments.
 _POST_BYLINE = re.compile(
     r"(?i)^\W*(?:(?:posted|submitted|written|published|filed|updated|publié|veröffentlicht|publicado"
-    r"|pubblicato|опубликовано|написано)\b(?!\s*(?:by|par|von|por|da)?\s*:)|by\s|автор\b)")
+    r"|pubblicato|опубликовано|написано)\b(?!\s*(?:by|par|von|por|da)?\s*:)|by\b|автор\b)")
 # A reader's header is a name and a date at most: a longer line ending in "writes:" introduces a quote.
 _HEADER_MAX_WORDS = 10
 # Counts under this many posts after the article's start make a list of posts, not one post's comments.
@@ -40,14 +41,16 @@ def _is_count(line: str) -> bool:
     return len(line) <= _COMMENT_HEADER_MAX_CHARS and _COMMENT_COUNT.search(line) is not None
 
 
-def _opens_comments(line: str, removed: bool, comment_prompt: bool, archive: bool) -> bool:
-    """Whether `line` opens the comments, on a page that is a list of posts (`archive`) or not."""
+def _opens_comments(line: str, removed: bool, comment_prompt: bool, archive: bool, in_article: bool) -> bool:
+    """Whether `line` opens the comments, on a page that is a list of posts (`archive`) or not. A reader's
+    header only opens them past the start of the article's main block (`in_article`): the first piece of
+    a page may be a teaser above the article, whose dateline is no reader's header."""
     if len(line) > _COMMENT_HEADER_MAX_CHARS:
         return comment_prompt
     if _is_count(line):
         return not archive
-    return comment_prompt or (not removed and line.count(" ") < _HEADER_MAX_WORDS and _is_comment_header(line)
-                              and _POST_BYLINE.match(line) is None)
+    return comment_prompt or (in_article and not removed and line.count(" ") < _HEADER_MAX_WORDS
+                              and _is_comment_header(line) and _POST_BYLINE.match(line) is None)
 
 
 def _first_piece(words: Sequence[float]) -> int:
@@ -73,12 +76,11 @@ def comments_start(lines: Sequence[str], removed: Sequence[bool], comment_prompt
     """
     present = [index for index, line in enumerate(lines) if line]
     words = [0.0 if removed[index] else word_count(lines[index]) for index in present]
-    article_start = _first_piece(words)
-    if article_start == len(words):
-        article_start = _main_block(words)[0]
-    after = present[article_start + 1:]
-    archive = sum(_is_count(lines[index]) for index in after) >= _ARCHIVE_MIN_COUNTS
-    for index in after:
-        if _opens_comments(lines[index], removed[index], comment_prompts[index], archive):
+    main_start = _main_block(words)[0]
+    article_start = min(_first_piece(words), main_start)
+    archive = sum(_is_count(lines[index]) for index in present[article_start + 1:]) >= _ARCHIVE_MIN_COUNTS
+    for place in range(article_start + 1, len(present)):
+        index = present[place]
+        if _opens_comments(lines[index], removed[index], comment_prompts[index], archive, place > main_start):
             return index
     return len(lines)
