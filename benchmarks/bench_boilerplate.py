@@ -130,8 +130,9 @@ def main() -> None:
 
 
 def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_site: int = 10) -> None:
-    """Pages of many sites: each synthetic site prints the non-body lines of one real page (its menus,
-    teasers, footers) around the text of ten other real pages; cleaned one by one and as a batch."""
+    """Pages of many sites: each synthetic site prints the lines of one real page that are neither body
+    nor readers' comments (its menus, teasers, footers) around the text of ten other real pages; cleaned
+    one by one and as a batch, scored against the article (the pages' comments kept count as noise)."""
     import random
 
     rng = random.Random(20261128)
@@ -140,7 +141,8 @@ def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_
     batch, golds = [], []
     for site in range(sites):
         template = dragnet[site]
-        gold = set(score_module.tokens(" ".join(score_module.gold_blocks(template))))
+        authored = [*score_module.gold_blocks(template), *(template.get("gold_comments") or [])]
+        gold = set(score_module.tokens(" ".join(authored)))
         chrome = [line for line in template["scraped_text"].split("\n")
                   if not set(score_module.tokens(line)) <= gold]
         header, footer = chrome[:len(chrome) // 2], chrome[len(chrome) // 2:]

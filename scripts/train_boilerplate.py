@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.stages.boilerplate import BodyModel, TreeEnsemble  # noqa: E402
 from pipeline.stages.boilerplate_features import (context_features, guess_stopwords, line_features)  # noqa: E402
 from pipeline.stages.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
+from pipeline.stages.regions import comments_start  # noqa: E402
 
 DATA_FOLDER = ROOT.parent / "shared" / "benchmarks" / "boilerplate"
 # dragnet and cleaneval-dev (one main article a page) beside CleanEval's final set (every piece of authored
@@ -80,7 +81,8 @@ def page_rows(page: dict, score) -> dict:
     lines, rules, _ = judge_lines(page["scraped_text"])
     removed = [rule is not None for rule in rules]
     stopwords = guess_stopwords([line for line, gone in zip(lines, removed) if line and not gone])
-    features = line_features(lines, removed, [rule == "comment_prompt" for rule in rules], stopwords)
+    prompts = [rule == "comment_prompt" for rule in rules]
+    features = line_features(lines, removed, prompts, stopwords, comments_start(lines, removed, prompts))
     line_tokens = [score.tokens(line) for line in lines]
     page_tokens = [token for tokens in line_tokens for token in tokens]
     comments = page.get("gold_comments") or []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK_NAMES = ("block_log_words", "block_vs_main", "page_blocks", "distance_to_block", "prose_density_near",
-               "prose_density_wide", "prose_words_wide")
+               "prose_density_wide", "prose_words_wide", "in_comments")
 # As pipeline.stages.boilerplate_features reads a page's main block: prose lines of this many words or
 # more, with gaps of up to BLOCK_GAP other lines inside a block.
 PROSE_MIN_WORDS = 8
@@ -54,8 +54,9 @@ def _blocks(prose: np.ndarray) -> list[tuple[int, int, float]]:
     return list(zip(at[starts].tolist(), at[ends].tolist(), words.tolist()))
 
 
-def block_features(word_counts: np.ndarray) -> np.ndarray:
-    """The BLOCK_NAMES columns for the lines of a page, from their words (0 for a line a rule removed)."""
+def block_features(word_counts: np.ndarray, comments_from: int) -> np.ndarray:
+    """The BLOCK_NAMES columns for the lines of a page, from their words (0 for a line a rule removed) and
+    the line its readers' comments start at (pipeline.stages.regions), the last of its blocks."""
     count = len(word_counts)
     prose = np.where(word_counts >= PROSE_MIN_WORDS, word_counts, 0.0)
     blocks = _blocks(prose)
@@ -81,4 +82,5 @@ def block_features(word_counts: np.ndarray) -> np.ndarray:
         np.full(count, np.log1p(sum(words >= PIECE_MIN_WORDS for _, _, words in blocks))),
         np.log1p(distance), near_prose / np.maximum(_window_sums(all_words, _NEAR_LINES), 1.0),
         wide_prose / np.maximum(_window_sums(all_words, _WIDE_LINES), 1.0), np.log1p(wide_prose),
+        np.arange(count) >= comments_from,
     ])

@@ -3,6 +3,7 @@ lines around it and of the time stamps near it, and the context features over th
 """
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import itertools
 import math
@@ -291,8 +292,9 @@ def _copies(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
-                  stopwords: frozenset[str]) -> np.ndarray:
-    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros).
+                  stopwords: frozenset[str], comments_from: int | None = None) -> np.ndarray:
+    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros), for a page
+    whose readers' comments start at line `comments_from` (pipeline.stages.regions; None: no comments).
 
     Positions and distances count the lines that hold text: a page laid out with blank lines between
     its paragraphs reads as the same page without them, as scraped pages come.
@@ -301,9 +303,10 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     if len(present) < len(lines):
         rows = np.zeros((len(lines), len(FEATURE_NAMES)))
         if present:
-            rows[present] = line_features([lines[index] for index in present],
-                                          [removed[index] for index in present],
-                                          [comment_prompts[index] for index in present], stopwords)
+            rows[present] = line_features(
+                [lines[index] for index in present], [removed[index] for index in present],
+                [comment_prompts[index] for index in present], stopwords,
+                None if comments_from is None else bisect.bisect_left(present, comments_from))
         return rows
     n = len(lines)
     # Lines a rule removed are not scored, and count as no words for the page's prose.
@@ -346,7 +349,8 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     # Past the empty lines' split above, every line holds text.
     _neighbour_features(rows, np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first)
-    rows[:, len(FEATURE_NAMES) - len(BLOCK_NAMES):] = block_features(np.array(word_counts))
+    rows[:, len(FEATURE_NAMES) - len(BLOCK_NAMES):] = block_features(
+        np.array(word_counts), n if comments_from is None else comments_from)
     return rows
 
 

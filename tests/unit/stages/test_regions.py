@@ -113,8 +113,8 @@ def test_removed_lines_carry_their_line_number_in_the_unified_text() -> None:
 
 def test_a_count_of_comments_opens_them_and_a_long_thread_leaves_the_article_main() -> None:
     thread = "".join(
-        f"\nreader{number}\nI have read this twice and I still think the harbour deserved the money more than "
-        f"the new road, which nobody asked for and which will cost us all for years to come, {number} times.\n"
+        f"\nreader{number}\nI have read this twice and I still think the harbour deserved the money more "
+        f"than the new road, which nobody asked for and which will cost us all for years, {number} times.\n"
         for number in range(8))
     cleaned = clean(ARTICLE_EN + "\n106 Comments and 18 Replies\n" + thread, threshold=0)
     assert cleaned.regions[:4] == (MAIN,) * 4
@@ -122,7 +122,8 @@ def test_a_count_of_comments_opens_them_and_a_long_thread_leaves_the_article_mai
 
 
 def test_the_byline_of_a_post_opens_no_comments() -> None:
-    page = ARTICLE_EN + "\nPosted by Margaret at 09:14 PM\nThe pier opens to walkers next week, and the café too.\n"
+    reply = "The pier opens to walkers next week, and the café too."
+    page = ARTICLE_EN + f"\nPosted by Margaret at 09:14 PM\n{reply}\n"
     assert set(clean(page, threshold=0).regions) == {MAIN}
-    signed = ARTICLE_EN + "\nMargaret at 09:14 PM\nThe pier opens to walkers next week, and the café too.\n"
+    signed = ARTICLE_EN + f"\nMargaret at 09:14 PM\n{reply}\n"
     assert clean(signed, threshold=0).regions[-1] is COMMENTS
