@@ -44,14 +44,12 @@ def _is_count(line: str) -> bool:
             and _COMMENT_COUNT.search(line) is not None)
 
 
-def _opens_comments(line: str, removed: bool, comment_prompt: bool, archive: bool, in_article: bool) -> bool:
-    """Whether `line` opens the comments, on a page that is a list of posts (`archive`) or not. A reader's
-    header only opens them past the start of the article's main block (`in_article`): the first piece of
-    a page may be a teaser above the article, whose dateline is no reader's header."""
+def _opens_comments(line: str, removed: bool, comment_prompt: bool, in_article: bool) -> bool:
+    """Whether `line`, no count of comments, opens the comments. A reader's header only does past the
+    start of the article's main block (`in_article`): the first piece of a page may be a teaser above the
+    article, whose dateline is no reader's header."""
     if len(line) > _COMMENT_HEADER_MAX_CHARS:
         return comment_prompt
-    if _is_count(line):
-        return not archive
     return comment_prompt or (in_article and not removed and line.count(" ") < _HEADER_MAX_WORDS
                               and _is_comment_header(line) and _POST_BYLINE.match(line) is None)
 
@@ -81,9 +79,15 @@ def comments_start(lines: Sequence[str], removed: Sequence[bool], comment_prompt
     words = [0.0 if removed[index] else word_count(lines[index]) for index in present]
     main_start = _main_block(words)[0]
     article_start = min(_first_piece(words), main_start)
-    archive = sum(_is_count(lines[index]) for index in present[article_start + 1:]) >= _ARCHIVE_MIN_COUNTS
+    # Whether the page is a list of posts, each with its count: only read once a count is met.
+    archive: bool | None = None
     for place in range(article_start + 1, len(present)):
         index = present[place]
-        if _opens_comments(lines[index], removed[index], comment_prompts[index], archive, place > main_start):
+        if _is_count(lines[index]):
+            if archive is None:
+                archive = sum(_is_count(lines[later]) for later in present[place:]) >= _ARCHIVE_MIN_COUNTS
+            if not archive:
+                return index
+        elif _opens_comments(lines[index], removed[index], comment_prompts[index], place > main_start):
             return index
     return len(lines)
