@@ -64,6 +64,22 @@ def _units(document, with_metadata: bool) -> list[str]:
     return [*(document.metadata_values if with_metadata else ()), *document.paragraphs]
 
 
+def _timed_cleaning(texts: list[str], threshold: float, repeats: int) -> tuple[list, list[float]]:
+    """clean() over `texts` `repeats` times: the documents and the CPU seconds of each pass."""
+    timings = []
+    for _ in range(repeats):
+        # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
+        _rule_and_metadata.cache_clear()
+        _line_shape.cache_clear()
+        _lower_words.cache_clear()
+        _stamp_kind.cache_clear()
+        _is_comment_header.cache_clear()
+        started = time.process_time()
+        documents = [clean(text, threshold=threshold) for text in texts]
+        timings.append(time.process_time() - started)
+    return documents, timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,17 +95,7 @@ def main() -> None:
         pages = [json.loads(line) for line in source]
     texts = [page["scraped_text"] for page in pages]
     megabytes = sum(len(text.encode("utf-8")) for text in texts) / 1e6
-    timings = []
-    for _ in range(args.repeats):
-        # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
-        _rule_and_metadata.cache_clear()
-        _line_shape.cache_clear()
-        _lower_words.cache_clear()
-        _stamp_kind.cache_clear()
-        _is_comment_header.cache_clear()
-        started = time.process_time()
-        documents = [clean(text, threshold=args.threshold) for text in texts]
-        timings.append(time.process_time() - started)
+    documents, timings = _timed_cleaning(texts, args.threshold, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figures = {}
     for reading, with_metadata in (("project", False), ("project+meta", True)):

@@ -295,10 +295,8 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
                   stopwords: frozenset[str], comments_from: int | None = None) -> np.ndarray:
     """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros), for a page
     whose readers' comments start at line `comments_from` (pipeline.stages.regions; None: no comments).
-
     Positions and distances count the lines that hold text: a page laid out with blank lines between
-    its paragraphs reads as the same page without them, as scraped pages come.
-    """
+    its paragraphs reads as the same page without them, as scraped pages come."""
     present = [index for index, line in enumerate(lines) if line]
     if len(present) < len(lines):
         rows = np.zeros((len(lines), len(FEATURE_NAMES)))
