@@ -41,8 +41,9 @@ _TITLE_MAX_WORDS_SKIPPED = 3
 # unseen sites, odds of 7 rather than 4.5 keep fewer of them at the same F1.
 SHORT_LINE_WORDS = 4
 SHORT_LINE_ODDS = 7
-TITLE_MIN_SCORE = 0.2
+# A sentence right after a kept sentence needs this share of the threshold (see `_mark_low_scores`).
 CONTINUED_SENTENCE_SHARE = 0.5
+TITLE_MIN_SCORE = 0.2
 TITLE_SURE_SCORE = 0.35
 # A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
 # rules alone clean it.
