@@ -138,7 +138,7 @@ def main() -> None:
 def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_site: int = 10) -> None:
     """Pages of many sites: each synthetic site prints the lines of one real page that are neither body
     nor readers' comments (its menus, teasers, footers) around the text of ten other real pages; cleaned
-    one by one and as a batch, scored against the article (the pages' comments kept count as noise)."""
+    one by one and as a batch; their main region (pipeline.stages.regions) scored against the article."""
     import random
 
     rng = random.Random(20261128)
@@ -162,7 +162,7 @@ def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_
     print("|---|---|---|---|---|")
     for label, documents in (("page by page", [clean(text, metadata=meta) for text, meta, _ in batch]),
                              ("batch, lines repeated across a site removed", clean_batch(batch))):
-        rows = [score_module.score_page(list(document.paragraphs), gold)
+        rows = [score_module.score_page(_region_units(document, Region.MAIN), gold)
                 for document, gold in zip(documents, golds)]
         total = score_module.aggregate(rows)
         print(f"| {label} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} | "
