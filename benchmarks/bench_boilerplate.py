@@ -2,6 +2,7 @@
 
     python benchmarks/bench_boilerplate.py [--data ../shared/benchmarks/boilerplate/dev.jsonl]
         [--out benchmarks/.work/boilerplate_units.jsonl] [--threshold 0.5] [--repeats 3]
+        [--final ../shared/benchmarks/boilerplate/cleaneval_final_dev.jsonl] [--folds 5]
 
 Writes one units file per reading (`doc.paragraphs`; `+meta`: with title, byline, date and attribution
 first, as the gold counts them as body), runs the scorer on each and prints the table per source with,
@@ -10,6 +11,9 @@ README), of clean() with the first tree ensembles and with the earlier logistic-
 and of two line baselines.
 Speed: CPU time of clean() alone over all pages, best of --repeats passes, each with the line caches
 of clean() emptied first.
+Pages of unseen sites (--folds, scikit-learn needed): the pages of --data and --final, each cleaned with
+the model scripts/train_boilerplate.py trains on the folds of sites that do not hold its site, scored
+by each set's convention (see `print_region_figures`).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.records import Region  # noqa: E402
 from pipeline.stages.boilerplate_features import (_is_comment_header, _line_shape, _lower_words, _stamp_kind)  # noqa: E402
 from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS, clean, clean_batch  # noqa: E402
 from pipeline.stages.clean_rules import _rule_and_metadata  # noqa: E402
@@ -59,6 +64,22 @@ def _units(document, with_metadata: bool) -> list[str]:
     return [*(document.metadata_values if with_metadata else ()), *document.paragraphs]
 
 
+def _timed_cleaning(texts: list[str], threshold: float, repeats: int) -> tuple[list, list[float]]:
+    """clean() over `texts` `repeats` times: the documents and the CPU seconds of each pass."""
+    timings = []
+    for _ in range(repeats):
+        # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
+        _rule_and_metadata.cache_clear()
+        _line_shape.cache_clear()
+        _lower_words.cache_clear()
+        _stamp_kind.cache_clear()
+        _is_comment_header.cache_clear()
+        started = time.process_time()
+        documents = [clean(text, threshold=threshold) for text in texts]
+        timings.append(time.process_time() - started)
+    return documents, timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,22 +88,14 @@ def main() -> None:
                         default=ROOT / "benchmarks" / ".work" / "boilerplate_units.jsonl")
     parser.add_argument("--threshold", type=float, default=BODY_THRESHOLD)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--final", type=Path, default=DEFAULT_DATA.with_name("cleaneval_final_dev.jsonl"))
+    parser.add_argument("--folds", type=int, default=5, help="folds of sites for held-out figures; 0: none")
     args = parser.parse_args()
     with args.data.open(encoding="utf-8") as source:
         pages = [json.loads(line) for line in source]
     texts = [page["scraped_text"] for page in pages]
     megabytes = sum(len(text.encode("utf-8")) for text in texts) / 1e6
-    timings = []
-    for _ in range(args.repeats):
-        # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
-        _rule_and_metadata.cache_clear()
-        _line_shape.cache_clear()
-        _lower_words.cache_clear()
-        _stamp_kind.cache_clear()
-        _is_comment_header.cache_clear()
-        started = time.process_time()
-        documents = [clean(text, threshold=args.threshold) for text in texts]
-        timings.append(time.process_time() - started)
+    documents, timings = _timed_cleaning(texts, args.threshold, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figures = {}
     for reading, with_metadata in (("project", False), ("project+meta", True)):
@@ -118,11 +131,14 @@ def main() -> None:
     print(f"speed: clean() {megabytes / best:.2f} MB/s CPU ({len(pages) / best:.0f} pages/s), best of "
           f"{args.repeats}: " + ", ".join(f"{timing:.1f}" for timing in timings)
           + f" s (rules only, on another day: {BEFORE_MB_PER_S} MB/s)")
+    if args.folds > 1:
+        held_out_figures([args.data, args.final], args.folds, args.threshold)
 
 
 def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_site: int = 10) -> None:
-    """Pages of many sites: each synthetic site prints the non-body lines of one real page (its menus,
-    teasers, footers) around the text of ten other real pages; cleaned one by one and as a batch."""
+    """Pages of many sites: each synthetic site prints the lines of one real page that are neither body
+    nor readers' comments (its menus, teasers, footers) around the text of ten other real pages; cleaned
+    one by one and as a batch; their main region (pipeline.stages.regions) scored against the article."""
     import random
 
     rng = random.Random(20261128)
@@ -131,7 +147,8 @@ def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_
     batch, golds = [], []
     for site in range(sites):
         template = dragnet[site]
-        gold = set(score_module.tokens(" ".join(score_module.gold_blocks(template))))
+        authored = [*score_module.gold_blocks(template), *(template.get("gold_comments") or [])]
+        gold = set(score_module.tokens(" ".join(authored)))
         chrome = [line for line in template["scraped_text"].split("\n")
                   if not set(score_module.tokens(line)) <= gold]
         header, footer = chrome[:len(chrome) // 2], chrome[len(chrome) // 2:]
@@ -145,11 +162,57 @@ def site_repetition(pages: list[dict], score_module, sites: int = 20, pages_per_
     print("|---|---|---|---|---|")
     for label, documents in (("page by page", [clean(text, metadata=meta) for text, meta, _ in batch]),
                              ("batch, lines repeated across a site removed", clean_batch(batch))):
-        rows = [score_module.score_page(list(document.paragraphs), gold)
+        rows = [score_module.score_page(_region_units(document, Region.MAIN), gold)
                 for document, gold in zip(documents, golds)]
         total = score_module.aggregate(rows)
         print(f"| {label} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} | "
               f"{100 * total['bp_units_kept']:.1f} |")
+
+
+def _region_units(document, region: Region | None) -> list[str]:
+    """The paragraphs of `region` (None: all), with the metadata for the main region and all."""
+    paragraphs = [paragraph for index, paragraph in enumerate(document.paragraphs)
+                  if region is None or document.region(index) is region]
+    return [*(document.metadata_values if region is not Region.COMMENTS else ()), *paragraphs]
+
+
+def print_region_figures(pages: list[dict], documents: list, score_module) -> None:
+    """score.py's figures of `documents` (the cleaned `pages`, as scripts/train_boilerplate.py reads
+    them) by each set's convention: every region against the gold for every source (CleanEval's gold
+    holds all authored text, readers' comments too); dragnet's main region against its gold (the article);
+    and dragnet's comment region against its `gold_comments` (token precision and recall, pooled)."""
+    print("| source | regions | P | R | F1 | macro F1 | boilerplate units kept % |")
+    print("|---|---|---|---|---|---|---|")
+    readings = [(source, "all", None) for source in sorted({page["source"] for page in pages})]
+    readings.append(("dragnet", "main", Region.MAIN))
+    for source, label, region in readings:
+        chosen = [(page, document) for page, document in zip(pages, documents) if page["source"] == source]
+        if not chosen:
+            continue
+        total = score_module.aggregate([score_module.score_page(_region_units(document, region), page["gold"])
+                                        for page, document in chosen])
+        print(f"| {source} | {label} | {total['P']:.3f} | {total['R']:.3f} | {total['F1']:.3f} | "
+              f"{total['macro_F1']:.3f} | {100 * total['bp_units_kept']:.1f} |")
+    rows = [score_module.score_page(_region_units(document, Region.COMMENTS), page["gold_comments"])
+            for page, document in zip(pages, documents) if page["source"] == "dragnet"]
+    if rows:
+        overlap, kept, gold = (sum(row[key] for row in rows) for key in ("overlap", "n_out", "n_gold"))
+        precision, recall, f1 = score_module.prf(overlap, kept, gold)
+        print(f"dragnet comment region against gold_comments: P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f} "
+              f"({kept} tokens labelled comments, {gold} gold comment tokens)")
+
+
+def held_out_figures(paths: list[Path], folds: int, threshold: float) -> None:
+    """Clean every page of `paths` with the model that did not see its site and print the figures."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_boilerplate
+
+    score_module = train_boilerplate._scorer(paths[0])
+    pages = train_boilerplate.read_pages(paths, score_module)
+    models, _ = train_boilerplate.held_out_models(pages, folds, threshold)
+    documents = [clean(page["text"], threshold=threshold, model=model) for page, model in zip(pages, models)]
+    print(f"\npages of unseen sites ({folds} folds of sites), threshold {threshold}:")
+    print_region_figures(pages, documents, score_module)
 
 
 def _row(figures: dict, source: str) -> dict:

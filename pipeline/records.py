@@ -89,6 +89,9 @@ class CleanedDocument:
     attribution: str | None = None
     removed: tuple[RemovedLine, ...] = ()
     regions: tuple[Region, ...] = ()   # one per paragraph; empty: every paragraph is MAIN
+    # One per paragraph: the body score of its first line (pipeline.stages.boilerplate), as `removed`
+    # gives those of lines removed for their score; empty when the page was not scored.
+    line_scores: tuple[float, ...] = ()
 
     def region(self, index: int) -> Region:
         """The region of paragraph `index`."""

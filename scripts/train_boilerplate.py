@@ -1,6 +1,6 @@
 """Train the body-line model of pipeline.stages.boilerplate on the boilerplate development set.
 
-    python scripts/train_boilerplate.py [--data ../shared/benchmarks/boilerplate/dev.jsonl]
+    python scripts/train_boilerplate.py [--data DEV.jsonl [CLEANEVAL_FINAL.jsonl ...]]
                                         [--out pipeline/data/boilerplate_model.txt] [--folds 5]
 
 Each line that the rules of `pipeline.stages.clean` leave undecided is labelled body when at least half of its
@@ -11,8 +11,9 @@ count (the scorer counts tokens, not lines): the line model, then the context st
 out-of-fold scores. Prints the cross-validated token precision / recall / F1 of the kept lines per fold
 (pages split by site, see SITE_SHARED_LINES) and per source at several thresholds, score.py's figures
 of clean() itself on every page cleaned with the fold model that did not see its site (what a page of
-an unseen site gets), and the figures of a model trained on dragnet alone and checked on cleaneval-dev
-(another set of sites, years and annotators). Then trains on every page and writes the trees as text;
+an unseen site gets), and the figures of a model trained on dragnet alone and checked on the CleanEval
+pages (other sites, years and annotators). The data are dev.jsonl and cleaneval_final_dev.jsonl of
+../shared/benchmarks/boilerplate. Then trains on every page and writes the trees as text;
 pipeline.stages.boilerplate scores with them without scikit-learn.
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -33,8 +36,12 @@ sys.path.insert(0, str(ROOT))
 from pipeline.stages.boilerplate import BodyModel, TreeEnsemble  # noqa: E402
 from pipeline.stages.boilerplate_features import (context_features, guess_stopwords, line_features)  # noqa: E402
 from pipeline.stages.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
+from pipeline.stages.regions import comments_start  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "boilerplate" / "dev.jsonl"
+DATA_FOLDER = ROOT.parent / "shared" / "benchmarks" / "boilerplate"
+# dragnet and cleaneval-dev (one main article a page) beside CleanEval's final set (every piece of authored
+# text a page holds: the posts of an archive, the summaries of a listing, forum posts, readers' comments).
+DEFAULT_DATA = (DATA_FOLDER / "dev.jsonl", DATA_FOLDER / "cleaneval_final_dev.jsonl")
 SEED = 20261128
 # Trees of the line model and of the context step: (depth, trees). Deeper or more trees score the dev set
 # better in-sample and no better held out.
@@ -66,14 +73,20 @@ def _scorer(data: Path):
 
 
 def page_rows(page: dict, score) -> dict:
-    """Features, labels and token counts of the undecided lines of one page."""
+    """Features, labels and token counts of the undecided lines of one page.
+
+    Readers' comments (dragnet's `gold_comments`, which its gold sets apart from the article) are body:
+    they are kept, in their own region (pipeline.stages.regions).
+    """
     lines, rules, _ = judge_lines(page["scraped_text"])
     removed = [rule is not None for rule in rules]
     stopwords = guess_stopwords([line for line, gone in zip(lines, removed) if line and not gone])
-    features = line_features(lines, removed, [rule == "comment_prompt" for rule in rules], stopwords)
+    prompts = [rule == "comment_prompt" for rule in rules]
+    features = line_features(lines, removed, prompts, stopwords, comments_start(lines, removed, prompts))
     line_tokens = [score.tokens(line) for line in lines]
     page_tokens = [token for tokens in line_tokens for token in tokens]
-    gold = [token for block in score.gold_blocks(page) for token in score.tokens(block)]
+    comments = page.get("gold_comments") or []
+    gold = [token for block in [*score.gold_blocks(page), *comments] for token in score.tokens(block)]
     aligned = np.zeros(len(page_tokens), dtype=bool)
     matcher = difflib.SequenceMatcher(None, page_tokens, gold, autojunk=False)
     for start, _, size in matcher.get_matching_blocks():
@@ -83,7 +96,8 @@ def page_rows(page: dict, score) -> dict:
         labels.append(aligned[position:position + len(tokens)].mean() >= 0.5 if tokens else False)
         counts.append(len(tokens))
         position += len(tokens)
-    return {"text": page["scraped_text"], "gold": score.gold_blocks(page),
+    return {"text": page["scraped_text"], "gold": score.gold_blocks(page), "gold_comments": comments,
+            "url": page.get("url"),
             "features": features, "removed": np.array(removed), "labels": np.array(labels),
             "tokens": np.array(counts, dtype=float), "source": page["source"],
             "scored": ~np.array(removed) & (np.array(counts) > 0),
@@ -197,12 +211,17 @@ def token_figures(pages: list[dict], scores: list[np.ndarray], threshold: float,
     return precision, recall, 2 * precision * recall / max(precision + recall, 1e-9)
 
 
+def _sources(pages: list[dict]) -> list[str]:
+    return sorted({page["source"] for page in pages})
+
+
 def _print_figures(pages: list[dict], scores: list[np.ndarray]) -> None:
-    print("| threshold | ALL P / R / F1 | dragnet P / R / F1 | cleaneval-dev P / R / F1 |")
-    print("|---|---|---|---|")
+    sources = _sources(pages)
+    print("| threshold | ALL P / R / F1 | " + " | ".join(f"{source} P / R / F1" for source in sources) + " |")
+    print("|---" * (len(sources) + 2) + "|")
     for threshold in THRESHOLDS:
         cells = []
-        for source in (None, "dragnet", "cleaneval-dev"):
+        for source in (None, *sources):
             chosen = [index for index, page in enumerate(pages) if source in (None, page["source"])]
             figures = token_figures([pages[i] for i in chosen], [scores[i] for i in chosen], threshold)
             cells.append("{:.3f} / {:.3f} / {:.3f}".format(*figures))
@@ -211,20 +230,15 @@ def _print_figures(pages: list[dict], scores: list[np.ndarray]) -> None:
 
 def print_cleaned_figures(pages: list[dict], models: list[BodyModel], score) -> None:
     """score.py's figures of clean() itself on every page, each page cleaned with the model in
-    `models` that did not see it (title, byline, date and attribution counted as kept)."""
-    print("clean() on held-out pages, scored by score.py (title, byline, date kept):")
-    print("| threshold | source | P | R | F1 | boilerplate units kept % |")
-    print("|---|---|---|---|---|---|")
+    `models` that did not see its site (see benchmarks/bench_boilerplate.py's `print_region_figures`)."""
+    from benchmarks.bench_boilerplate import print_region_figures
+
+    print("clean() on pages of held-out sites, scored by score.py (title, byline, date kept):")
     for threshold in CLEANED_THRESHOLDS:
-        documents = (clean(page["text"], threshold=threshold, model=model)
-                     for page, model in zip(pages, models))
-        rows = [score.score_page([*document.metadata_values, *document.paragraphs], page["gold"])
-                for page, document in zip(pages, documents)]
-        for source in ("dragnet", "cleaneval-dev", None):
-            total = score.aggregate([row for row, page in zip(rows, pages)
-                                     if source in (None, page["source"])])
-            print(f"| {threshold} | {source or 'ALL'} | {total['P']:.3f} | {total['R']:.3f} "
-                  f"| {total['F1']:.3f} | {100 * total['bp_units_kept']:.1f} |", flush=True)
+        documents = [clean(page["text"], threshold=threshold, model=model)
+                     for page, model in zip(pages, models)]
+        print(f"threshold {threshold}:")
+        print_region_figures(pages, documents, score)
 
 
 def site_groups(pages: list[dict]) -> np.ndarray:
@@ -234,6 +248,11 @@ def site_groups(pages: list[dict]) -> np.ndarray:
 
     holders: dict[str, list[int]] = {}
     for index, page in enumerate(pages):
+        # A page's url host links it to the other pages of that host, as that many shared lines would.
+        host = urlsplit(page.get("url") or "").hostname
+        if host:
+            for copy in range(SITE_SHARED_LINES):
+                holders.setdefault(f"host {copy} {host.removeprefix('www.')}", []).append(index)
         for line in set(page["text"].split("\n")):
             if len(line) >= SITE_LINE_MIN_CHARS:
                 holders.setdefault(line, []).append(index)
@@ -255,12 +274,14 @@ def site_folds(sites: np.ndarray, folds: int) -> np.ndarray:
     return rank[sites] % folds
 
 
-def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:
-    """Print held-out figures: `folds` folds of sites, then dragnet against cleaneval-dev."""
+def held_out_models(pages: list[dict], folds: int, threshold: float = BODY_THRESHOLD,
+                    ) -> tuple[list[BodyModel], list[np.ndarray]]:
+    """Per page, the model trained on the other `folds` - 1 folds of sites and its scores of the page;
+    prints each fold's token figures at `threshold`."""
     sites = site_groups(pages)
     fold_of = site_folds(sites, folds)
-    print(f"cross-validation, {folds} folds of {sites.max() + 1} sites (token P / R / F1 of "
-          "the undecided lines kept, pages of held-out sites):")
+    print(f"{folds} folds of {sites.max() + 1} sites (token P / R / F1 of the undecided lines kept, "
+          "pages of held-out sites):")
     scores: list = [None] * len(pages)
     models: list = [None] * len(pages)
     for fold in range(folds):
@@ -273,26 +294,40 @@ def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> No
         figures = token_figures([pages[index] for index in held], [scores[index] for index in held],
                                 threshold)
         print("  fold {}: P {:.3f}  R {:.3f}  F1 {:.3f}".format(fold + 1, *figures), flush=True)
+    return models, scores
+
+
+def cross_validate(pages: list[dict], folds: int, threshold: float, score) -> None:
+    """Print held-out figures: `folds` folds of sites, then dragnet against the other sources."""
+    models, scores = held_out_models(pages, folds, threshold)
     _print_figures(pages, scores)
     print_cleaned_figures(pages, models, score)
     dragnet = [page for page in pages if page["source"] == "dragnet"]
     cleaneval = [page for page in pages if page["source"] != "dragnet"]
     model = train(dragnet)
     held_out = token_figures(cleaneval, [held_out_scores(model, page) for page in cleaneval], threshold)
-    print("trained on dragnet, checked on cleaneval-dev: P {:.3f}  R {:.3f}  F1 {:.3f}".format(*held_out))
+    print("trained on dragnet, checked on cleaneval: P {:.3f}  R {:.3f}  F1 {:.3f}".format(*held_out))
+
+
+def read_pages(paths: Sequence[Path], score) -> list[dict]:
+    """`page_rows` of every page of the data files `paths`."""
+    pages = []
+    for path in paths:
+        with path.open(encoding="utf-8") as source:
+            pages += [page_rows(json.loads(line), score) for line in source]
+    return pages
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_DATA))
     parser.add_argument("--out", type=Path, default=ROOT / "pipeline" / "data" / "boilerplate_model.txt")
     parser.add_argument("--folds", type=int, default=5, help="folds of cross-validation; 0: none")
     parser.add_argument("--threshold", type=float, default=BODY_THRESHOLD)
     args = parser.parse_args()
-    score = _scorer(args.data)
-    with args.data.open(encoding="utf-8") as source:
-        pages = [page_rows(json.loads(line), score) for line in source]
+    score = _scorer(args.data[0])
+    pages = read_pages(args.data, score)
     print(f"{len(pages)} pages, {sum(int(page['scored'].sum()) for page in pages)} undecided lines, "
           f"seed {SEED}, threshold {args.threshold}")
     if args.folds > 1:

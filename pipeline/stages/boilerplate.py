@@ -35,6 +35,7 @@ import numpy as np
 
 from pipeline.stages.boilerplate_features import (CONTEXT_NAMES, FEATURE_NAMES, context_features,
                                                   guess_stopwords, line_features)
+from pipeline.stages.regions import comments_start
 
 
 @dataclass(frozen=True)
@@ -179,14 +180,19 @@ def default_model() -> BodyModel:
 
 
 def body_scores(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
-                model: BodyModel | None = None) -> np.ndarray:
-    """Body probability of every line after the context step (lines removed by a rule score 0)."""
+                model: BodyModel | None = None, comments_from: int | None = None) -> np.ndarray:
+    """Body probability of every line after the context step (lines removed by a rule score 0).
+
+    `comments_from` is where the page's readers' comments start (pipeline.stages.regions.comments_start,
+    worked out here if None)."""
     model = model or default_model()
     if not lines:
         return np.zeros(0)
     gone = np.asarray(removed, dtype=bool)
     stopwords = guess_stopwords([line for line, dropped in zip(lines, gone) if line and not dropped])
-    features = line_features(lines, removed, comment_prompts, stopwords)
+    if comments_from is None:
+        comments_from = comments_start(lines, removed, comment_prompts)
+    features = line_features(lines, removed, comment_prompts, stopwords, comments_from)
     scored = np.flatnonzero(np.array([bool(line) for line in lines]) & ~gone)
     own = np.zeros(len(lines))
     own[scored] = model.line_scores(features[scored])

@@ -3,6 +3,7 @@ lines around it and of the time stamps near it, and the context features over th
 """
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import itertools
 import math
@@ -14,7 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.stages.boilerplate_blocks import (BLOCK_GAP, BLOCK_NAMES, PROSE_MIN_WORDS, block_features,
+                                                window_means)
 from pipeline.stages.line_cache import short_line_cache
+from pipeline.stages.words import unspaced_words
 
 # The languages whose jusText stop-word list is used to guess a page's language (the registry's).
 _STOPLIST_LANGUAGES = {
@@ -31,10 +35,7 @@ _UNSPACED_STOP = re.compile("[" + "".join(sorted(_UNSPACED_STOP_CHARACTERS)) + "
 _DIGIT = re.compile(r"\d")
 # Neither a letter, a digit nor a space.
 _SYMBOL = re.compile(r"[^\w ]|_")
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 _WORD = re.compile(r"\w+")
-_TOKEN = re.compile(r"\S+")
-_SPLIT_MAX_CHARS = 100_000
 _SENTENCE_END = ".!?。！？؟…"
 _CLOSERS = "\"'”’»）)]】」』 "
 _LANGUAGE_SAMPLE_WORDS = 400
@@ -138,7 +139,8 @@ WINDOW_NAMES = ("window_log_words", "window_sentence_end", "window_removed", "wi
 # Readers' comments and forum posts each carry a time stamp ("14 minutes ago", "March 3, 2019 at 9:41
 # pm"); an article carries one: a run of stamps around a line marks a thread, with or without a prompt.
 STAMP_NAMES = ("stamp", "stamps_near", "stamps_before", "stamps_after", "in_thread")
-FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES
+FEATURE_NAMES = SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES + STAMP_NAMES + BLOCK_NAMES
+_STAMP_START = len(SHAPE_NAMES + NEIGHBOUR_NAMES + WINDOW_NAMES)
 _SHAPE_COUNT = len(SHAPE_NAMES)
 _LOG_WORDS_COLUMN, _STOP_SHARE_COLUMN, _SENTENCE_END_COLUMN = (
     SHAPE_NAMES.index(name) for name in ("log_words", "stop_share", "sentence_end"))
@@ -146,9 +148,9 @@ _SHORT = FEATURE_NAMES.index("short")
 _SHORT_RUN_LOG_WORDS = math.log1p(5)
 # The context step reads the line model's scores (log-odds) of the line and of the lines around it.
 CONTEXT_NAMES = ("own", "previous", "next", "previous_2", "next_2", "window_mean", "window_max",
-                 "window_min", "window_second")
-_PROSE_MIN_WORDS = 8
-_BLOCK_GAP = 2
+                 "window_min", "window_second", "wide_mean", "wide_body_share")
+# The wide window of the context step: the lines of a post, a listing or a thread around a line.
+_WIDE_WINDOW = 10
 # A reader's comment opens with a short header: "Anna says:", "Jean a écrit :", "Max schrieb:", the
 # name beside a clock time ("March 3, 2019 at 9:41 pm"), or the name before its date ("Kate on").
 _COMMENT_HEADER_MAX_CHARS = 80
@@ -213,35 +215,15 @@ def _digits_and_symbols(line: str) -> tuple[int, int]:
     return len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))
 
 
-def _unspaced_words(line: str) -> float | None:
-    """The words of a line written mostly in a script without spaces (about 1.7 characters a word in
-    Chinese and Japanese prose); None for any other line."""
-    if line.isascii() or not _UNSPACED.search(line):
-        return None
-    unspaced = len(line) - len(_UNSPACED.sub("", line))
-    return max(_token_count(line), unspaced / 1.7) if unspaced > len(line) / 3 else None
-
-
-def _token_count(line: str) -> int:
-    """len(line.split()), without holding every token of a long line: split() makes an object of each."""
-    return len(line.split()) if len(line) <= _SPLIT_MAX_CHARS else sum(1 for _ in _TOKEN.finditer(line))
-
-
-def word_count(line: str) -> float:
-    """The words of `line` as its features count them, in any script."""
-    unspaced_words = _unspaced_words(line)
-    return _token_count(line) if unspaced_words is None else unspaced_words
-
-
 @short_line_cache(_SHAPE_CACHE_LINES)
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     is_ascii = line.isascii()
-    unspaced_words = _unspaced_words(line)
+    unspaced = unspaced_words(line)
     tokens = _lower_words(line)
     words = line.split()
-    if unspaced_words is not None:
-        n_words = unspaced_words
+    if unspaced is not None:
+        n_words = unspaced
         n_stops = len(_UNSPACED_STOP.findall(line))
         capitalised = 0.0
     else:
@@ -269,13 +251,13 @@ def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
 
 
 def _main_block(word_counts: Sequence[float]) -> tuple[int, int]:
-    """First and last index of the run of prose lines (gaps of up to _BLOCK_GAP) holding most words."""
+    """First and last index of the run of prose lines (gaps of up to BLOCK_GAP) holding most words."""
     best, best_words = (0, -1), 0.0
     start, last, words = -1, -1, 0.0
     for index, count in enumerate(word_counts):
-        if count < _PROSE_MIN_WORDS:
+        if count < PROSE_MIN_WORDS:
             continue
-        if start < 0 or index - last > _BLOCK_GAP + 1:
+        if start < 0 or index - last > BLOCK_GAP + 1:
             start, words = index, 0.0
         last, words = index, words + count
         if words > best_words:
@@ -298,26 +280,26 @@ def _copies(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts: Sequence[bool],
-                  stopwords: frozenset[str]) -> np.ndarray:
-    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros).
-
+                  stopwords: frozenset[str], comments_from: int | None = None) -> np.ndarray:
+    """The features of FEATURE_NAMES for every line (one row a line; empty lines get zeros), for a page
+    whose readers' comments start at line `comments_from` (pipeline.stages.regions; None: no comments).
     Positions and distances count the lines that hold text: a page laid out with blank lines between
-    its paragraphs reads as the same page without them, as scraped pages come.
-    """
+    its paragraphs reads as the same page without them, as scraped pages come."""
     present = [index for index, line in enumerate(lines) if line]
     if len(present) < len(lines):
         rows = np.zeros((len(lines), len(FEATURE_NAMES)))
         if present:
-            rows[present] = line_features([lines[index] for index in present],
-                                          [removed[index] for index in present],
-                                          [comment_prompts[index] for index in present], stopwords)
+            rows[present] = line_features(
+                [lines[index] for index in present], [removed[index] for index in present],
+                [comment_prompts[index] for index in present], stopwords,
+                None if comments_from is None else bisect.bisect_left(present, comments_from))
         return rows
     n = len(lines)
     # Lines a rule removed are not scored, and count as no words for the page's prose.
     shapes = [_line_shape(line, stopwords) if line and not gone else None
               for line, gone in zip(lines, removed)]
     word_counts = [shape[-1] if shape else 0.0 for shape in shapes]
-    prose = [count if count >= _PROSE_MIN_WORDS else 0.0 for count in word_counts]
+    prose = [count if count >= PROSE_MIN_WORDS else 0.0 for count in word_counts]
     total_prose = sum(prose) or 1.0
     page_prose_share = sum(prose) / (sum(word_counts) or 1.0)
     first, last = _main_block(word_counts)
@@ -353,6 +335,8 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
     # Past the empty lines' split above, every line holds text.
     _neighbour_features(rows, np.asarray(removed, dtype=bool))
     _stamp_features(rows, lines, first)
+    rows[:, len(FEATURE_NAMES) - len(BLOCK_NAMES):] = block_features(
+        np.array(word_counts), n if comments_from is None else comments_from)
     return rows
 
 
@@ -394,7 +378,7 @@ def _stamp_features(rows: np.ndarray, lines: Sequence[str], main_block_start: in
     starts = at[:len(at) - _THREAD_MIN_STAMPS + 1][
         at[_THREAD_MIN_STAMPS - 1:] - at[:len(at) - _THREAD_MIN_STAMPS + 1] <= 2 * _STAMP_WINDOW]
     thread_start = int(starts[0]) if len(starts) else len(lines)
-    rows[:, len(FEATURE_NAMES) - len(STAMP_NAMES):] = np.column_stack([
+    rows[:, _STAMP_START:_STAMP_START + len(STAMP_NAMES)] = np.column_stack([
         stamps, windows, np.log1p(before), np.log1p(counted.sum() - before - counted),
         np.arange(len(lines)) >= thread_start])
 
@@ -494,7 +478,6 @@ def context_features(own: np.ndarray, removed: Sequence[bool], present: Sequence
         logit, _shifted(logit, -1, _REMOVED_LOGIT), _shifted(logit, 1, _REMOVED_LOGIT),
         _shifted(logit, -2, _REMOVED_LOGIT), _shifted(logit, 2, _REMOVED_LOGIT),
         others.mean(axis=1), ordered[:, -1], ordered[:, 0], ordered[:, -2],
+        window_means(logit, _WIDE_WINDOW), window_means((logit > 0).astype(float), _WIDE_WINDOW),
     ])
     return rows
-
-

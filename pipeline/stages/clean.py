@@ -1,75 +1,35 @@
 """Clean stage: repair text and remove web boilerplate, keeping the body faithful.
 
-The text is repaired first (NFC, mojibake, control characters), then judged line by line, because
-scraped boilerplate is line-shaped: menus, page stamps, block headers and the links under them,
-copyright and licence footers, comment, captcha, share, newsletter and cookie prompts. Title, byline,
-date and source attribution lines become metadata. Every line taken out of the body is recorded with
-the rule that matched it, so what was dropped can be audited. The remaining lines are split into
-paragraphs by the rules of `split_paragraphs` (`pipeline.stages.segment.paragraphs_from_lines`). Rules are
-general patterns and vocabularies in several languages, not strings of particular pages.
+The text is repaired first (NFC, mojibake, control characters; pipeline.stages.clean_repair), then judged
+line by line, because scraped boilerplate is line-shaped: menus, page stamps, block headers and the links
+under them, copyright and licence footers, comment, captcha, share, newsletter and cookie prompts. Title,
+byline, date and source attribution lines become metadata. Every line taken out of the body is recorded
+with the rule that matched it, so what was dropped can be audited. The remaining lines are split into
+paragraphs by the rules of `split_paragraphs` (`pipeline.stages.segment.paragraphs_from_lines`). Rules
+are general patterns and vocabularies in several languages, not strings of particular pages.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import PurePath
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-import ftfy
 import regex
-from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
-from ftfy.chardata import HTML_ENTITY_RE
 
 from pipeline.records import (CleanedDocument, CleanedRecord, RawDocument, Region, Reject, RejectReason,
                               RemovedLine)
 from pipeline.settings import BODY_THRESHOLD, MIN_SITE_REPEATS, CommentsPolicy
 from pipeline.stages.base import Stage
 from pipeline.stages.boilerplate import BodyModel, SiteRepetition, body_scores
-from pipeline.stages.boilerplate_features import is_interface_phrase, word_count
+from pipeline.stages.boilerplate_features import is_interface_phrase
 from pipeline.stages.clean_rules import (_classify_repeating, _ends_sentence, _headline_key, _headline_text,
-                                         _is_headline, _is_menu, _is_single_word, _Metadata, _segment_han)
-from pipeline.stages.clean_vocabulary import (_CLOSERS, _DIGIT, _HAN, _HAN_NAV_WORDS, _NAV_WORDS, _SHORT_LINE,
-                                              _SPACE_RUN, _SPACES, _UNSPACED_SCRIPT)
+                                         _is_headline, _is_single_word, _Metadata, _segment_han)
+from pipeline.stages.clean_repair import _repair, _unify_line_breaks
+from pipeline.stages.clean_vocabulary import (_CLOSERS, _DIGIT, _HAN, _HAN_NAV_WORDS, _NAV_WORDS, _SPACES,
+                                              _UNSPACED_SCRIPT)
 from pipeline.stages.regions import comments_start
 from pipeline.stages.segment import paragraphs_from_lines
-
-# Repair mojibake and encoding debris, but leave every deliberate character alone: the source side of
-# a bilingual record must be faithful, so typographic quotes, ligatures and full-width forms stay.
-_FTFY_CONFIG = ftfy.TextFixerConfig(
-    uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False, normalization="NFC",
-    explain=False,
-)
-# ftfy is the slowest step, so only lines holding a character that mojibake, HTML entities, terminal
-# escapes or surrogates are made of go through it (UTF-8 misread as cp1252, Latin-1, cp1250/1251, Greek
-# or MacRoman always yields Latin-1/Latin Extended, Greek, Cyrillic, spacing modifiers or symbols).
-# The scans over the whole text use the standard `re`: they are plain code-point ranges, which it scans
-# several times faster than `regex`.
-_MOJIBAKE_HINT = re.compile(
-    "[&\x1b\x80-\u024f\u02c6-\u02dd\u0370-\u04ff\u2190-\u25ff\ufb01\ufb02\ufffd\ud800-\udfff]")
-# A hinted line still goes through ftfy only if one of its fixers could change it: fix_text returns its
-# input unchanged unless the line holds what a fixer acts on (an HTML entity as ftfy's unescape_html
-# reads them, a control, C1 or format character, a line break, a surrogate, a terminal escape), is not
-# NFC, or looks like mojibake to `ftfy.badness.is_bad`. Every pattern of is_bad needs a character of one
-# of the categories below or one of the characters listed after them, so is_bad only runs on lines
-# holding one. A bare "&" ("News & Politics") is no entity: such lines, many on some pages, skip ftfy.
-_FTFY_FIXABLE = re.compile(
-    HTML_ENTITY_RE.pattern
-    + "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u206a-\u206f\ud800-\udfff\ufeff\ufff9-\ufffc]")
-_MOJIBAKE_SUSPECT = re.compile("[" + "".join(
-    MOJIBAKE_CATEGORIES[category] for category in (
-        "c1", "bad", "law", "currency", "start_punctuation", "end_punctuation", "numeric", "box",
-        "upper_accented")) + "ŒœÙ°Ђ]")
-# The longest text one match of is_bad's pattern covers (checked against ftfy's pattern by a test).
-_BADNESS_MAX_WIDTH = 7
-# Line breaks other than "\n" (CR LF is one break); str.replace finds them ten times faster than `re`.
-_OTHER_LINE_BREAKS = "\r\v\f\x85\u2028\u2029"
-# Control characters (C0 and C1 but newline and tab), and the invisible format characters ftfy also
-# removes: deprecated format characters, byte-order mark, interlinear annotation.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u206a-\u206f\ufeff\ufff9-\ufffb]")
-_WHITESPACE_RUN = re.compile(r"\s+")   # \s and str.split() both take what str.isspace() takes
-# Past this length a line's whitespace is collapsed in place: split() would hold one object per word.
-_LONG_LINE = 100_000
+from pipeline.stages.words import word_count
 
 _TITLE_MAX_WORDS_SKIPPED = 3
 # A line the rules leave is kept when its body score (pipeline.stages.boilerplate) reaches BODY_THRESHOLD; a
@@ -77,9 +37,13 @@ _TITLE_MAX_WORDS_SKIPPED = 3
 # A short line weighs a few words in a page's text and a whole segment in its output: menus, labels and
 # teaser fragments are made of them. Removing an unsure one costs the body little, keeping it adds a
 # boilerplate segment to translate and write; so a line of fewer than SHORT_LINE_WORDS words is kept
-# only when its odds of being body are SHORT_LINE_ODDS times those a longer line needs (0.6 for 0.25).
+# only when its odds of being body are SHORT_LINE_ODDS times those a longer line needs (0.7 for 0.25).
+# Readers' comments are body, and a thread brings many short lines (names, "Reply", dates): on pages of
+# unseen sites, odds of 7 rather than 4.5 keep fewer of them at the same F1.
 SHORT_LINE_WORDS = 4
-SHORT_LINE_ODDS = 4.5
+SHORT_LINE_ODDS = 7
+# A sentence right after a kept sentence needs this share of the threshold (see `_mark_low_scores`).
+CONTINUED_SENTENCE_SHARE = 0.5
 TITLE_MIN_SCORE = 0.2
 TITLE_SURE_SCORE = 0.35
 # A text of fewer undecided lines than this is no scraped page with menus and teasers to judge: the
@@ -99,69 +63,6 @@ REPEATED_MIN_CHARS = 12
 COMMENTS_RULE = "comments"
 # The rules whose lines keep their body score in `removed` (for the others the rule decided, not it).
 _SCORED_RULES = (LOW_SCORE_RULE, COMMENTS_RULE)
-
-def _ftfy_may_change(line: str) -> bool:
-    """False only where `ftfy.fix_text(line, _FTFY_CONFIG)` would return `line` unchanged."""
-    return bool(
-        _FTFY_FIXABLE.search(line) or not unicodedata.is_normalized("NFC", line)
-        or _looks_like_mojibake(line)
-        # fix_text cuts longer lines into pieces, which this reasoning does not cover.
-        or len(line) > _FTFY_CONFIG.max_decode_length)
-
-
-def _looks_like_mojibake(line: str) -> bool:
-    """`is_bad(line)`, or True where it might be: is_bad is run on the characters around each suspect.
-
-    Every match of is_bad's pattern holds a suspect character and is at most _BADNESS_MAX_WIDTH long,
-    so the window around that character holds it too; a window can only add matches (one that starts
-    mid-line matches `^`), which costs a call to ftfy but never skips one. French text has « » on
-    most lines: searching a few windows instead of the whole line made cleaning 10 % faster.
-    """
-    reach = _BADNESS_MAX_WIDTH - 1
-    return any(is_bad(line[max(0, match.start() - reach):match.start() + _BADNESS_MAX_WIDTH])
-               for match in _MOJIBAKE_SUSPECT.finditer(line))
-
-
-def _unify_line_breaks(text: str) -> str:
-    """`text` with every line break written "\n"."""
-    text = text.replace("\r\n", "\n")
-    for line_break in _OTHER_LINE_BREAKS:
-        if line_break in text:
-            text = text.replace(line_break, "\n")
-    return text
-
-
-def _has_mojibake_hint(line: str) -> bool:
-    # In ASCII, only "&" and the escape character are hints: most lines of a page need no search.
-    return (not line.isascii() or "&" in line or "\x1b" in line) and _MOJIBAKE_HINT.search(line) is not None
-
-
-def _repair(text: str) -> tuple[list[str], set[int]]:
-    """NFC, mojibake and control characters repaired; lines with whitespace collapsed.
-
-    Also returns the indexes of lines laid out as menus with runs of spaces ("Home  News  Sport"),
-    since collapsing the whitespace erases that layout.
-    """
-    text = _unify_line_breaks(text)
-    if _MOJIBAKE_HINT.search(text):
-        repaired = "\n".join(
-            ftfy.fix_text(line, _FTFY_CONFIG) if _has_mojibake_hint(line) and _ftfy_may_change(line)
-            else line
-            for line in text.split("\n"))
-    else:
-        repaired = text
-    raw_lines = _CONTROL.sub("", unicodedata.normalize("NFC", repaired)).split("\n")
-    spaced_menus = {
-        index for index, line in enumerate(raw_lines)
-        if ("  " in line or "\t" in line) and len(line) <= _SHORT_LINE
-        and _is_menu(_SPACE_RUN.split(line.strip()))
-    }
-    return [_collapse_whitespace(line) for line in raw_lines], spaced_menus
-
-
-def _collapse_whitespace(line: str) -> str:
-    """Every run of whitespace (each Unicode space and tab) as one space, none at either end."""
-    return _WHITESPACE_RUN.sub(" ", line).strip() if len(line) > _LONG_LINE else " ".join(line.split())
 
 
 def _mark_links_under_headers(lines: list[str], rules: list[str | None]) -> None:
@@ -339,8 +240,9 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     SHORT_LINE_ODDS); 0 keeps every line no rule takes.
     Values in `metadata` (keys title, author/byline, date/published, attribution/source) win over
     values found in the text. Every line removed from the body is listed in `removed` with its rule, its
-    line number and, where it had one, its score. Paragraphs below the page's comment prompt or first
-    reader's comment header (pipeline.stages.regions) are in the region "comments", the others in
+    line number and, where it had one, its score; `line_scores` gives each paragraph's (of its first
+    line) where the page was scored. Paragraphs below the page's comment prompt, count of comments or
+    first reader's comment header (pipeline.stages.regions) are in the region "comments", the others in
     "main"; `comments="drop"` removes those lines instead (rule "comments"). `model` replaces the
     shipped body model (one trained on other pages, see scripts/train_boilerplate.py).
     """
@@ -350,8 +252,9 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
     prompts = [rule == "comment_prompt" for rule in rules]
     undecided = [line for line, rule in zip(lines, rules) if line and rule is None]
     scored = len(undecided) >= MIN_SCORED_LINES and not _all_prose(undecided[1:], rules)
-    scores = body_scores(lines, by_rule, prompts, model).tolist() if scored else [1.0] * len(lines)
     comments_from = comments_start(lines, by_rule, prompts)
+    scores = (body_scores(lines, by_rule, prompts, model, comments_from).tolist() if scored
+              else [1.0] * len(lines))
     given_title = _given(metadata, "title")
     guessed_title = _mark_title(lines, rules, given_title, scores, min(threshold, TITLE_MIN_SCORE))
     _mark_low_scores(lines, rules, scores, threshold)
@@ -368,18 +271,30 @@ def clean(text: str, *, metadata: Mapping[str, str] | None = None, threshold: fl
         attribution=_given(metadata, "attribution", "source") or found.values.get("attribution"),
         removed=_removed_lines(lines, rules, line_numbers, scores if scored else None),
         regions=tuple(Region.COMMENTS if index >= comments_from else Region.MAIN for index in first_lines),
+        line_scores=tuple(round(scores[index], 4) for index in first_lines) if scored else (),
     )
 
 
 def _mark_low_scores(lines: Sequence[str], rules: list[str | None], scores: Sequence[float],
                      threshold: float) -> None:
     """Lines no rule took whose body score is below `threshold` (for a short line, the stricter
-    `_short_line_threshold`) get the rule LOW_SCORE_RULE."""
+    `_short_line_threshold`) get the rule LOW_SCORE_RULE.
+
+    A sentence right after a kept sentence needs only CONTINUED_SENTENCE_SHARE of `threshold`: the last
+    lines of a post or a reply, followed by its buttons and the page's footer, score low for their
+    neighbours though they continue the text above them.
+    """
     short_line_threshold = _short_line_threshold(threshold)
+    continues = False
     for index, (line, rule) in enumerate(zip(lines, rules)):
-        if rule is None and line and (scores[index] < threshold or (
-                scores[index] < short_line_threshold and word_count(line) < SHORT_LINE_WORDS)):
+        if rule is not None or not line:
+            continues = continues and not line
+            continue
+        needed = threshold * CONTINUED_SENTENCE_SHARE if continues and _is_sentence(line) else threshold
+        if scores[index] < needed or (
+                scores[index] < short_line_threshold and word_count(line) < SHORT_LINE_WORDS):
             rules[index] = LOW_SCORE_RULE
+        continues = rules[index] is None and _is_sentence(line)
 
 
 def _removed_lines(lines: Sequence[str], rules: Sequence[str | None], line_numbers: Sequence[int],

@@ -365,5 +365,3 @@ def _classify_repeating(line: str, found: _Metadata) -> str | None:
     for field, value in offers:
         found.offer(field, value)
     return rule
-
-

@@ -11,14 +11,16 @@ import pytest
 from project_paths import DATA_DIR
 
 from pipeline.stages.boilerplate import BodyModel, TreeEnsemble, body_scores, default_model
+from pipeline.stages.boilerplate_blocks import BLOCK_NAMES, block_features
 from pipeline.stages.boilerplate_features import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS,
                                                   _COMMENT_HEADER_WORD_ENDS, _DATE_STAMP, _DIGIT,
                                                   _NAME_BEFORE_DATE, _SYMBOL, _TIME, _TIME_STAMP,
                                                   CONTEXT_NAMES, FEATURE_NAMES, _digits_and_symbols,
                                                   _is_comment_header, _stamp_kind, context_features,
-                                                  guess_stopwords, line_features, word_count)
+                                                  guess_stopwords, line_features)
 from pipeline.stages.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
                                    clean_batch, judge_lines, repeated_lines, site_of)
+from pipeline.stages.words import word_count
 
 PAGES = DATA_DIR / "boilerplate"
 
@@ -124,10 +126,10 @@ def test_a_short_line_needs_a_surer_score_than_a_longer_one() -> None:
     assert set(sentences[1:]) <= set(unsure.paragraphs) and not set(short) & set(unsure.paragraphs)
     assert {(line.text, line.rule, line.score) for line in unsure.removed} >= {
         (line, LOW_SCORE_RULE, 0.4) for line in short}
-    sure = clean(text, model=_constant_model(0.7))
+    sure = clean(text, model=_constant_model(0.75))
     assert set(short) <= set(sure.paragraphs)
-    # The bar for short lines moves with the threshold: at 0.1 a short line needs odds of 0.5 (p 1/3).
-    lenient = clean(text, threshold=0.1, model=_constant_model(0.4))
+    # The bar for short lines moves with the threshold: at 0.05 a short line needs odds of 7/19 (p 0.27).
+    lenient = clean(text, threshold=0.05, model=_constant_model(0.4))
     assert set(short) <= set(lenient.paragraphs)
     assert not any(line.rule == LOW_SCORE_RULE for line in clean(text, threshold=0.0,
                                                                  model=_constant_model(0.01)).removed)
@@ -412,7 +414,7 @@ def test_interface_phrase_is_never_the_title_whatever_its_score(
     import pipeline.stages.clean as clean_module
 
     monkeypatch.setattr(clean_module, "body_scores",
-                        lambda lines, removed, prompts, model: np.full(len(lines), 0.9))
+                        lambda lines, removed, prompts, model, comments_from: np.full(len(lines), 0.9))
     text = "\n".join([
         interface_line,
         "Council approves riverside plan",
@@ -549,3 +551,42 @@ def test_cleaning_a_long_line_keeps_nothing_of_it_in_the_line_caches() -> None:
     finally:
         tracemalloc.stop()
     assert retained < len(long_line) / 4   # before: its 660,000 word tokens and copies of the line
+
+
+def test_lines_from_the_start_of_the_comments_on_are_marked_whatever_the_blank_lines() -> None:
+    lines = ["Home | News", "", "A headline", "", "The article says something long enough to be prose here.",
+             "", "3 comments", "", "Anna says:", "", "A reader's reply that is long enough to be prose too."]
+    nothing = [False] * len(lines)
+    rows = line_features(lines, nothing, nothing, guess_stopwords(lines), comments_from=6)
+    present = [index for index, line in enumerate(lines) if line]
+    assert _column(rows, "in_comments")[present].tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+    assert not _column(line_features(lines, nothing, nothing, guess_stopwords(lines)), "in_comments").any()
+
+
+def test_blocks_of_prose_are_read_around_each_line() -> None:
+    words = np.array([2.0, 12, 10, 3, 15, 0, 0, 0, 0, 40, 1])
+    rows = block_features(words, comments_from=len(words))
+    column = dict(zip(BLOCK_NAMES, rows.T))
+    # Lines 1-4 are one block of 37 words (the short line 3 inside it), line 9 another of 40.
+    expected_blocks = [0, 37, 37, 37, 37, 0, 0, 0, 0, 40, 0]
+    assert column["block_log_words"].tolist() == pytest.approx(np.log1p(expected_blocks))
+    assert column["block_vs_main"][1] == pytest.approx(37 / 40)
+    assert column["page_blocks"][0] == pytest.approx(np.log1p(2))
+    assert column["distance_to_block"].tolist() == pytest.approx(np.log1p([1, 0, 0, 0, 0, 1, 2, 2, 1, 0, 1]))
+
+
+def test_a_sentence_that_continues_a_kept_one_needs_half_the_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = "The council approved the new budget for the harbour district on Monday evening."
+    second = "Work on the quay starts in spring and should take about two years to finish."
+    third = "The old crane will be taken down first and sold to a museum in the north."
+    alone = "Residents asked the council to keep the old trees and to add a cycle path."
+    lines = [first, second, third, "Contact the town hall", alone, "Photos of the harbour"]
+    scores = {first: 0.9, second: 0.15, third: 0.1, alone: 0.15}
+    import pipeline.stages.clean as clean_module
+
+    monkeypatch.setattr(clean_module, "body_scores", lambda lines, removed, prompts, model, comments_from:
+                        np.array([scores.get(line, 0.01) for line in lines]))
+    # 0.15 is enough after a kept sentence (0.125 at the threshold 0.25), 0.1 is not, and a sentence after
+    # a removed line needs the whole threshold.
+    assert clean("\n".join(lines)).paragraphs == (first, second)

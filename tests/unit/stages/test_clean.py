@@ -11,9 +11,9 @@ import regex
 from project_paths import DATA_DIR, REPO_ROOT
 
 from pipeline.records import CleanedDocument, RawDocument, RemovedLine
-from pipeline.stages.clean import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT, MIN_SITE_REPEATS,
-                                   REPEATED_RULE, CleanStage, _ftfy_may_change, _looks_like_mojibake,
-                                   _unify_line_breaks, clean, removed_by_rule)
+from pipeline.stages.clean import MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, clean, removed_by_rule
+from pipeline.stages.clean_repair import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT,
+                                          _ftfy_may_change, _looks_like_mojibake, _unify_line_breaks)
 from pipeline.stages.clean_rules import _by_first_character, _is_navigation
 from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _WHITE_SPACE
 
@@ -804,10 +804,11 @@ def test_clean_stage_cleans_at_its_threshold() -> None:
         assert rejects == []
         return record.cleaned.paragraphs
 
-    default, strict, lenient = (paragraphs(CleanStage()), paragraphs(CleanStage(threshold=0.6)),
+    # Strict enough to remove the first paragraph: the sentences that continue it need half of it.
+    default, strict, lenient = (paragraphs(CleanStage()), paragraphs(CleanStage(threshold=0.85)),
                                 paragraphs(CleanStage(threshold=0.0)))
     assert default == clean(text).paragraphs
-    assert strict == clean(text, threshold=0.6).paragraphs
+    assert strict == clean(text, threshold=0.85).paragraphs
     assert lenient == clean(text, threshold=0.0).paragraphs
     # A stricter threshold removes lines the default keeps; 0 keeps lines (comments) the default removes.
     assert set(strict) < set(default) < set(lenient)

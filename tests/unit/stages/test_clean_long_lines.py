@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.stages import boilerplate_features, clean
-from pipeline.stages.boilerplate_features import word_count
+from pipeline.stages import clean, clean_repair, words
+from pipeline.stages.words import word_count
 
 MIXED_SPACES = ("Le conseil\u00a0a voté\u3000le budget.\t Les habitants\u2009ont demandé   "
                 "pourquoi\u2028 — ici. ")
@@ -17,16 +17,16 @@ def _long(unit: str, at_least: int) -> str:
 
 
 def test_a_long_line_has_its_whitespace_collapsed_as_split_and_join_would():
-    line = "\u3000 " + _long(MIXED_SPACES, clean._LONG_LINE)
-    assert len(line) > clean._LONG_LINE
-    assert clean._collapse_whitespace(line) == " ".join(line.split())
+    line = "\u3000 " + _long(MIXED_SPACES, clean_repair._LONG_LINE)
+    assert len(line) > clean_repair._LONG_LINE
+    assert clean_repair._collapse_whitespace(line) == " ".join(line.split())
 
 
 @pytest.mark.parametrize("unit", [MIXED_SPACES, CHINESE])
 def test_a_long_line_has_its_words_counted_as_split_counts_them(unit: str, monkeypatch: pytest.MonkeyPatch):
-    line = _long(unit, boilerplate_features._SPLIT_MAX_CHARS)
+    line = _long(unit, words._SPLIT_MAX_CHARS)
     counted = word_count(line)
-    monkeypatch.setattr(boilerplate_features, "_SPLIT_MAX_CHARS", len(line) + 1)
+    monkeypatch.setattr(words, "_SPLIT_MAX_CHARS", len(line) + 1)
     assert counted == word_count(line) > 1000
 
 

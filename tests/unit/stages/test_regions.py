@@ -109,3 +109,21 @@ def test_removed_lines_carry_their_line_number_in_the_unified_text() -> None:
     wrapped_low = clean(ARTICLE_EN + "\nread more stories\nabout the coast", threshold=1)
     low = [line for line in wrapped_low.removed if line.text == "read more stories about the coast"]
     assert [line.line_no for line in low] == [9]
+
+
+def test_a_count_of_comments_opens_them_and_a_long_thread_leaves_the_article_main() -> None:
+    thread = "".join(
+        f"\nreader{number}\nI have read this twice and I still think the harbour deserved the money more "
+        f"than the new road, which nobody asked for and which will cost us all for years, {number} times.\n"
+        for number in range(8))
+    cleaned = clean(ARTICLE_EN + "\n106 Comments and 18 Replies\n" + thread, threshold=0)
+    assert cleaned.regions[:4] == (MAIN,) * 4
+    assert set(cleaned.regions[4:]) == {COMMENTS} and len(cleaned.regions) > 4
+
+
+def test_the_byline_of_a_post_opens_no_comments() -> None:
+    reply = "The pier opens to walkers next week, and the café too."
+    page = ARTICLE_EN + f"\nPosted by Margaret at 09:14 PM\n{reply}\n"
+    assert set(clean(page, threshold=0).regions) == {MAIN}
+    signed = ARTICLE_EN + f"\nMargaret at 09:14 PM\n{reply}\n"
+    assert clean(signed, threshold=0).regions[-1] is COMMENTS
