@@ -97,6 +97,10 @@ class CleanedDocument:
         """The region of paragraph `index`."""
         return self.regions[index] if self.regions else Region.MAIN
 
+    def line_score(self, index: int) -> float | None:
+        """The body score of paragraph `index`'s first line; None when the page was not scored."""
+        return self.line_scores[index] if self.line_scores else None
+
     @property
     def n_boilerplate_removed(self) -> int:
         return len(self.removed)

@@ -82,7 +82,8 @@ class WriteSink(Sink["AlignedDocument"]):
             "documents": (document_row(entry.document, entry.paragraphs, entry.sentences, run_id, now)
                           for entry in kept),
             "paragraphs": (paragraph_row(entry.document.raw.doc_id, pair,
-                                         entry.document.cleaned.region(pair.para_id), run_id)
+                                         entry.document.cleaned.region(pair.para_id),
+                                         entry.document.cleaned.line_score(pair.para_id), run_id)
                            for entry in kept for pair in entry.paragraphs),
             "sentences": (sentence_row(entry.document.raw.doc_id, pair,
                                        entry.document.cleaned.region(pair.para_id), run_id)

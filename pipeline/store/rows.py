@@ -37,13 +37,15 @@ def sentence_row(doc_id: str, pair: SentencePair, region: Region, run_id: str) -
     }
 
 
-def paragraph_row(doc_id: str, pair: ParagraphPair, region: Region, run_id: str) -> dict[str, Any]:
+def paragraph_row(doc_id: str, pair: ParagraphPair, region: Region, body_score: float | None,
+                  run_id: str) -> dict[str, Any]:
     return {
         "doc_id": doc_id, "para_id": pair.para_id, "lang_score": float(pair.language.score),
         "lang_method": pair.language.method, "src_text": pair.src_text, "en_text": pair.en_text,
         "status": pair.status.value, "status_detail": pair.status_detail, "model": pair.model,
         "n_sentences": pair.n_sentences, "n_sentences_translated": pair.n_sentences_translated,
-        "region": str(region), **_quality(pair), "run_id": run_id, "src_lang": pair.src_lang,
+        "region": str(region), "body_score": body_score, **_quality(pair), "run_id": run_id,
+        "src_lang": pair.src_lang,
     }
 
 

@@ -110,6 +110,9 @@ PARAGRAPHS = _schema("paragraphs", "one row per source paragraph, beside its Eng
     _field("n_sentences", pa.int32(), "sentence rows of this paragraph", nullable=False),
     _field("n_sentences_translated", pa.int32(), "of which translated", nullable=False),
     _REGION_FIELD,
+    _field("body_score", pa.float64(),
+           "body score of the paragraph's first line in [0, 1], as cleaning computed it (compare "
+           "removed.score); null where the page was not scored"),
     *_QUALITY_FIELDS,
     _field("run_id", pa.string(), "run that wrote this row", nullable=False),
     _field("src_lang", pa.string(), "language of the paragraph; partition", nullable=False),

@@ -48,7 +48,7 @@ DOCUMENT_SCHEMA = pa.schema([
     ("record_id", pa.string()), ("metadata", pa.map_(pa.string(), pa.string())),
     ("paragraphs", pa.list_(pa.string())), ("title", pa.string()), ("byline", pa.string()),
     ("published", pa.string()), ("attribution", pa.string()), ("removed", pa.list_(_REMOVED)),
-    ("regions", pa.list_(pa.string())),
+    ("regions", pa.list_(pa.string())), ("line_scores", pa.list_(pa.float64())),
     ("document_language", _LANGUAGE), ("languages", pa.list_(_LANGUAGE)),
     ("spans", pa.list_(pa.list_(pa.int64()))),      # per paragraph: start, end, start, end, ...
     ("fingerprint", pa.string()),
@@ -72,7 +72,7 @@ def _document_row(document: PreparedDocument) -> dict[str, Any]:
         "published": cleaned.published, "attribution": cleaned.attribution,
         "removed": [{"text": line.text, "rule": line.rule, "score": line.score, "line_no": line.line_no}
                     for line in cleaned.removed],
-        "regions": [str(region) for region in cleaned.regions],
+        "regions": [str(region) for region in cleaned.regions], "line_scores": list(cleaned.line_scores),
         "document_language": _language(document.document_language),
         "languages": [_language(guess) for guess in document.languages],
         "spans": [[offset for span in spans for offset in span] for spans in document.spans],
@@ -90,7 +90,7 @@ def _document(row: dict[str, Any]) -> PreparedDocument:
                       row["n_bytes"], row["source_record"], dict(row["metadata"]), row["record_id"])
     cleaned = CleanedDocument(tuple(row["paragraphs"]), row["title"], row["byline"], row["published"],
                               row["attribution"], tuple(RemovedLine(**line) for line in row["removed"]),
-                              tuple(Region(region) for region in row["regions"]))
+                              tuple(Region(region) for region in row["regions"]), tuple(row["line_scores"]))
     return PreparedDocument(
         raw, cleaned, _guess(row["document_language"]), tuple(_guess(guess) for guess in row["languages"]),
         tuple(tuple(zip(offsets[::2], offsets[1::2])) for offsets in row["spans"]),

@@ -28,7 +28,7 @@ def paragraph(doc_id: str, lang: str, run_id: str = "r1") -> dict:
     return {
         "doc_id": doc_id, "para_id": 0, "lang_score": 0.9, "lang_method": "detected", "src_text": "A. B.",
         "en_text": "A. B.", "status": "source_is_english", "status_detail": None, "model": None,
-        "n_sentences": 2, "n_sentences_translated": 0, "region": "main", "len_ratio": None,
+        "n_sentences": 2, "n_sentences_translated": 0, "region": "main", "body_score": 0.9, "len_ratio": None,
         "numbers_match": None,
         "urls_match": None, "quality_flags": None, "run_id": run_id, "src_lang": lang,
     }

@@ -1,13 +1,13 @@
 """A run writes the lines cleaning removed to removed/ and labels paragraphs and sentences with their
 region; --force replaces removed/ rows with the document's, --no-write-removed writes none, and
---comments drop leaves readers' comments out of the output."""
+--comments drop leaves readers' comments out of the output; kept paragraphs carry their body score."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from pipeline import cli, read_output
+from pipeline import cli, clean, read_output
 
 BLOG_PAGE = """Home | News | Sport | Contact
 
@@ -67,3 +67,22 @@ def test_removed_lines_regions_and_the_settings_that_change_them(blog: tuple[Pat
     assert read_output(output, "paragraphs")["region"].tolist() == ["main"] * 4
     dropped = read_output(output, "removed", reason="comments")
     assert sorted(dropped["line_no"]) == [11, 12, 14, 15] and set(dropped["run_id"]) == {"dropped"}
+
+
+def test_kept_paragraphs_carry_the_body_score_cleaning_gave_their_first_line(blog: tuple[Path, Path]) -> None:
+    inputs, output = blog
+    _run(inputs, output, "scored", "--force")
+    cleaned = clean(BLOG_PAGE, threshold=0)
+    assert len(cleaned.line_scores) == len(cleaned.paragraphs) == 8   # the page was scored
+    paragraphs = read_output(output, "paragraphs").sort_values("para_id")
+    assert paragraphs["body_score"].tolist() == list(cleaned.line_scores)
+    assert paragraphs["body_score"].between(0, 1).all()
+    # A one-line document is not scored: its paragraph has no score.
+    note = inputs / "note.txt"
+    note.write_text("A single sentence of prose with nothing around it at all.", encoding="utf-8")
+    try:
+        _run(inputs, output, "note")
+    finally:
+        note.unlink()
+    (doc_id,) = read_output(output, "documents", source_path=str(note))["doc_id"]
+    assert read_output(output, "paragraphs", doc_id=doc_id)["body_score"].isna().all()
