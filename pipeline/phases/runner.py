@@ -6,7 +6,8 @@ in turn. With several workers the shards are prepared in a pool of processes, ea
 detectors; translation and assembly stay in this process, assembly shard after shard, so that which copy
 of a document found twice is kept (the first in input order) is the same as with one worker. What the
 phases hand on lives in the run's work area, which no dataset reader sees, and is removed with the
-manifest's writing.
+manifest's writing; prepared in this process, the documents are handed to assembly in memory up to a
+bound (pipeline.phases.handoff).
 """
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ from typing import TYPE_CHECKING
 
 from pipeline.phases.assemble import assemble_shard
 from pipeline.phases.finalize import RunSummary, finalize_run
+from pipeline.phases.handoff import PreparedBatches
 from pipeline.phases.plan import Shard, open_output, plan_shards
 from pipeline.phases.prepare import prepare_shard
 from pipeline.phases.results import PreparedShard
 from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
 from pipeline.settings import RunSettings
+from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
     from pipeline.stages.translate import Translator
@@ -53,7 +56,9 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    prepared = _prepare(shards, settings, output, translator, workers)
+    in_pool = workers > 1 and len(shards) > 1
+    handoff = None if in_pool else PreparedBatches(RunWorkArea(settings.output, settings.run_id))
+    prepared = _prepare(shards, settings, output, translator, workers, handoff)
     seconds["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -64,17 +69,19 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     started = time.perf_counter()
     results = []
     for shard in prepared:
-        results.append(assemble_shard(shard, settings, output=output, translator=translator))
+        results.append(assemble_shard(shard, settings, output=output, translator=translator, handoff=handoff))
         log.info("shard %d/%d written", shard.index + 1, len(prepared))
     seconds["assemble"] = time.perf_counter() - started
     return finalize_run(settings, results, [str(item) for item in inputs], started_at, translated, seconds)
 
 
 def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore, translator: Translator,
-             workers: int) -> list[PreparedShard]:
-    """Every shard prepared, in shard order: in this process, or in a pool of `workers` processes."""
-    if workers < 2 or len(shards) < 2:
-        return [prepare_shard(shard, settings, output=output, translator=translator) for shard in shards]
+             workers: int, handoff: PreparedBatches | None) -> list[PreparedShard]:
+    """Every shard prepared, in shard order: in this process, into `handoff`, or without one in a pool
+    of `workers` processes."""
+    if handoff is not None:
+        return [prepare_shard(shard, settings, output=output, translator=translator, handoff=handoff)
+                for shard in shards]
     # Spawned, not forked: this process may already hold threads (a loaded model, Arrow's pools).
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger().getEffectiveLevel()
