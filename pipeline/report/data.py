@@ -100,8 +100,21 @@ def _read(output_dir: Path, level: str, columns: list[str], files: list[str] | N
 
 def _table(output_dir: Path, level: str, columns: list[str], files: list[str] | None = None,
            **filters: Any):
-    """The run's rows of one dataset as an Arrow table, of `files` only when given; None as for _read.
-    The column `__filename` names each row's file."""
+    """The run's rows of one dataset as an Arrow table, of `files` only when given; None as for _read."""
+    scan = _scan(output_dir, level, files, None, filters)
+    return None if scan is None else scan[0].to_table(columns=columns, filter=scan[1])
+
+
+def _batches(output_dir: Path, level: str, columns: list[str], where: Any = None, **filters: Any):
+    """The run's rows of one dataset (those `where` keeps, an Arrow expression, too) batch by batch, so
+    that a large run's rows are never all in memory; the column `__filename` names each row's file."""
+    scan = _scan(output_dir, level, None, where, filters)
+    if scan is not None:
+        yield from scan[0].to_batches(columns=columns, filter=scan[1])
+
+
+def _scan(output_dir: Path, level: str, files: list[str] | None, where: Any, filters: dict[str, Any]):
+    """The dataset to read (None when the run wrote none: it may not exist yet) and the filter."""
     import pyarrow.compute as pc
 
     from pipeline.store.reader import open_dataset
@@ -114,10 +127,10 @@ def _table(output_dir: Path, level: str, columns: list[str], files: list[str] | 
         dataset = _of_files(dataset, output_dir / level, files)
     conditions = [pc.field(column).isin(value) if isinstance(value, list) else pc.field(column) == value
                   for column, value in filters.items()]
-    expression = conditions[0] if conditions else None
-    for condition in conditions[1:]:
-        expression = expression & condition
-    return dataset.to_table(columns=columns, filter=expression)
+    expression = where
+    for condition in conditions:
+        expression = condition if expression is None else expression & condition
+    return dataset, expression
 
 
 def _of_files(dataset, directory: Path, files: list[str]):
@@ -160,11 +173,17 @@ def _source_name(path: str, record: Any) -> str:
 
 def _largest_documents(output_dir: Path, run_id: str) -> list[LargeDocument]:
     """The run's documents with the most sentences: sizes read first, the rest for those few only."""
-    sizes = _table(output_dir, "documents", ["doc_id", "n_sentences", "n_bytes", "__filename"], run_id=run_id)
-    if sizes is None or not sizes.num_rows:
-        return []
+    import pyarrow as pa
+
     order = [("n_sentences", "descending"), ("n_bytes", "descending"), ("doc_id", "ascending")]
-    top = sizes.sort_by(order).slice(0, LARGEST_DOCUMENTS).to_pylist()
+    top: list[dict[str, Any]] = []
+    for batch in _batches(output_dir, "documents", ["doc_id", "n_sentences", "n_bytes", "__filename"],
+                          run_id=run_id):
+        found = pa.Table.from_batches([batch]).sort_by(order).slice(0, LARGEST_DOCUMENTS).to_pylist()
+        top = sorted(top + found, key=lambda row: (-row["n_sentences"], -row["n_bytes"], row["doc_id"]))
+        del top[LARGEST_DOCUMENTS:]
+    if not top:
+        return []
     columns = ["doc_id", "source_path", "source_record", "title", "src_lang", "n_sentences", "n_bytes"]
     rows = {row["doc_id"]: row for row in _read(output_dir, "documents", columns,
                                                 sorted({item["__filename"] for item in top}), run_id=run_id,
@@ -187,19 +206,7 @@ def _samples(output_dir: Path, run_id: str) -> dict[str, list[SamplePair]]:
     The keys are read first and the text only for the chosen documents, so that a large run costs one
     narrow scan rather than reading all of its text.
     """
-    import pyarrow.compute as pc
-
-    keys = _table(output_dir, "sentences", [*_KEY_COLUMNS, "src_lang", "status", "__filename"], run_id=run_id)
-    if keys is None:
-        return {}
-    keys = keys.filter(pc.field("src_lang") != "en")
-    candidates: dict[str, list[tuple[bool, str, tuple[str, int, int], str]]] = {}
-    columns = (keys.column(name).to_pylist() for name in keys.column_names)
-    for doc_id, para_id, sent_id, lang, status, file in zip(*columns):
-        candidates.setdefault(lang, []).append(
-            (status != "translated", _rank(doc_id, para_id, sent_id), (doc_id, para_id, sent_id), file))
-    # Per language, translated sentences first, then a stable pseudo-random order.
-    chosen = [item for found in candidates.values() for item in heapq.nsmallest(SAMPLES_PER_LANGUAGE, found)]
+    chosen = [item for found in _sample_keys(output_dir, run_id).values() for item in found]
     if not chosen:
         return {}
     wanted = {key for _, _, key, _ in chosen}
@@ -212,6 +219,27 @@ def _samples(output_dir: Path, run_id: str) -> dict[str, list[SamplePair]]:
             samples.setdefault(str(row["src_lang"]), []).append(
                 (_rank(row["doc_id"], row["para_id"], row["sent_id"]), _pair(row)))
     return _ordered(samples)
+
+
+SampleKey = tuple[bool, str, tuple[str, int, int], str]   # untranslated, rank, key, file
+
+
+def _sample_keys(output_dir: Path, run_id: str) -> dict[str, list[SampleKey]]:
+    """Per language but English, the keys of its sample: translated sentences first, then a stable
+    pseudo-random order; each with that order and the file that holds it."""
+    import pyarrow.compute as pc
+
+    chosen: dict[str, list[SampleKey]] = {}
+    for batch in _batches(output_dir, "sentences", [*_KEY_COLUMNS, "src_lang", "status", "__filename"],
+                          where=pc.field("src_lang") != "en", run_id=run_id):
+        found: dict[str, list[SampleKey]] = {}
+        columns = (column.to_pylist() for column in batch.columns)
+        for doc_id, para_id, sent_id, lang, status, file in zip(*columns):
+            found.setdefault(lang, []).append(
+                (status != "translated", _rank(doc_id, para_id, sent_id), (doc_id, para_id, sent_id), file))
+        for lang, keys in found.items():
+            chosen[lang] = heapq.nsmallest(SAMPLES_PER_LANGUAGE, chosen.get(lang, []) + keys)
+    return chosen
 
 
 def _ordered(samples: dict[str, list[tuple[str, SamplePair]]]) -> dict[str, list[SamplePair]]:
