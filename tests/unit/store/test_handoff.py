@@ -11,11 +11,13 @@ from pipeline.store.work_area import RunWorkArea
 
 def _document(number: int) -> PreparedDocument:
     text = f"Menu\nDocument {number} says one thing. Then another.\nDer zweite Absatz."
+    metadata = {"title": f"Title {number}", "url": "https://example.org"}
     raw = RawDocument(f"id{number}", f"/in/{number}.jsonl", "jsonl", text, "utf-8", len(text) + 40,
-                      f"line:{number}", {"title": f"Title {number}", "url": "https://example.org"}, f"r{number}")
+                      f"line:{number}", metadata, f"r{number}")
     cleaned = CleanedDocument(
         (f"Document {number} says one thing. Then another.", "Der zweite Absatz."), f"Title {number}", None,
-        "2026-12-05", None, (RemovedLine("Menu", "navigation", None, 0), RemovedLine("x", "low_score", 0.125, 3)),
+        "2026-12-05", None,
+        (RemovedLine("Menu", "navigation", None, 0), RemovedLine("x", "low_score", 0.125, 3)),
         (Region.MAIN, Region.COMMENTS))
     languages = (LanguageGuess("en", 0.987654, LanguageMethod.DETECTED),
                  LanguageGuess("de", 0.5, LanguageMethod.INHERITED))
