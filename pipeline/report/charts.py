@@ -95,7 +95,7 @@ def _axes(panel: _Panel, title: str, axis_label: str, unit: str) -> list[str]:
 
 
 def _bar(gid: str, x: float, y: float, width: float, colour: str, **data: object) -> str:
-    attributes = "".join(f' data-{name.replace("_", "-")}="{_attribute(value)}"' for name, value in data.items())
+    attributes = "".join(f' data-{name}="{_attribute(value)}"' for name, value in data.items())
     return (f'<g id="{_attribute(gid)}" class="bar"{attributes}><rect x="{x:.1f}" y="{y:.1f}" '
             f'width="{max(width, 0):.1f}" height="{ROW * BAR_SHARE:.1f}" fill="{colour}"/></g>')
 
