@@ -235,3 +235,26 @@ def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() 
     detect.load_detectors()
     assert [detect_language(text) for text in texts] == on_demand
     detect.unload_detectors()
+
+
+def test_without_own_guesses_short_paragraphs_are_not_detected_and_the_decisions_are_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = [MIXED_DOCUMENT, ["Menu", "Hola", "Der Zug fährt heute nicht.", "OK"],
+                 ["Merci", "Ciao"], ["", "12345"]]
+    with_own = detect.detect_documents(documents)
+    asked: list[str] = []
+    cascade = detect._cascade
+
+    def noting(text, flat, languages, letters):
+        asked.append(text)
+        return cascade(text, flat, languages, letters)
+
+    monkeypatch.setattr(detect, "_cascade", noting)
+    without = detect.detect_documents(documents, with_own=False)
+    assert [(result.document, result.paragraphs) for result in without] == [
+        (result.document, result.paragraphs) for result in with_own]
+    assert all(result.own == () for result in without)
+    short = {"Menu", "Hola", "OK", "Merci", "Ciao"}
+    assert asked and not short & set(asked)
+    # A document with no paragraph long enough is still detected on all its text.
+    assert "Merci\nCiao" in asked and without[2].document == with_own[2].document
