@@ -4,8 +4,9 @@ A run whose phases all run in one process need not write each prepared batch to 
 Parquet and read it back (on the real-text pages, 4.1 of a run's 55 profiled seconds):
 `PreparedBatches` keeps the batches, as the work area would give them back, until assembly takes them.
 Past MAX_HELD_BYTES of input held, the rest of the run's batches are staged in the work area as a
-distributed run stages all of them, so a run of any size holds a bounded amount. Each shard is still marked prepared in the work
-area, and the output is committed batch by batch as before, so a crash leaves what it left before.
+distributed run stages all of them, so a run of any size holds a bounded amount. Each shard is still
+marked prepared in the work area, and the output is committed batch by batch as before, so a crash
+leaves what it left before.
 """
 from __future__ import annotations
 
