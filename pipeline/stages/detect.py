@@ -116,19 +116,20 @@ def _fasttext_code(label: str) -> str:
 
 @lru_cache(maxsize=256)
 def _lingua_detector(languages: frozenset[str]):
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-
-    codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    return _lingua_builder(languages).build()
 
 
 def _preload_lingua(languages: frozenset[str]) -> None:
     """Load lingua's models of `languages` into the cache its detectors share (they stay when the
     detector that loaded them is dropped)."""
+    _lingua_builder(languages).with_preloaded_language_models().build()
+
+
+def _lingua_builder(languages: frozenset[str]):
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
-    LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
 
 
 @cache
