@@ -19,6 +19,7 @@ from pipeline.stages.decide import TranslationPlan, plan_translator
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
+    from pipeline.phases.handoff import PreparedBatches
     from pipeline.stages.translate import Translator
     from pipeline.store.output import OutputStore
 
@@ -99,9 +100,10 @@ class RunTranslations:
 
 
 def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: OutputStore | None = None,
-                   translator: Translator | None = None) -> ShardResult:
+                   translator: Translator | None = None, handoff: PreparedBatches | None = None
+                   ) -> ShardResult:
     """Align a prepared shard's documents with their English and write them. Idempotent: a rerun, or a
-    run after a crash, adds no rows. `translator` as for prepare_shard."""
+    run after a crash, adds no rows. `translator` and `handoff` as for prepare_shard."""
     from pipeline.stages.align import AlignStage
     from pipeline.stages.write import WriteSink
     from pipeline.store.output import OutputStore
@@ -116,7 +118,8 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: Ou
     translations = RunTranslations(settings, plan)
     aligner = AlignStage(translations)
     writer = WriteSink(settings, output)
-    for number, (documents, rejects) in enumerate(work.batches(prepared.index), start=1):
+    staged = work if handoff is None else handoff
+    for number, (documents, rejects) in enumerate(staged.batches(prepared.index), start=1):
         translations.load(documents)
         aligned = run_stages([aligner], documents, rejects, f"shard {prepared.index}, batch {number}")
         before = writer.stats.seconds

@@ -19,6 +19,7 @@ from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
+    from pipeline.phases.handoff import PreparedBatches
     from pipeline.stages.translate import Translator
     from pipeline.store.output import OutputStore
 
@@ -45,16 +46,19 @@ def text_stages(settings: RunSettings, decisions: OutputDecisions) -> list[Stage
 
 
 def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None,
-                  translator: Translator | None = None) -> PreparedShard:
+                  translator: Translator | None = None, handoff: PreparedBatches | None = None
+                  ) -> PreparedShard:
     """Ingest, clean, detect and segment one shard into the run's work area. Idempotent: a retry
     starts the shard again. `translator` (by default one that only resolves models) names each
-    language's model; a process running every phase passes its one translator."""
+    language's model; a process running every phase passes its one translator, and `handoff`, which
+    keeps the prepared batches for assemble_shard in this process."""
     from pipeline.stages.ingest import IngestSource
     from pipeline.store.output import OutputStore
 
     output = output if output is not None else OutputStore(settings.output)
     work = RunWorkArea(settings.output, settings.run_id)
     work.start_shard(shard.index)
+    staged = work if handoff is None else handoff
     plan = TranslationPlan(settings, translator if translator is not None else plan_translator(settings))
     stages = text_stages(settings, OutputDecisions(settings, plan, output.committed_documents()))
     source = IngestSource(shard.inputs, max_bytes=settings.max_input_bytes, planned_rejects=(
@@ -76,7 +80,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
                 for lang, text in document.sentences():
                     if plan.needs_translation(lang):
                         sentences.setdefault(lang, {})[text] = None
-            work.write_batch(shard.index, number, batch, rejects)
+            staged.write_batch(shard.index, number, batch, rejects)
             gc.freeze()
     finally:
         gc.unfreeze()

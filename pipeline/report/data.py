@@ -6,7 +6,9 @@ so that moving them touches one file and importing the report costs nothing unti
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ SAMPLES_PER_LANGUAGE = 4
 UNTRANSLATED_SAMPLES = 2
 LARGEST_DOCUMENTS = 8
 REJECT_EXAMPLES = 3
+_KEY_COLUMNS = ["doc_id", "para_id", "sent_id"]
 _SAMPLE_COLUMNS = ["doc_id", "para_id", "sent_id", "src_lang", "src_text", "en_text", "status",
                    "status_detail", "model", "len_ratio", "quality_flags"]
 
@@ -86,14 +89,56 @@ def load_report_data(output_dir: Path, run_id: str) -> ReportData:
     return data
 
 
-def _read(output_dir: Path, level: str, columns: list[str], **filters: Any):
-    """The run's rows of one dataset, or None when the run wrote none (the dataset may not exist yet)."""
-    from pipeline.store.reader import read_output
+def _read(output_dir: Path, level: str, columns: list[str], files: list[str] | None = None,
+          **filters: Any) -> list[dict[str, Any]] | None:
+    """The run's rows of one dataset (each filter `column=value` or `column=[values]`), or None when the
+    run wrote none (the dataset may not exist yet). Read with Arrow alone: a DataFrame of a large run's
+    rows took longer to build than the report."""
+    table = _table(output_dir, level, columns, files, **filters)
+    return None if table is None else table.to_pylist()
+
+
+def _table(output_dir: Path, level: str, columns: list[str], files: list[str] | None = None,
+           **filters: Any):
+    """The run's rows of one dataset as an Arrow table, of `files` only when given; None as for _read."""
+    scan = _scan(output_dir, level, files, None, filters)
+    return None if scan is None else scan[0].to_table(columns=columns, filter=scan[1])
+
+
+def _batches(output_dir: Path, level: str, columns: list[str], where: Any = None, **filters: Any):
+    """The run's rows of one dataset (those `where` keeps, an Arrow expression, too) batch by batch, so
+    that a large run's rows are never all in memory; the column `__filename` names each row's file."""
+    scan = _scan(output_dir, level, None, where, filters)
+    if scan is not None:
+        yield from scan[0].to_batches(columns=columns, filter=scan[1])
+
+
+def _scan(output_dir: Path, level: str, files: list[str] | None, where: Any, filters: dict[str, Any]):
+    """The dataset to read (None when the run wrote none: it may not exist yet) and the filter."""
+    import pyarrow.compute as pc
+
+    from pipeline.store.reader import open_dataset
 
     try:
-        return read_output(output_dir, level, columns=columns, **filters)
+        dataset = open_dataset(output_dir, level)
     except FileNotFoundError:
         return None
+    if files is not None:
+        dataset = _of_files(dataset, output_dir / level, files)
+    conditions = [pc.field(column).isin(value) if isinstance(value, list) else pc.field(column) == value
+                  for column, value in filters.items()]
+    expression = where
+    for condition in conditions:
+        expression = condition if expression is None else expression & condition
+    return dataset, expression
+
+
+def _of_files(dataset, directory: Path, files: list[str]):
+    """`dataset` cut down to `files`: a scan of every file of a large run costs a millisecond a file."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset(files, schema=dataset.schema, format="parquet", partitioning=dataset.partitioning,
+                      partition_base_dir=str(directory))
 
 
 def _rejects(output_dir: Path, run_id: str, counted: dict[str, int]) -> list[RejectGroup]:
@@ -105,16 +150,20 @@ def _rejects(output_dir: Path, run_id: str, counted: dict[str, int]) -> list[Rej
     rows = _read(output_dir, "rejects", ["source_path", "source_record", "reason", "detail"], run_id=run_id)
     examples: dict[str, list[tuple[str, str]]] = {}
     totals: dict[str, int] = dict(counted)
-    if rows is not None:
-        rows = rows.sort_values(["reason", "source_path", "source_record"], na_position="first")
-        for reason, count in rows["reason"].value_counts().items():
-            totals.setdefault(reason, int(count))
-        for row in rows.itertuples(index=False):
-            found = examples.setdefault(row.reason, [])
-            if len(found) < REJECT_EXAMPLES:
-                found.append((_source_name(row.source_path, row.source_record), str(row.detail)))
+    found_per_reason = Counter(row["reason"] for row in rows or ())
+    for reason, count in sorted(found_per_reason.items(), key=lambda item: (-item[1], item[0])):
+        totals.setdefault(reason, count)
+    for row in sorted(rows or (), key=lambda row: (row["reason"], _nulls_first(row["source_path"]),
+                                                   _nulls_first(row["source_record"]))):
+        found = examples.setdefault(row["reason"], [])
+        if len(found) < REJECT_EXAMPLES:
+            found.append((_source_name(row["source_path"], row["source_record"]), str(row["detail"])))
     return [RejectGroup(reason, int(count), tuple(examples.get(reason, ())))
             for reason, count in sorted(totals.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _nulls_first(value: str | None) -> tuple[bool, str]:
+    return value is not None, value or ""
 
 
 def _source_name(path: str, record: Any) -> str:
@@ -123,16 +172,27 @@ def _source_name(path: str, record: Any) -> str:
 
 
 def _largest_documents(output_dir: Path, run_id: str) -> list[LargeDocument]:
-    columns = ["doc_id", "source_path", "source_record", "title", "src_lang", "n_sentences", "n_bytes"]
-    rows = _read(output_dir, "documents", columns, run_id=run_id)
-    if rows is None or rows.empty:
+    """The run's documents with the most sentences: sizes read first, the rest for those few only."""
+    import pyarrow as pa
+
+    order = [("n_sentences", "descending"), ("n_bytes", "descending"), ("doc_id", "ascending")]
+    top: list[dict[str, Any]] = []
+    for batch in _batches(output_dir, "documents", ["doc_id", "n_sentences", "n_bytes", "__filename"],
+                          run_id=run_id):
+        found = pa.Table.from_batches([batch]).sort_by(order).slice(0, LARGEST_DOCUMENTS).to_pylist()
+        top = sorted(top + found, key=lambda row: (-row["n_sentences"], -row["n_bytes"], row["doc_id"]))
+        del top[LARGEST_DOCUMENTS:]
+    if not top:
         return []
-    rows = rows.sort_values(["n_sentences", "n_bytes", "doc_id"], ascending=[False, False, True])
-    return [LargeDocument(source=_source_name(row.source_path, row.source_record),
-                          title=row.title if isinstance(row.title, str) else "",
-                          src_lang=str(row.src_lang), n_sentences=int(row.n_sentences),
-                          n_bytes=int(row.n_bytes))
-            for row in rows.head(LARGEST_DOCUMENTS).itertuples(index=False)]
+    columns = ["doc_id", "source_path", "source_record", "title", "src_lang", "n_sentences", "n_bytes"]
+    rows = {row["doc_id"]: row for row in _read(output_dir, "documents", columns,
+                                                sorted({item["__filename"] for item in top}), run_id=run_id,
+                                                doc_id=[item["doc_id"] for item in top]) or ()}
+    return [LargeDocument(source=_source_name(row["source_path"], row["source_record"]),
+                          title=row["title"] if isinstance(row["title"], str) else "",
+                          src_lang=str(row["src_lang"]), n_sentences=int(row["n_sentences"]),
+                          n_bytes=int(row["n_bytes"]))
+            for row in (rows[item["doc_id"]] for item in top)]
 
 
 def _rank(doc_id: str, para_id: int, sent_id: int) -> str:
@@ -146,27 +206,40 @@ def _samples(output_dir: Path, run_id: str) -> dict[str, list[SamplePair]]:
     The keys are read first and the text only for the chosen documents, so that a large run costs one
     narrow scan rather than reading all of its text.
     """
-    keys = _read(output_dir, "sentences", ["doc_id", "para_id", "sent_id", "src_lang", "status"],
-                 run_id=run_id)
-    if keys is None or keys.empty:
+    chosen = [item for found in _sample_keys(output_dir, run_id).values() for item in found]
+    if not chosen:
         return {}
-    keys = keys[keys["src_lang"].astype(str) != "en"]
-    keys = keys.assign(src_lang=keys["src_lang"].astype(str), rank=[
-        _rank(*key) for key in zip(keys["doc_id"], keys["para_id"], keys["sent_id"])])
-    keys = keys.assign(untranslated=keys["status"] != "translated")
-    keys = keys.sort_values(["src_lang", "untranslated", "rank"])
-    chosen = keys.groupby("src_lang", sort=True).head(SAMPLES_PER_LANGUAGE)
-    if chosen.empty:
-        return {}
-    wanted = set(zip(chosen["doc_id"], chosen["para_id"], chosen["sent_id"]))
-    rows = _read(output_dir, "sentences", _SAMPLE_COLUMNS, run_id=run_id,
-                 doc_id=sorted(set(chosen["doc_id"])))
+    wanted = {key for _, _, key, _ in chosen}
+    files = sorted({file for *_, file in chosen})
+    rows = _read(output_dir, "sentences", _SAMPLE_COLUMNS, files, run_id=run_id,
+                 doc_id=sorted({doc_id for doc_id, _, _ in wanted}))
     samples: dict[str, list[tuple[str, SamplePair]]] = {}
-    for row in rows.itertuples(index=False):
-        if (row.doc_id, row.para_id, row.sent_id) in wanted:
-            samples.setdefault(str(row.src_lang), []).append(
-                (_rank(row.doc_id, row.para_id, row.sent_id), _pair(row)))
+    for row in rows or ():
+        if (row["doc_id"], row["para_id"], row["sent_id"]) in wanted:
+            samples.setdefault(str(row["src_lang"]), []).append(
+                (_rank(row["doc_id"], row["para_id"], row["sent_id"]), _pair(row)))
     return _ordered(samples)
+
+
+SampleKey = tuple[bool, str, tuple[str, int, int], str]   # untranslated, rank, key, file
+
+
+def _sample_keys(output_dir: Path, run_id: str) -> dict[str, list[SampleKey]]:
+    """Per language but English, the keys of its sample: translated sentences first, then a stable
+    pseudo-random order; each with that order and the file that holds it."""
+    import pyarrow.compute as pc
+
+    chosen: dict[str, list[SampleKey]] = {}
+    for batch in _batches(output_dir, "sentences", [*_KEY_COLUMNS, "src_lang", "status", "__filename"],
+                          where=pc.field("src_lang") != "en", run_id=run_id):
+        found: dict[str, list[SampleKey]] = {}
+        columns = (column.to_pylist() for column in batch.columns)
+        for doc_id, para_id, sent_id, lang, status, file in zip(*columns):
+            found.setdefault(lang, []).append(
+                (status != "translated", _rank(doc_id, para_id, sent_id), (doc_id, para_id, sent_id), file))
+        for lang, keys in found.items():
+            chosen[lang] = heapq.nsmallest(SAMPLES_PER_LANGUAGE, chosen.get(lang, []) + keys)
+    return chosen
 
 
 def _ordered(samples: dict[str, list[tuple[str, SamplePair]]]) -> dict[str, list[SamplePair]]:
@@ -181,12 +254,9 @@ def _ordered(samples: dict[str, list[tuple[str, SamplePair]]]) -> dict[str, list
     return dict(sorted(ordered.items(), key=lambda item: item[1][0].status != "translated"))
 
 
-def _pair(row: Any) -> SamplePair:
-    flags = row.quality_flags
-    ratio = row.len_ratio
-    return SamplePair(src_lang=str(row.src_lang), src_text=row.src_text,
-                      en_text=row.en_text if isinstance(row.en_text, str) else None,
-                      status=row.status,
-                      status_detail=row.status_detail if isinstance(row.status_detail, str) else None,
+def _pair(row: dict[str, Any]) -> SamplePair:
+    flags, ratio = row["quality_flags"], row["len_ratio"]
+    return SamplePair(src_lang=str(row["src_lang"]), src_text=row["src_text"], en_text=row["en_text"],
+                      status=row["status"], status_detail=row["status_detail"],
                       len_ratio=None if ratio is None or ratio != ratio else float(ratio),
                       flags=tuple(flags) if flags is not None else ())

@@ -58,6 +58,7 @@ class TranslationPlan:
         self._plans: dict[str, str] = {}
         self._fingerprints: dict[frozenset[str], str] = {}
         self._untranslated: dict[str, Translation] = {}
+        self._needed: dict[str, bool] = {}
 
     def excluded(self, lang: str) -> UntranslatedReason | None:
         """Why sentences of `lang` are not given to the translator at all, or None."""
@@ -69,7 +70,11 @@ class TranslationPlan:
         return reason
 
     def needs_translation(self, lang: str) -> bool:
-        return lang != ENGLISH and self.excluded(lang) is None
+        # Asked for every sentence of a run, twice: the answer per language is worked out once.
+        needed = self._needed.get(lang)
+        if needed is None:
+            needed = self._needed[lang] = lang != ENGLISH and self.excluded(lang) is None
+        return needed
 
     def untranslated(self, lang: str) -> Translation:
         """The one shared value of every sentence of an excluded language."""

