@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.records import Region  # noqa: E402
-from pipeline.stages.boilerplate_features import (_is_comment_header, _line_shape, _lower_words, _stamp_kind)  # noqa: E402
+from pipeline.stages.boilerplate_features import (  # noqa: E402
+    _is_comment_header, _line_shape, _lower_words, _stamp_kind)
 from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS, clean, clean_batch  # noqa: E402
 from pipeline.stages.clean_rules import _rule_and_metadata  # noqa: E402
 

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.stages.boilerplate import BodyModel, TreeEnsemble  # noqa: E402
-from pipeline.stages.boilerplate_features import (context_features, guess_stopwords, line_features)  # noqa: E402
+from pipeline.stages.boilerplate_features import (  # noqa: E402
+    context_features, guess_stopwords, line_features)
 from pipeline.stages.clean import BODY_THRESHOLD, clean, judge_lines  # noqa: E402
 from pipeline.stages.regions import comments_start  # noqa: E402
 

@@ -154,8 +154,8 @@ def test_each_phase_is_placed_by_what_its_stages_declare() -> None:
     from pipeline.stages.base import RESOURCES, Resource, Step
     from pipeline.stages.translate import TranslateStage
 
-    assert sorted(RESOURCES) == sorted(STAGES) == sorted(name for names in PHASE_STAGES.values()
-                                                           for name in names)
+    phase_stages = [name for names in PHASE_STAGES.values() for name in names]
+    assert sorted(RESOURCES) == sorted(STAGES) == sorted(phase_stages)
     assert TranslateStage.resource is Resource.ACCELERATOR
     assert {phase: phase_resource(phase) for phase in PHASE_STAGES} == {
         "prepare": Resource.CPU, "translate": Resource.ACCELERATOR, "assemble": Resource.CPU}

@@ -189,8 +189,8 @@ def test_a_browser_draws_the_report(report_run, tmp_path: Path):
     png = tmp_path / "report.png"
     result = subprocess.run([str(REPO_ROOT / "scripts" / "screenshot_report.sh"),
                              str(output / "runs" / f"{RUN_ID}.html"), str(png), "1280", "2000"],
-                            capture_output=True, text=True, timeout=120, env={"CHROMIUM": str(CHROMIUM),
-                                                                            "PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, timeout=120,
+                            env={"CHROMIUM": str(CHROMIUM), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert png.stat().st_size > 50_000
     with Image.open(png) as image:
