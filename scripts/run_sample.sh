@@ -124,7 +124,8 @@ if missing:
         print(f"  {lang}: " + hints.get(lang, from_registry))
         if lang not in per_language:
             print(f"  {lang}: no document is in {lang}; it occurs in paragraphs of documents in other languages")
-print(f"Files: {output}/{{documents,paragraphs,sentences,rejects}}/ (Parquet), manifest {manifest_path}")
+print(f"Files: {output}/{{documents,paragraphs,sentences,rejects,removed}}/ (Parquet; one committed state "
+      f"of them is listed in {output}/snapshot.json, read by pipeline.read_output), manifest {manifest_path}")
 report = manifest_path.with_suffix(".html")
 if report.exists():
     print(f"Report of this run: {report} (open it in a browser; scripts/screenshot_report.sh makes a PNG)")
