@@ -123,8 +123,8 @@ def take_snapshot(root: Path, parts_by_dataset: Mapping[str, Iterable[Path]],
     for level in DATASETS:
         for part in parts_by_dataset.get(level, ()):
             _add_version(root, parts[level], part, known, written or {})
-    snapshot = _record(root, previous, parts, now)
-    _remove_links_outside(root, {relative for relative in snapshot.retired}
+    snapshot = _record(root, previous, known, parts, now)
+    _remove_links_outside(root, set(snapshot.retired)
                           | {relative for level_parts in parts.values() for relative in level_parts})
     return snapshot
 
@@ -147,7 +147,7 @@ def update_snapshot(root: Path, changed: Mapping[Path, str], written: Mapping[Pa
         if replaced is not None:
             del parts[replaced[0]][replaced[1]]
         _add_version(root, parts[level], part, known, written)
-    return _record(root, previous, parts, now)
+    return _record(root, previous, known, parts, now)
 
 
 def _rows_by_link(snapshot: Snapshot | None) -> dict[str, int]:
@@ -170,21 +170,24 @@ def _add_version(root: Path, parts: dict[str, int], part: Path, known: Mapping[s
     except FileNotFoundError:
         return
     link = str(_link_name(root, part, inode))
-    if link not in known:
-        _link(part, root / link)
+    if link in known:
+        parts[link] = known[link]
+        return
+    _link(part, root / link)
     inode_written, rows = written.get(part, (None, 0))
-    parts[link] = known.get(link, rows if inode_written == inode else pq.read_metadata(root / link).num_rows)
+    parts[link] = rows if inode_written == inode else pq.read_metadata(root / link).num_rows
 
 
-def _record(root: Path, previous: Snapshot | None, parts: dict[str, dict[str, int]],
+def _record(root: Path, previous: Snapshot | None, known: Mapping[str, int], parts: dict[str, dict[str, int]],
             now: float | None) -> Snapshot:
-    """Write `parts` as the next snapshot, then remove the links whose retention has ended."""
+    """Write `parts` as the next snapshot, then remove the links whose retention has ended. `known` are
+    the links of `previous` with their row counts."""
     now = time.time() if now is None else now
     live = {relative for level_parts in parts.values() for relative in level_parts}
     earlier = previous.retired if previous else {}
     retired = {relative: since for relative, since in earlier.items()
                if relative not in live and since > now - RETENTION_SECONDS}
-    retired.update({relative: now for relative in _rows_by_link(previous).keys() - live - retired.keys()})
+    retired.update({relative: now for relative in known.keys() - live - retired.keys()})
     snapshot = Snapshot(root, (previous.number + 1) if previous else 1, now, parts, retired)
     write_text_atomic(snapshot.to_json(), root / SNAPSHOT_FILE)
     for expired in earlier.keys() - retired.keys() - live:

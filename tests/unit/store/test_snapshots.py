@@ -173,3 +173,16 @@ def test_an_output_written_before_snapshots_is_read_by_listing_and_gets_one_at_t
     with store.lock():
         store.recover()
     assert current_snapshot(store.root).rows("documents") == 10
+
+
+def test_a_snapshot_of_parts_it_already_holds_reads_no_footer(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    store = _base_output(tmp_path / "out")
+    footers: list[object] = []
+    real_read_metadata = snapshots.pq.read_metadata
+    monkeypatch.setattr(snapshots.pq, "read_metadata", lambda *args, **kwargs: footers.append(args)
+                        or real_read_metadata(*args, **kwargs))
+    with store.lock():
+        store.recover()   # a whole snapshot again: every part is one it knows
+    assert footers == []
+    assert current_snapshot(store.root).rows("sentences") == 20
