@@ -106,10 +106,10 @@ class WriteSink(Sink["AlignedDocument"]):
             counters = self.paragraphs if dataset == "paragraphs" else self.sentences
             for lang, status, count in _tally(table, "src_lang", "status"):
                 counters.setdefault(lang, Counter())[status] += count
-        if dataset == "sentences":
-            for lang, model, _ in _tally(table, "src_lang", "model"):
-                if model:
-                    self.models.setdefault(lang, set()).add(model)
+            if dataset == "sentences":
+                for lang, model, _ in _tally(table, "src_lang", "model"):
+                    if model:
+                        self.models.setdefault(lang, set()).add(model)
         elif dataset == "removed":
             for reason, count in _tally(table, "reason"):
                 self.removed[reason] += count

@@ -16,11 +16,11 @@ from pipeline.store.schemas import parquet_column_paths
 
 TEMP_SUFFIX = ".tmp"
 COMPRESSION = "zstd"
+# The writer holds a row group's encoded pages until the group is done: this bounds them.
+ROW_GROUP_ROWS = 65_536
 # Text columns get no min/max statistics: no reader prunes on them, and computing those of a 48 MB
 # paragraph takes four copies of it (Parquet then leaves such values out of the footer anyway). Nor a
 # dictionary: few texts repeat, and the dictionary page of a long one holds another copy of it.
-# The writer holds a row group's encoded pages until the group is done: this bounds them.
-ROW_GROUP_ROWS = 65_536
 TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 
 

@@ -33,7 +33,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -210,9 +210,7 @@ class Recovery:
     completed_shards: int = 0     # committed, publication finished by recovery
 
     def to_dict(self) -> dict[str, int]:
-        return {"temporary_files": self.temporary_files, "orphan_parts": self.orphan_parts,
-                "discarded_shards": self.discarded_shards,
-                "completed_shards": self.completed_shards}
+        return asdict(self)
 
 
 class OutputStore:
@@ -277,8 +275,7 @@ class OutputStore:
     def _store(self, dataset: str, table: pa.Table, path: Path) -> None:
         """Write one part file and keep this store's index of `dataset` current."""
         write_parquet_atomic(table, path)
-        self._changed[path] = dataset
-        self._written[path] = (path.stat().st_ino, table.num_rows)
+        self._note_change(dataset, path, table.num_rows)
         index = self._indexes.get(dataset)
         if index is not None:
             self._forget(dataset, path)
@@ -288,8 +285,23 @@ class OutputStore:
 
     def _remove(self, dataset: str, path: Path) -> None:
         path.unlink(missing_ok=True)
-        self._changed[path] = dataset
+        self._note_change(dataset, path)
         self._forget(dataset, path)
+
+    def _note_change(self, dataset: str, path: Path, rows: int | None = None) -> None:
+        """`path` was written, replaced or removed since the last snapshot; `rows`: this store wrote it."""
+        self._changed[path] = dataset
+        if rows is not None:
+            self._written[path] = (path.stat().st_ino, rows)
+
+    def _snapshot(self, *, every_part: bool) -> None:
+        """Take the snapshot: of every part after a recovery, else of the parts noted as changed."""
+        if every_part:
+            take_snapshot(self.root, self._all_parts(), self._written)
+        else:
+            update_snapshot(self.root, self._changed, self._written, self._all_parts)
+        self._changed.clear()
+        self._written.clear()
 
     def _forget(self, dataset: str, path: Path) -> None:
         index = self._indexes.get(dataset)
@@ -405,9 +417,7 @@ class OutputStore:
         self._publish(staging, marker, indexed, rows)
         written = [path for dataset_rows in rows.values() for path in dataset_rows]
         written += self.upsert_rejects(tables["rejects"], key, accepted)
-        update_snapshot(self.root, self._changed, self._written, self._all_parts)
-        self._changed.clear()
-        self._written.clear()
+        self._snapshot(every_part=False)
         return written
 
     def _publish(self, staging: Path, marker: Mapping, tables: Mapping[str, Mapping[Path, pa.Table]],
@@ -428,9 +438,7 @@ class OutputStore:
                     final.parent.mkdir(parents=True, exist_ok=True)
                     self._forget(dataset, final)
                     os.replace(staged, final)
-                    self._changed[final] = dataset
-                    if final in rows.get(dataset, {}):
-                        self._written[final] = (final.stat().st_ino, rows[dataset][final])
+                    self._note_change(dataset, final, rows.get(dataset, {}).get(final))
                     table = tables.get(dataset, {}).get(final)
                     index = self._indexes.get(dataset)
                     if table is not None and index is not None:
@@ -479,9 +487,7 @@ class OutputStore:
             for directory in self.dataset_dir(dataset).glob("*=*"):
                 if directory.is_dir() and not any(directory.iterdir()):
                     directory.rmdir()
-        take_snapshot(self.root, self._all_parts(), self._written)
-        self._changed.clear()
-        self._written.clear()
+        self._snapshot(every_part=True)
         return Recovery(temporary, orphan_parts, discarded, completed)
 
     def _all_parts(self) -> dict[str, list[Path]]:
