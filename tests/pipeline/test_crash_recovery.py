@@ -89,8 +89,20 @@ def _assert_no_reader_sees_uncommitted_rows(output: Path) -> None:
     assert len(read_output(output, "paragraphs")) == documents["n_paragraphs"].sum()
 
 
-def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[str, str]) -> None:
-    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder of N_DOCUMENTS inputs, and the output directory the runs write them to."""
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    _write_documents(inputs)
+    return inputs, output
+
+
+def _kill_when_half_written(command: list[str], store: OutputStore) -> None:
+    crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -104,24 +116,23 @@ def _kill_when_half_written(command: list[str], store: OutputStore, env: dict[st
         crashing.wait()
 
 
-def _run_to_end(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+def _run_to_end(command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO_ROOT, env=_environment(), capture_output=True, text=True,
+                          timeout=600)
 
 
 @pytest.mark.slow
-def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
-    inputs, output = tmp_path / "in", tmp_path / "out"
-    _write_documents(inputs)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+def test_killed_run_is_completed_by_the_next_one(corpus: tuple[Path, Path]):
+    inputs, output = corpus
     store = OutputStore(output)
 
-    _kill_when_half_written(_command(inputs, output, "crashed", pause_before_commit=2), store, env)
+    _kill_when_half_written(_command(inputs, output, "crashed", pause_before_commit=2), store)
     committed_before = len(read_output(output, "documents"))
     assert 0 < committed_before < N_DOCUMENTS
     assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
     _assert_no_reader_sees_uncommitted_rows(output)   # ... and no reader sees them
 
-    completed = _run_to_end(_command(inputs, output, "resumed"), env)
+    completed = _run_to_end(_command(inputs, output, "resumed"))
     assert completed.returncode == 0, completed.stderr
     assert f"already in the output: {plural(committed_before, 'document')} skipped" in completed.stdout
 
@@ -146,22 +157,19 @@ def test_killed_run_is_completed_by_the_next_one(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_killed_force_run_never_leaves_a_document_absent(tmp_path: Path):
-    inputs, output = tmp_path / "in", tmp_path / "out"
-    _write_documents(inputs)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+def test_killed_force_run_never_leaves_a_document_absent(corpus: tuple[Path, Path]):
+    inputs, output = corpus
     store = OutputStore(output)
-    first = _run_to_end(_command(inputs, output, "first"), env)
+    first = _run_to_end(_command(inputs, output, "first"))
     assert first.returncode == 0, first.stderr
 
-    _kill_when_half_written(_command(inputs, output, "forced", pause_before_commit=2) + ["--force"], store,
-                            env)
+    _kill_when_half_written(_command(inputs, output, "forced", pause_before_commit=2) + ["--force"], store)
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
     assert {"first", "forced"} >= set(documents["run_id"]) >= {"first"}
     _assert_no_reader_sees_uncommitted_rows(output)
 
-    resumed = _run_to_end(_command(inputs, output, "resumed") + ["--force"], env)
+    resumed = _run_to_end(_command(inputs, output, "resumed") + ["--force"])
     assert resumed.returncode == 0, resumed.stderr
     documents = read_output(output, "documents")
     assert len(documents) == N_DOCUMENTS and set(documents["run_id"]) == {"resumed"}
@@ -186,16 +194,15 @@ def _snapshot_state(output: Path) -> dict[str, tuple]:
 
 
 @pytest.mark.slow
-def test_readers_of_the_snapshot_see_only_complete_states_during_a_resharded_force_run(tmp_path: Path):
-    inputs, output = tmp_path / "in", tmp_path / "out"
-    _write_documents(inputs)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    first = _run_to_end(_command(inputs, output, "first"), env)
+def test_readers_of_the_snapshot_see_only_complete_states_during_a_resharded_force_run(
+        corpus: tuple[Path, Path]):
+    inputs, output = corpus
+    first = _run_to_end(_command(inputs, output, "first"))
     assert first.returncode == 0, first.stderr
 
     # The same documents again in shards of another size: each new shard replaces rows of several old parts.
     rewrite = subprocess.Popen(_command(inputs, output, "forced", pause_before_commit=0.3)
-                               + ["--force", "--shard-size", "7"], cwd=REPO_ROOT, env=env,
+                               + ["--force", "--shard-size", "7"], cwd=REPO_ROOT, env=_environment(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     states = Counter()
     try:

@@ -175,8 +175,8 @@ def test_an_output_written_before_snapshots_is_read_by_listing_and_gets_one_at_t
     assert current_snapshot(store.root).rows("documents") == 10
 
 
-def test_a_snapshot_of_parts_it_already_holds_reads_no_footer(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch):
+def test_a_snapshot_of_parts_it_already_holds_reads_no_footer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store = _base_output(tmp_path / "out")
     footers: list[object] = []
     real_read_metadata = snapshots.pq.read_metadata
