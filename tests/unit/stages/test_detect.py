@@ -56,12 +56,9 @@ def test_mixed_language_document_gets_per_paragraph_languages() -> None:
     assert 0.0 < result.document.score < 1.0
 
 
-def test_an_unsure_line_in_the_language_of_its_document_keeps_fastTexts_guess_without_lingua(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = ["Figure 5: Mouse Event Propagation.", "Engage in group discussions."]
-    # On its own each line is unsure for fastText (English, below its bar) and lingua names French.
-    assert [detect_language(line)[0] for line in lines] == ["fr", "fr"]
-    foreign = "Buonissima giornata caro Paulo"   # unsure too, but fastText's best is not the document's
+@pytest.fixture
+def cascaded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts that go on past fastText's first look to lingua (and langdetect), noted as they do."""
     asked: list[str] = []
     cascade = detect._cascade
 
@@ -70,17 +67,27 @@ def test_an_unsure_line_in_the_language_of_its_document_keeps_fastTexts_guess_wi
         return cascade(text, flat, languages, letters)
 
     monkeypatch.setattr(detect, "_cascade", noting)
+    return asked
+
+
+def test_an_unsure_line_in_the_language_of_its_document_keeps_fastTexts_guess_without_lingua(
+        cascaded: list[str]) -> None:
+    lines = ["Figure 5: Mouse Event Propagation.", "Engage in group discussions."]
+    # On its own each line is unsure for fastText (English, below its bar) and lingua names French.
+    assert [detect_language(line)[0] for line in lines] == ["fr", "fr"]
+    cascaded.clear()
+    foreign = "Buonissima giornata caro Paulo"   # unsure too, but fastText's best is not the document's
     result = detect_document([MIXED_DOCUMENT[0], lines[0], MIXED_DOCUMENT[1], lines[1], foreign])
     assert [guess.lang for guess in result.paragraphs] == ["en", "en", "en", "en", "it"]
     assert [guess.lang for guess in result.own] == ["en", "en", "en", "en", "it"]
     # fastText's own probability is kept as the line's score: below 0.5 the line would inherit.
     assert 0.5 <= result.own[1].score < detect.FASTTEXT_ACCEPT_PROBABILITY
-    assert asked == [foreign]
+    assert cascaded == [foreign]
     # Where the document's sure text is not mostly English, the same line goes to the whole cascade.
-    asked.clear()
+    cascaded.clear()
     german = "Der Zug fährt heute nicht, weil die Strecke wegen Bauarbeiten gesperrt ist."
     assert detect_document([german, lines[0]]).own[1].lang == "fr"
-    assert asked == [lines[0]]
+    assert cascaded == [lines[0]]
 
 
 def test_short_paragraph_inherits_the_document_language_and_keeps_its_own_guess() -> None:
@@ -259,23 +266,16 @@ def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() 
 
 
 def test_without_own_guesses_short_paragraphs_are_not_detected_and_the_decisions_are_the_same(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        cascaded: list[str]) -> None:
     documents = [MIXED_DOCUMENT, ["Menu", "Hola", "Der Zug fährt heute nicht.", "OK"],
                  ["Merci", "Ciao"], ["", "12345"]]
     with_own = detect.detect_documents(documents)
-    asked: list[str] = []
-    cascade = detect._cascade
-
-    def noting(text, flat, languages, letters):
-        asked.append(text)
-        return cascade(text, flat, languages, letters)
-
-    monkeypatch.setattr(detect, "_cascade", noting)
+    cascaded.clear()
     without = detect.detect_documents(documents, with_own=False)
     assert [(result.document, result.paragraphs) for result in without] == [
         (result.document, result.paragraphs) for result in with_own]
     assert all(result.own == () for result in without)
     short = {"Menu", "Hola", "OK", "Merci", "Ciao"}
-    assert asked and not short & set(asked)
+    assert cascaded and not short & set(cascaded)
     # A document with no paragraph long enough is still detected on all its text.
-    assert "Merci\nCiao" in asked and without[2].document == with_own[2].document
+    assert "Merci\nCiao" in cascaded and without[2].document == with_own[2].document
