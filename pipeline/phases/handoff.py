@@ -3,8 +3,9 @@
 A run whose phases all run in one process need not write each prepared batch to the work area as
 Parquet and read it back (on the real-text pages, 4.1 of a run's 55 profiled seconds):
 `PreparedBatches` keeps the batches, as the work area would give them back, until assembly takes them.
-Past MAX_HELD_BYTES of input held, the rest of the run's batches are staged in the work area as a
-distributed run stages all of them, so a run of any size holds a bounded amount. Each shard is still
+A batch that would take the input held past MAX_HELD_BYTES is staged in the work area instead, as a
+distributed run stages all of them, and so is the rest of its shard; a run of any size holds a bounded
+amount, and a run that assembles each shard soon after preparing it holds every batch. Each shard is still
 marked prepared in the work area, and the output is committed batch by batch as before, so a crash
 leaves what it left before.
 """
@@ -21,34 +22,37 @@ MAX_HELD_BYTES = 32 * 2**20
 
 
 class PreparedBatches:
-    """The prepared batches of a run, shard by shard: held up to `max_held_bytes` of input, then staged
-    in `work`. Offers the work area's write_batch and batches, which prepare and assemble call."""
+    """The prepared batches of a run, shard by shard: held while they hold at most `max_held_bytes` of
+    input at once, else staged in `work`. Offers the work area's write_batch and batches, which prepare
+    and assemble call."""
 
     def __init__(self, work: RunWorkArea, max_held_bytes: int | None = None):
         self.work = work
         self.max_held_bytes = MAX_HELD_BYTES if max_held_bytes is None else max_held_bytes
         self.held_bytes = 0
-        self.staging = False
-        self._held: dict[int, list[tuple[list[PreparedDocument], list[Reject]]]] = {}
+        self._staging: set[int] = set()
+        self._held: dict[int, list[tuple[int, list[PreparedDocument], list[Reject]]]] = {}
 
     def write_batch(self, index: int, batch: int, documents: Sequence[PreparedDocument],
                     rejects: Sequence[Reject]) -> None:
         size = sum(document.raw.n_bytes for document in documents)
-        # Once one batch is staged every later one is too: a shard's held batches then all come before
-        # its staged ones, which keeps assembly in the order of preparation.
-        self.staging = self.staging or self.held_bytes + size > self.max_held_bytes
-        if self.staging:
+        # Once one batch of a shard is staged every later one is too: the shard's held batches then all
+        # come before its staged ones, which keeps assembly in the order of preparation.
+        if index in self._staging or self.held_bytes + size > self.max_held_bytes:
+            self._staging.add(index)
             self.work.write_batch(index, batch, documents, rejects)
             return
         self.held_bytes += size
-        self._held.setdefault(index, []).append(([_as_staged(document) for document in documents],
+        self._held.setdefault(index, []).append((size, [_as_staged(document) for document in documents],
                                                  list(rejects)))
 
     def batches(self, index: int) -> Iterator[tuple[list[PreparedDocument], list[Reject]]]:
         """The shard's batches in the order they were prepared; a held batch is let go once taken."""
         held = self._held.pop(index, [])
         while held:
-            yield held.pop(0)
+            size, documents, rejects = held.pop(0)
+            self.held_bytes -= size
+            yield documents, rejects
         yield from self.work.batches(index)
 
 

@@ -39,15 +39,19 @@ class Shard:
 
 
 MIN_FILES_PER_WORKER = 50
+# Shards per worker when several share a run's files: files differ in size, so a worker that drew the
+# larger ones would finish last while the others wait; smaller shards even that out, and let the first
+# ones be written while later ones are still prepared.
+SHARDS_PER_WORKER = 4
 
 
 def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
                 workers: int = 1, listed_from: str | None = None) -> list[Shard]:
     """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
 
-    With `workers` processes to share the shards, the files are cut into as many shards, each of
-    MIN_FILES_PER_WORKER files or more (fewer files make one shard: a process of its own would cost
-    more than it saves).
+    With `workers` processes to share the shards, the files are cut into SHARDS_PER_WORKER shards per
+    worker, each of MIN_FILES_PER_WORKER files or more (fewer files make one shard: a process of its
+    own would cost more than it saves).
 
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
@@ -68,7 +72,7 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: i
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     files = [item for item in expanded if not isinstance(item, Reject)]
     if workers > 1:
-        size = min(size, max(MIN_FILES_PER_WORKER, -(-len(files) // workers)))
+        size = min(size, max(MIN_FILES_PER_WORKER, -(-len(files) // (workers * SHARDS_PER_WORKER))))
     if len(missing) == len(expanded):   # nothing at all to read or to record as a reject
         if missing and len(missing) == len(inputs):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")

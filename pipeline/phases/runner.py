@@ -5,14 +5,16 @@ order, with one translator: each model is loaded once, because the translation t
 in turn. With several workers the shards are prepared by this process and a pool of processes, each
 loading its own detectors; translation and assembly stay in this process, assembly shard after shard, so
 that which copy of a document found twice is kept (the first in input order) is the same as with one
-worker. What the phases hand on lives in the run's work area, which no dataset reader sees, and is
-removed with the manifest's writing; the shards prepared in this process are handed to assembly in
-memory up to a bound (pipeline.phases.handoff).
+worker. Shards with no sentence to translate are assembled as soon as they and the shards before them
+are prepared, while the pool prepares the next (InOrderAssembly). What the phases hand on lives in the
+run's work area, which no dataset reader sees, and is removed with the manifest's writing; the shards
+prepared in this process are handed to assembly in memory up to a bound (pipeline.phases.handoff).
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import threading
 import time
 from collections import deque
@@ -26,7 +28,7 @@ from pipeline.phases.finalize import RunSummary, finalize_run
 from pipeline.phases.handoff import PreparedBatches
 from pipeline.phases.plan import Shard, open_output, plan_shards
 from pipeline.phases.prepare import prepare_shard
-from pipeline.phases.results import PreparedShard
+from pipeline.phases.results import PreparedShard, ShardResult
 from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
 from pipeline.settings import RunSettings
 from pipeline.store.work_area import RunWorkArea
@@ -56,53 +58,116 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     output = OutputStore(settings.output)
     seconds: dict[str, float] = {}
 
-    started = time.perf_counter()
     handoff = PreparedBatches(RunWorkArea(settings.output, settings.run_id))
-    prepared = _prepare(shards, settings, output, translator, workers, handoff)
-    seconds["prepare"] = time.perf_counter() - started
+    assembly = InOrderAssembly(settings, output, translator, handoff, len(shards))
+    started = time.perf_counter()
+    prepared = _prepare(shards, settings, output, translator, workers, handoff, assembly)
+    seconds["prepare"] = time.perf_counter() - started - assembly.seconds
 
     started = time.perf_counter()
     chunks = plan_translation(settings, prepared)
     translated = [translate_chunk(chunk, settings, translator=translator) for chunk in chunks]
     seconds["translate"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    results = []
-    for shard in prepared:
-        results.append(assemble_shard(shard, settings, output=output, translator=translator, handoff=handoff))
-        log.info("shard %d/%d written", shard.index + 1, len(prepared))
-    seconds["assemble"] = time.perf_counter() - started
-    return finalize_run(settings, results, [str(item) for item in inputs], started_at, translated, seconds)
+    assembly.finish()
+    seconds["assemble"] = assembly.seconds
+    return finalize_run(settings, assembly.results, [str(item) for item in inputs], started_at, translated,
+                        seconds)
+
+
+class InOrderAssembly:
+    """Assembles prepared shards in shard order, each as soon as it and every shard before it are
+    prepared, while none of them has a sentence to translate: assembly then overlaps preparation,
+    and a shard's batches held in memory go as soon as they are written. From the first shard that
+    has sentences to translate on, the shards wait for the translation phase (`finish`).
+
+    The order is what one worker would write: which copy of a document found twice is kept (the first
+    in input order) does not change, and a shard without sentences to translate reads nothing the
+    translation phase writes."""
+
+    def __init__(self, settings: RunSettings, output: OutputStore, translator: Translator,
+                 handoff: PreparedBatches, shards: int):
+        self.settings, self.output, self.translator, self.handoff = settings, output, translator, handoff
+        self.shards = shards
+        self.results: list[ShardResult] = []
+        self.seconds = 0.0          # spent assembling
+        self._ready: dict[int, PreparedShard] = {}
+        self._waiting_for_translation = False
+
+    def offer(self, prepared: PreparedShard) -> None:
+        """`prepared` is ready: assemble it, and the shards after it that wait on it, if they may be."""
+        self._ready[prepared.index] = prepared
+        while not self._waiting_for_translation and len(self.results) in self._ready:
+            if self._ready[len(self.results)].sentences:
+                self._waiting_for_translation = True
+            else:
+                self._assemble(self._ready.pop(len(self.results)))
+
+    def finish(self) -> None:
+        """Assemble the shards that waited, once every shard is prepared and translated."""
+        while self._ready:
+            self._assemble(self._ready.pop(len(self.results)))
+
+    def _assemble(self, shard: PreparedShard) -> None:
+        started = time.perf_counter()
+        self.results.append(assemble_shard(shard, self.settings, output=self.output,
+                                           translator=self.translator, handoff=self.handoff))
+        self.seconds += time.perf_counter() - started
+        log.info("shard %d/%d written", shard.index + 1, self.shards)
 
 
 def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore, translator: Translator,
-             workers: int, handoff: PreparedBatches) -> list[PreparedShard]:
-    """Every shard prepared, in shard order. With several workers, this process is one of them: it takes
-    shards from the front, into `handoff`, while a pool of the others takes them from the back through
-    the work area; which process prepares a shard changes nothing in what the shard becomes."""
+             workers: int, handoff: PreparedBatches, assembly: InOrderAssembly) -> list[PreparedShard]:
+    """Every shard prepared, in shard order, each offered to `assembly` once prepared. With several
+    workers, this process is one of them, and the one that assembles: it and a pool of the others take
+    shards in order, this process into `handoff`, the pool through the work area; between its own
+    shards it assembles those the pool has prepared. Which process prepares a shard changes nothing in
+    what the shard becomes."""
     pending = deque(shards)
-    if workers < 2 or len(shards) < 2:
-        return [prepare_shard(shard, settings, output=output, translator=translator, handoff=handoff)
-                for shard in pending]
-    lock = threading.Lock()
+    prepared: list[PreparedShard] = []
 
-    def next_shard(from_front: bool) -> Shard | None:
+    def prepare_here(shard: Shard) -> None:
+        prepared.append(prepare_shard(shard, settings, output=output, translator=translator, handoff=handoff))
+        assembly.offer(prepared[-1])
+
+    if workers < 2 or len(shards) < 2:
+        for shard in pending:
+            prepare_here(shard)
+        return prepared
+    lock = threading.Lock()
+    finished: queue.SimpleQueue[PreparedShard | None] = queue.SimpleQueue()
+
+    def next_shard() -> Shard | None:
         with lock:
-            return (pending.popleft() if from_front else pending.pop()) if pending else None
+            return pending.popleft() if pending else None
 
     def stop() -> None:
         with lock:   # a failed shard fails the run: no other shard starts
             pending.clear()
 
-    def feed() -> list[PreparedShard]:
-        done = []
+    def feed() -> None:
         try:
-            while (shard := next_shard(from_front=False)) is not None:
-                done.append(pool.submit(prepare_shard, shard, settings=settings).result())
+            while (shard := next_shard()) is not None:
+                finished.put(pool.submit(prepare_shard, shard, settings=settings).result())
         except BaseException:
             stop()
             raise
-        return done
+        finally:
+            finished.put(None)
+
+    def take(feeding: int, wait: bool) -> int:
+        """Offer what the pool has prepared; `feeding`: feeders still running. Returns those left."""
+        while feeding:
+            try:
+                result = finished.get(block=wait)
+            except queue.Empty:
+                break
+            if result is None:
+                feeding -= 1
+            else:
+                prepared.append(result)
+                assembly.offer(result)
+        return feeding
 
     # Spawned, not forked: this process may already hold threads (a loaded model, Arrow's pools).
     context = multiprocessing.get_context("spawn")
@@ -110,17 +175,21 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
     others = min(workers, len(shards)) - 1
     with ProcessPoolExecutor(others, mp_context=context, initializer=_log_like_the_parent,
                              initargs=(level,)) as pool, ThreadPoolExecutor(others) as feeders:
+        first = next_shard()   # this process starts with the first shard, which it assembles first
         fed = [feeders.submit(feed) for _ in range(others)]
-        prepared = []
+        feeding = len(fed)
         try:
-            while (shard := next_shard(from_front=True)) is not None:
-                prepared.append(prepare_shard(shard, settings, output=output, translator=translator,
-                                              handoff=handoff))
+            shard = first
+            while shard is not None:
+                prepare_here(shard)
+                feeding = take(feeding, wait=False)
+                shard = next_shard()
+            take(feeding, wait=True)
         except BaseException:
             stop()
             raise
         for feeder in fed:
-            prepared.extend(feeder.result())
+            feeder.result()
     return sorted(prepared, key=lambda result: result.index)
 
 

@@ -59,3 +59,18 @@ def test_past_the_bound_later_batches_are_staged_and_come_after_the_held_ones(tm
     assert ids == [["id0", "id1"], ["id10", "id11"], ["id20", "id21"]]
     assert [[document.raw.doc_id for document in documents] for documents, _ in handoff.batches(1)] == [
         ["id30", "id31"]]
+
+
+def test_a_batch_taken_frees_its_room_for_the_next_shard(tmp_path: Path) -> None:
+    documents, _ = _batch(10)
+    size = sum(document.raw.n_bytes for document in documents)
+    handoff = PreparedBatches(RunWorkArea(tmp_path, "run"), max_held_bytes=size)
+    handoff.write_batch(0, 1, *_batch(10))
+    assert [len(documents) for documents, _ in handoff.batches(0)] == [2]
+    assert handoff.held_bytes == 0
+    handoff.write_batch(1, 1, *_batch(20))
+    handoff.write_batch(1, 2, *_batch(30))
+    assert handoff.held_bytes == size
+    root = RunWorkArea(tmp_path, "run").root
+    assert [str(path.relative_to(root)) for path in root.rglob("batch-*[0-9].parquet")] == [
+        "shards/00001/batch-00002.parquet"]

@@ -469,16 +469,23 @@ def _rows_without_run_columns(output: Path) -> dict[str, list[str]]:
     return tables
 
 
-def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
-        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def fourteen_files(tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeds and the samples in one folder, planned in shards of three files or more."""
     from pipeline.phases import plan
-    from pipeline.phases.handoff import PreparedBatches
 
     inputs = tmp_path / "in"
     shutil.copytree(seeds_dir, inputs)
     shutil.copytree(REPO_ROOT / "samples", inputs / "samples")
     monkeypatch.setattr(plan, "MIN_FILES_PER_WORKER", 3)   # the planning is this process's
-    one = run([str(inputs)], make_settings(tmp_path / "one", "one"), workers=1)
+    return inputs
+
+
+def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
+        tmp_path: Path, fourteen_files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases.handoff import PreparedBatches
+
+    one = run([str(fourteen_files)], make_settings(tmp_path / "one", "one"), workers=1)
     prepared_here: list[int] = []
     write_batch = PreparedBatches.write_batch
 
@@ -487,14 +494,54 @@ def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
         write_batch(self, index, batch, documents, rejects)
 
     monkeypatch.setattr(PreparedBatches, "write_batch", noting)
-    two = run([str(inputs)], make_settings(tmp_path / "two", "two"), workers=2)
+    two = run([str(fourteen_files)], make_settings(tmp_path / "two", "two"), workers=2)
     manifests = [json.loads(Path(summary.manifest_path).read_text()) for summary in (one, two)]
-    assert [manifest["shards"] for manifest in manifests] == [1, 2]   # 14 files: one shard a worker
-    # This process prepared the first shard, the other process the second.
-    assert set(prepared_here) == {0}
+    # 14 files: four shards a worker, of three files or more.
+    assert [manifest["shards"] for manifest in manifests] == [1, 5]
+    # This process prepared the first shard, the other process the next one at least.
+    assert 0 in prepared_here and 1 not in prepared_here
     assert (one.documents, one.sentences) == (two.documents, two.sentences) and one.documents > 10
     assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
         tmp_path / "two" / "out")
+
+
+def _phase_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """("prepared", shard) and ("assembling", shard) as this process's runs reach them."""
+    from pipeline.phases import runner
+
+    events: list[tuple[str, int]] = []
+    prepare, assemble = runner.prepare_shard, runner.assemble_shard
+
+    def preparing(shard, settings, **options):
+        result = prepare(shard, settings, **options)
+        events.append(("prepared", shard.index))
+        return result
+
+    def assembling(shard, settings, **options):
+        events.append(("assembling", shard.index))
+        return assemble(shard, settings, **options)
+
+    monkeypatch.setattr(runner, "prepare_shard", preparing)
+    monkeypatch.setattr(runner, "assemble_shard", assembling)
+    return events
+
+
+def test_a_shard_with_nothing_to_translate_is_written_before_the_next_is_prepared(
+        tmp_path: Path, fourteen_files: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _phase_events(monkeypatch)
+    english_only = make_settings(tmp_path / "en", "en", include_langs=frozenset({"en"}), shard_size=3)
+    run([str(fourteen_files)], english_only)
+    shards = range(5)
+    assert events == [(event, index) for index in shards for event in ("prepared", "assembling")]
+
+    # The first shard holds the Arabic seed, which has a model: every shard waits for translation.
+    events.clear()
+    translated = make_settings(tmp_path / "ar", "ar", shard_size=3,
+                               model_overrides={"ar": str(tiny_model_dir)})
+    summary = run([str(fourteen_files)], translated)
+    assert summary.translated > 0
+    assert events == [("prepared", index) for index in shards] + [("assembling", index) for index in shards]
+    assert counts(english_only.output)["documents"] == counts(translated.output)["documents"]
 
 
 def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
