@@ -42,7 +42,7 @@ MIN_FILES_PER_WORKER = 50
 # Shards per worker when several share a run's files: files differ in size, so a worker that drew the
 # larger ones would finish last while the others wait; smaller shards even that out, and let the first
 # ones be written while later ones are still prepared.
-SHARDS_PER_WORKER = 4
+SHARDS_PER_WORKER = 8
 
 
 def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
