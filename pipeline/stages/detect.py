@@ -10,7 +10,9 @@ The cascade:
    answers alone when it is sure and the text is long enough. Within a document (`detect_document`,
    `detect_documents`) it also answers alone on a paragraph it is unsure of when its best language is
    the one most of the document's sure text is in: lingua, judging a short line on its own, would
-   often name another language it resembles.
+   often name another language it resembles. The price, measured with each benchmark text of another
+   language set inside an English document: a sentence is taken for English 0.1% more often (UD dev
+   and lingua's sentences), a pair of words of 15 letters or more 3.7% more often.
 2. Otherwise lingua, restricted to `languages`, decides (strongest on short text). A detector is built
    per candidate set without loading anything: lingua loads a language's models into one cache that
    every detector shares, the first time a text its script rules leave that language for needs them,
