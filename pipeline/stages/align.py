@@ -51,7 +51,8 @@ BIDI_FLAG = "bidi_controls"
 
 
 def has_bidi_controls(text: str) -> bool:
-    return _BIDI_CONTROLS.search(text) is not None
+    # Python knows whether a string is ASCII without reading it: most sentences are, and skip the search.
+    return not text.isascii() and _BIDI_CONTROLS.search(text) is not None
 
 
 def escaped_bidi_controls(text: str) -> str:
