@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "no-models").mkdir(exist_ok=True)
     print(f"pipeline from {Path(pipeline.__file__).parent}")
-    from pipeline.stages.detect import load_detectors
+    from pipeline.stages.detectors import load_detectors
 
     load_detectors()   # every detector, so that no figure includes loading one
     warm = WORK / "warm.txt"

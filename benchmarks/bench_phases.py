@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("need at least one shard, a document per shard and one repeat")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is local; nothing is fetched
 
-    from pipeline.stages.detect import load_detectors
+    from pipeline.stages.detectors import load_detectors
     from pipeline.models.registry import locate
     from pipeline.phases.plan import plan_shards
 

@@ -102,7 +102,7 @@ def _child_run(
     cpu_started, started = time.process_time(), time.perf_counter()
     startup_cpu = 0.0
     if translator is None:
-        from pipeline.stages.detect import load_detectors
+        from pipeline.stages.detectors import load_detectors
 
         # Loaded up front, so that the run's CPU time splits into this one-time part and the rest.
         load_detectors()

@@ -23,7 +23,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from pipeline.stages.detect import detect_language, load_detectors  # noqa: E402
+from pipeline.stages.detect import detect_language  # noqa: E402
+from pipeline.stages.detectors import load_detectors  # noqa: E402
 from pipeline.stages.segment import sentence_spans, split_paragraphs, split_sentences  # noqa: E402
 
 LANGID_KINDS = ("sentences", "word-pairs", "single-words")

