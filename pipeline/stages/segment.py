@@ -108,6 +108,8 @@ _LONGEST_QUOTED_PIECE = 300
 # A quotation mark; a straight one between letters is part of a word (Hebrew ד"ר).
 _QUOTATION_MARK = regex.compile(r"[“”„‟«»「」『』]|\"(?:(?<!\p{L}\")|(?!\p{L}))")
 _LAST_SPACE = regex.compile(r"(?r)\s+(?=\S)")
+# Before a line's final stops: a stop, a closing bracket (list markers end in one) or a line break.
+_INNER_BOUNDARY_ASCII = re.compile(r"[.!?)\n]")
 
 
 @cache
@@ -391,6 +393,9 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     its sentences but the last, where the next window starts (a single sentence longer than a
     window is cut at its last space).
     """
+    one = _one_sentence(text)
+    if one is not None:
+        return [one]
     lang = _library_language(lang)
     if len(text) <= _WINDOW_CHARACTERS:
         return _window_spans(text, lang)
@@ -409,6 +414,20 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
             start += end
     spans.extend((start + first, start + last) for first, last in _window_spans(text[start:], lang))
     return spans
+
+
+def _one_sentence(text: str) -> tuple[int, int] | None:
+    """The span of `text` when it is plainly one sentence, else None: a text of ASCII whose only stops
+    end it, without a closing bracket or a line break. Nothing the rules look for is in it (no
+    terminator, list marker or blank line but its end), and on scraped pages four paragraphs in ten,
+    headings and one-sentence lines, are such texts."""
+    if not text.isascii() or len(text) > _WINDOW_CHARACTERS:
+        return None
+    end = len(text.rstrip())
+    if _INNER_BOUNDARY_ASCII.search(text, 0, len(text[:end].rstrip(".!?"))):
+        return None
+    start = len(text) - len(text.lstrip())
+    return (start, end) if start < end else None
 
 
 def split_sentences(text: str, lang: str) -> list[str]:

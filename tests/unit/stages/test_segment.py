@@ -251,3 +251,35 @@ def test_a_long_sentence_without_stops_is_kept_in_bounded_pieces_with_exact_offs
 def test_a_stray_quotation_mark_does_not_join_a_page_of_sentences() -> None:
     text = 'He said "hello. ' + " ".join(f"The bus number {number} left early." for number in range(40))
     assert len(split_sentences(text, "en")) == 41
+
+
+def test_a_plain_one_sentence_text_takes_the_short_way_with_the_rules_answer(
+        benchmarks_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.stages import segment
+
+    cases = json.loads((benchmarks_dir / "sentences" / "ud_dev.json").read_text(encoding="utf-8"))
+    texts = [text for text in _strings(cases) if segment._one_sentence(text) is not None]
+    texts += ["Engage in group discussions.", "  Hello world?!  ", "...", "Shopping list", "1."]
+    by_rules = [segment._window_spans(text, "en") for text in texts]
+    assert len(texts) > 1000
+    assert [[segment._one_sentence(text)] for text in texts] == by_rules
+    # Texts the short way would misread take the rules: a stop, a list marker or a line break inside.
+    for text in ("Dr. Smith arrived. He sat down.", "1) apples 2) pears", "One\n\nTwo", "U.S. troops"):
+        assert segment._one_sentence(text) is None
+    ruled: list[str] = []
+    window_spans = segment._window_spans
+
+    def noting(text: str, lang: str) -> list[tuple[int, int]]:
+        ruled.append(text)
+        return window_spans(text, lang)
+
+    monkeypatch.setattr(segment, "_window_spans", noting)
+    assert sentence_spans("Engage in group discussions.", "en") == [(0, 28)] and not ruled
+    assert len(sentence_spans("Dr. Smith arrived. He sat down.", "en")) == 2 and ruled
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [text for item in items for text in _strings(item)]
