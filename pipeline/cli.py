@@ -102,7 +102,8 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
-                     help="documents per batch and Parquet part (and files per shard)")
+                     help="documents per batch (and files per shard); a Parquet part holds one batch, or "
+                          "several small ones up to 8 MB of input")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
                      help="processes that prepare shards at once; inputs of 50 files or more per worker "
                           "are cut into up to eight shards per worker (default: the machine's cores, "

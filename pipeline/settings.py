@@ -267,7 +267,7 @@ class RunSettings:
     include_langs: frozenset[str] = frozenset()
     skip_langs: frozenset[str] = frozenset()
     max_input_bytes: int = 50 * 2**20
-    shard_size: int = 1000     # documents per batch and Parquet part; files per shard in a plan
+    shard_size: int = 1000     # documents per batch (small batches share a part); files per shard in a plan
     store_path: Path | None = None          # translation store; default: OUTPUT/.translations
     translation_chunk_size: int = 20_000    # distinct sentences of one language per translation task
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS

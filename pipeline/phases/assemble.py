@@ -20,6 +20,9 @@ from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
     from pipeline.phases.handoff import PreparedBatches
+    from pipeline.records import Reject
+    from pipeline.stages.align import AlignedDocument
+    from pipeline.stages.write import WriteSink
     from pipeline.stages.translate import Translator
     from pipeline.store.output import OutputStore
 
@@ -99,6 +102,49 @@ class RunTranslations:
             raise LookupError(f"no translation task of this run covered a {lang} sentence") from None
 
 
+# A shard's aligned batches are written together, as one commit and one part per dataset and language,
+# until their input reaches this: a commit costs a Parquet file per dataset and language whatever it
+# holds, and 1,000 short records (a batch) are a quarter of a megabyte. A batch this large or larger,
+# as 1,000 scraped pages are, is written alone.
+PART_MIN_INPUT_BYTES = 8 * 2**20
+
+
+class _Part:
+    """The aligned batches of a shard waiting to be written together (see PART_MIN_INPUT_BYTES)."""
+
+    def __init__(self, shard: int, writer: WriteSink):
+        self.shard, self.writer = shard, writer
+        self._clear()
+
+    def _clear(self) -> None:
+        self.batches: list[int] = []
+        self.documents: list[AlignedDocument] = []
+        self.rejects: list[Reject] = []
+        self.input_bytes = 0
+
+    def add(self, number: int, documents: Sequence[AlignedDocument], rejects: Sequence[Reject],
+            input_bytes: int) -> None:
+        self.batches.append(number)
+        self.documents.extend(documents)
+        self.rejects.extend(rejects)
+        self.input_bytes += input_bytes
+        if self.input_bytes >= PART_MIN_INPUT_BYTES:
+            self.write()
+
+    def write(self) -> None:
+        if not self.batches:
+            return
+        writer = self.writer
+        before, written, skipped = writer.stats.seconds, sum(writer.documents.values()), writer.skipped
+        writer(self.documents, self.rejects)
+        batches = (f"batch {self.batches[0]}" if len(self.batches) == 1
+                   else f"batches {self.batches[0]}-{self.batches[-1]}")
+        log.info("shard %d, %s, write: %s, %d already in the output, %s in %.2f s", self.shard, batches,
+                 plural(sum(writer.documents.values()) - written, "document"), writer.skipped - skipped,
+                 plural(len(self.rejects), "reject"), writer.stats.seconds - before)
+        self._clear()
+
+
 def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: OutputStore | None = None,
                    translator: Translator | None = None, handoff: PreparedBatches | None = None
                    ) -> ShardResult:
@@ -119,15 +165,12 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: Ou
     aligner = AlignStage(translations)
     writer = WriteSink(settings, output)
     staged = work if handoff is None else handoff
+    part = _Part(prepared.index, writer)
     for number, (documents, rejects) in enumerate(staged.batches(prepared.index), start=1):
         translations.load(documents)
         aligned = run_stages([aligner], documents, rejects, f"shard {prepared.index}, batch {number}")
-        before = writer.stats.seconds
-        written, skipped = sum(writer.documents.values()), writer.skipped
-        writer(aligned, rejects)
-        log.info("shard %d, batch %d, write: %s, %d already in the output, %s in %.2f s", prepared.index,
-                 number, plural(sum(writer.documents.values()) - written, "document"),
-                 writer.skipped - skipped, plural(len(rejects), "reject"), writer.stats.seconds - before)
+        part.add(number, aligned, rejects, sum(document.raw.n_bytes for document in documents))
+    part.write()
     return ShardResult(
         shard_index=prepared.index,
         run_id=settings.run_id,

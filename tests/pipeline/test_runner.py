@@ -569,3 +569,28 @@ def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--input", "x", "--output", "o", "--workers", "0"])
     assert "--workers: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_small_batches_of_a_shard_are_written_as_one_part_with_the_rows_of_one_part_each(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases import assemble
+
+    records = tmp_path / "in" / "records.jsonl"
+    records.parent.mkdir()
+    sentences = ["The council approved the new budget for the coming year on Tuesday evening.",
+                 "Residents asked for more buses on the line that serves the hospital and the school.",
+                 "The library will open on Sundays from next month, the mayor announced."]
+    lines = [json.dumps({"id": f"r{number}", "text": f"{sentences[number % 3]} Item {number}."})
+             for number in range(10)]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def documents_parts(root: Path, run_id: str) -> list[str]:
+        summary = run([str(records)], make_settings(root, run_id, shard_size=3))
+        assert summary.documents == 10
+        return [path.name for path in OutputStore(root / "out").part_files("documents")]
+
+    assert len(documents_parts(tmp_path / "together", "together")) == 1   # four batches, one commit
+    monkeypatch.setattr(assemble, "PART_MIN_INPUT_BYTES", 1)
+    assert len(documents_parts(tmp_path / "apart", "apart")) == 4
+    assert _rows_without_run_columns(tmp_path / "together" / "out") == _rows_without_run_columns(
+        tmp_path / "apart" / "out")
