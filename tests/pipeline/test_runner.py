@@ -571,6 +571,31 @@ def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -
     assert "--workers: expected a positive integer, got '0'" in capsys.readouterr().err
 
 
+def test_shards_before_the_first_to_translate_are_written_early_and_the_rest_after_translation(
+        tmp_path: Path, seeds_dir: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    for number, path in enumerate(seeds[1:] + seeds[:1]):   # the Arabic seed, which has a model, last
+        shutil.copy(path, inputs / f"{number:02d}_{path.name}")
+    from pipeline.phases import runner
+
+    events = _phase_events(monkeypatch)
+    translate = runner.translate_chunk
+
+    def translating(chunk, settings, **options):
+        events.append(("translating", chunk.index))
+        return translate(chunk, settings, **options)
+
+    monkeypatch.setattr(runner, "translate_chunk", translating)
+    settings = make_settings(tmp_path, "mixed", shard_size=2, model_overrides={"ar": str(tiny_model_dir)})
+    summary = run([str(inputs)], settings)
+    assert events == [("prepared", 0), ("assembling", 0), ("prepared", 1), ("assembling", 1),
+                      ("prepared", 2), ("translating", 0), ("assembling", 2)]
+    assert summary.translated > 0
+    assert set(read_output(settings.output, "sentences")["src_lang"]) >= {"ar", "en"}
+
+
 def test_small_batches_of_a_shard_are_written_as_one_part_with_the_rows_of_one_part_each(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.phases import assemble
