@@ -106,7 +106,8 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
                           "several small ones up to 8 MB of input")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
                      help="processes that prepare shards at once; inputs of 50 files or more per worker "
-                          "are cut into up to eight shards per worker (default: the machine's cores, "
+                          "are cut into up to eight shards per worker, large JSONL files into pieces "
+                          "(default: the machine's cores, "
                           f"{os.cpu_count() or 1} here)")
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "

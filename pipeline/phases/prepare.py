@@ -62,7 +62,8 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     plan = TranslationPlan(settings, translator if translator is not None else plan_translator(settings))
     stages = text_stages(settings, OutputDecisions(settings, plan, output.committed_documents()))
     source = IngestSource(shard.inputs, max_bytes=settings.max_input_bytes, planned_rejects=(
-        Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects))
+        Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects),
+        pieces=shard.pieces)
     sentences: dict[str, dict[str, None]] = {}
     documents = 0
     try:

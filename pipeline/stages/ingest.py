@@ -245,11 +245,16 @@ def _open_regular(path: str) -> BinaryIO:
         raise
 
 
-def _read_jsonl(path: str, shown: str, max_bytes: int) -> Iterator[RawDocument | Reject]:
+def _read_jsonl(path: str, shown: str, max_bytes: int, piece: tuple[int, int, int] | None = None
+                ) -> Iterator[RawDocument | Reject]:
+    """The records of a JSONL file, or of the `piece` of it (first byte, end byte, number of its first
+    line) that a plan cut at line breaks: the same records, numbered as in the whole file."""
+    start, end, first_line = piece if piece is not None else (0, None, 1)
     with _open_regular(path) as stream:
-        line_number = 0
-        found_content = False
-        while (item := _read_line(stream, max_bytes)) is not None:
+        stream.seek(start)
+        line_number = first_line - 1
+        found_content = piece is not None   # a cut file holds records: the plan found them
+        while (end is None or stream.tell() < end) and (item := _read_line(stream, max_bytes)) is not None:
             raw, length = item
             line_number += 1
             if length > max_bytes:
@@ -405,8 +410,9 @@ def read_documents(
 
 
 def read_files(files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-               ) -> Iterator[RawDocument | Reject]:
-    """Stream documents from files already found (by `expand_inputs`), without expanding them again."""
+               pieces: Iterable[tuple[str, int, int, int]] = ()) -> Iterator[RawDocument | Reject]:
+    """Stream documents from files already found (by `expand_inputs`), without expanding them again,
+    then from `pieces` of JSONL files a plan cut (path, first byte, end byte, number of the first line)."""
     for item in map(Path, files):
         path = str(item)
         shown = display_path(path)
@@ -431,6 +437,14 @@ def read_files(files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTE
             yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
         except OSError as error:
             yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
+    for path, *piece in pieces:
+        shown = display_path(path)
+        try:
+            yield from _read_jsonl(path, shown, max_bytes, tuple(piece))
+        except _NotRegularFile as error:
+            yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
+        except OSError as error:
+            yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
 
 
 class IngestSource(Source[RawDocument]):
@@ -440,12 +454,13 @@ class IngestSource(Source[RawDocument]):
     name = "ingest"
 
     def __init__(self, files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 planned_rejects: Iterable[Reject] = ()):
+                 planned_rejects: Iterable[Reject] = (), pieces: Iterable[tuple[str, int, int, int]] = ()):
         super().__init__()
         self.files = list(files)
         self.max_bytes = max_bytes
         self.planned_rejects = list(planned_rejects)
+        self.pieces = list(pieces)
 
     def read(self) -> Iterator[RawDocument | Reject]:
         yield from self.planned_rejects
-        yield from read_files(self.files, max_bytes=self.max_bytes)
+        yield from read_files(self.files, max_bytes=self.max_bytes, pieces=self.pieces)

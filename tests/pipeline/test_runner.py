@@ -619,3 +619,25 @@ def test_small_batches_of_a_shard_are_written_as_one_part_with_the_rows_of_one_p
     assert len(documents_parts(tmp_path / "apart", "apart")) == 4
     assert _rows_without_run_columns(tmp_path / "together" / "out") == _rows_without_run_columns(
         tmp_path / "apart" / "out")
+
+
+def test_workers_share_a_large_jsonl_file_cut_into_pieces_and_write_what_one_worker_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.phases import plan
+
+    dump = tmp_path / "in" / "dump.jsonl"
+    dump.parent.mkdir()
+    texts = ["The council approved the new budget for the coming year.", "Le conseil a voté le budget.",
+             "Der Rat hat den Haushalt beschlossen.", "El consejo aprobó el presupuesto."]
+    lines = [json.dumps({"id": number, "text": f"{texts[number % 4]} ({number})"}) for number in range(40)]
+    lines[3] = lines[0]   # a copy: the first in input order is kept, the copy rejected
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(plan, "MIN_PIECE_BYTES", 400)
+    shards = plan.plan_shards([str(dump)], make_settings(tmp_path / "plan", "plan"), workers=2)
+    assert len(shards) > 2 and all(not shard.inputs and len(shard.pieces) == 1 for shard in shards)
+    assert [plan.Shard.from_dict(json.loads(json.dumps(shard.to_dict()))) for shard in shards] == shards
+    one = run([str(dump)], make_settings(tmp_path / "one", "one"), workers=1)
+    two = run([str(dump)], make_settings(tmp_path / "two", "two"), workers=2)
+    assert (one.documents, one.rejects) == (two.documents, two.rejects) == (39, {"duplicate": 1})
+    assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
+        tmp_path / "two" / "out")

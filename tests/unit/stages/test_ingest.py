@@ -320,3 +320,34 @@ def test_bidirectional_controls_in_names_and_ids_are_written_as_escapes(tmp_path
     assert record.source_path == reject.source_path == str(tmp_path / "records\\u2067.jsonl")
     assert (record.record_id, reject.record_id) == ("user\\u202e1", "x\\u2066")
     assert record.text == "A record."
+
+
+def test_the_pieces_a_plan_cuts_a_jsonl_file_into_read_as_the_whole_file(tmp_path: Path) -> None:
+    from pipeline.phases.plan import _line_pieces
+
+    lines = [json.dumps({"id": number, "text": f"Record {number} says something of its own."})
+             for number in range(200)]
+    lines[7] = "{not json"
+    lines[40] = ""
+    lines[41] = json.dumps({"id": "long", "text": "x" * 5000})
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(("\r\n".join(lines[:100]) + "\n" + "\n".join(lines[100:]) + "\n").encode())
+    pieces = _line_pieces(str(path), 1000)
+    assert len(pieces) > 5
+    assert pieces[0][:1] == (0,) and pieces[-1][1] == path.stat().st_size
+    assert all(previous[1] == following[0] for previous, following in zip(pieces, pieces[1:]))
+    data = path.read_bytes()
+    assert all(data[end - 1:end] == b"\n" for _, end, _ in pieces)
+    assert all(data.count(b"\n", 0, start) + 1 == line for start, _, line in pieces)
+
+    def records(items):
+        return [(item.source_record, item.doc_id if isinstance(item, RawDocument) else str(item.reason))
+                for item in items]
+
+    whole = records(ingest.read_files([path], max_bytes=1000))
+    pieced = records(ingest.read_files([], max_bytes=1000, pieces=[(str(path), *piece) for piece in pieces]))
+    assert pieced == whole
+    assert ("line:8", "malformed_jsonl") in whole and ("line:42", "too_large") in whole
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n \n" * 2000)
+    assert _line_pieces(str(blank), 1000) == []
