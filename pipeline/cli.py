@@ -105,9 +105,9 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
                      help="documents per batch (and files per shard); a Parquet part holds one batch, or "
                           "several small ones up to 8 MB of input")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
-                     help="processes that prepare shards at once; inputs of 50 files or more per worker "
-                          "are cut into up to eight shards per worker, large JSONL files into pieces "
-                          "(default: the machine's cores, "
+                     help="processes that prepare shards at once; the inputs are cut into up to eight "
+                          "shards per worker (50 files or more each, or fewer that hold 4 MB of input), "
+                          "large JSONL files into pieces (default: the machine's cores, "
                           f"{os.cpu_count() or 1} here)")
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "

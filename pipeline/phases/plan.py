@@ -17,6 +17,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+Piece = tuple[str, int, int, int]   # a part of a JSONL file: path, first byte, end byte, its first line
+
+
 @dataclass(frozen=True)
 class Shard:
     """A group of input files processed together, and the rejects the plan decided for its share of
@@ -26,8 +29,7 @@ class Shard:
     index: int
     inputs: tuple[str, ...]
     rejects: tuple[tuple[str, str, str], ...] = ()     # (source_path, reason, detail)
-    # Parts of large JSONL files: (path, first byte, end byte, number of the part's first line).
-    pieces: tuple[tuple[str, int, int, int], ...] = ()
+    pieces: tuple[Piece, ...] = ()     # parts of large JSONL files
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "inputs": list(self.inputs),
@@ -110,9 +112,6 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: i
     return shards
 
 
-Piece = tuple[str, int, int, int]   # path, first byte, end byte, number of the first line
-
-
 def _groups(expanded: Sequence[Any], size: int, sizes: Mapping[str, int],
             pieces: Mapping[str, list[Piece]]) -> list[list[Any] | Piece]:
     """The expanded inputs in order, in groups of `size`, or fewer that hold MIN_PIECE_BYTES of input
@@ -165,7 +164,7 @@ def _line_pieces(path: str, piece_bytes: int) -> list[tuple[int, int, int]]:
         while chunk := stream.read(1 << 23):
             content = content or bool(chunk.strip())
             search = max(target - position, 0)
-            while (cut := chunk.find(b"\n", search)) >= 0 and position + cut >= target - 1:
+            while (cut := chunk.find(b"\n", search)) >= 0:
                 end = position + cut + 1
                 pieces.append((start, end, first_line))
                 start, first_line = end, breaks + chunk.count(b"\n", 0, cut + 1) + 1

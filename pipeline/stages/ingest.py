@@ -422,29 +422,34 @@ def read_files(files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTE
                          f"extension {display_path(item.suffix) or '(none)'!r} is not one of "
                          f"{', '.join(TEXT_FORMATS)}")
             continue
-        try:
-            info = os.stat(path)
-            mode = info.st_mode
-            if stat.S_ISDIR(mode):
-                yield Reject(shown, RejectReason.UNREADABLE, "is a directory, not a file")
-            elif not stat.S_ISREG(mode):
-                yield Reject(shown, RejectReason.SPECIAL_FILE, f"{_file_kind(mode)}, not a regular file")
-            elif source_format == "jsonl":
-                yield from _read_jsonl(path, shown, max_bytes)
-            else:
-                yield _read_file(path, shown, source_format, info.st_size, max_bytes)
-        except _NotRegularFile as error:
-            yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
-        except OSError as error:
-            yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
+        yield from _unless_unreadable(shown, _read_path(path, shown, source_format, max_bytes))
     for path, *piece in pieces:
         shown = display_path(path)
-        try:
-            yield from _read_jsonl(path, shown, max_bytes, tuple(piece))
-        except _NotRegularFile as error:
-            yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
-        except OSError as error:
-            yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
+        yield from _unless_unreadable(shown, _read_jsonl(path, shown, max_bytes, tuple(piece)))
+
+
+def _read_path(path: str, shown: str, source_format: str, max_bytes: int) -> Iterator[RawDocument | Reject]:
+    info = os.stat(path)
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        yield Reject(shown, RejectReason.UNREADABLE, "is a directory, not a file")
+    elif not stat.S_ISREG(mode):
+        yield Reject(shown, RejectReason.SPECIAL_FILE, f"{_file_kind(mode)}, not a regular file")
+    elif source_format == "jsonl":
+        yield from _read_jsonl(path, shown, max_bytes)
+    else:
+        yield _read_file(path, shown, source_format, info.st_size, max_bytes)
+
+
+def _unless_unreadable(shown: str, documents: Iterator[RawDocument | Reject]
+                       ) -> Iterator[RawDocument | Reject]:
+    """`documents`, ended by a Reject when the file turns out not to be a regular one or not readable."""
+    try:
+        yield from documents
+    except _NotRegularFile as error:
+        yield Reject(shown, RejectReason.SPECIAL_FILE, f"{error}, not a regular file")
+    except OSError as error:
+        yield Reject(shown, RejectReason.UNREADABLE, _unreadable(error))
 
 
 class IngestSource(Source[RawDocument]):

@@ -423,9 +423,10 @@ def _one_sentence(text: str) -> tuple[int, int] | None:
     headings and one-sentence lines, are such texts."""
     if not text.isascii() or len(text) > _WINDOW_CHARACTERS:
         return None
-    end = len(text.rstrip())
-    if _INNER_BOUNDARY_ASCII.search(text, 0, len(text[:end].rstrip(".!?"))):
+    stripped = text.rstrip()
+    if _INNER_BOUNDARY_ASCII.search(text, 0, len(stripped.rstrip(".!?"))):
         return None
+    end = len(stripped)
     start = len(text) - len(text.lstrip())
     return (start, end) if start < end else None
 
