@@ -41,6 +41,13 @@ class CommentsPolicy(StrEnum):
     DROP = "drop"    # removed by cleaning: neither translated nor written (removed/ lists them)
 
 
+class DetectionAccuracy(StrEnum):
+    """How lingua reads short text fastText is unsure of (the `detection_accuracy` setting)."""
+
+    HIGH = "high"    # every n-gram length, one to five: about 350 MB of models in a process
+    LOW = "low"      # trigrams only: about 30 MB; short lines are misjudged more often
+
+
 DEFAULT_MAX_BATCH_TOKENS = 4096
 MAX_BEAMS = 8
 ENGLISH = "en"
@@ -223,6 +230,12 @@ OPTIONS: tuple[Option, ...] = (
            help="Readers' comments, forum replies and guest-book entries below an article (after a comment "
            "prompt or a commenter's header): keep translates and writes them with region comments, drop "
            "leaves them out of translation and output."),
+    Option("detection_accuracy", Group.DETECTION, str, default=DetectionAccuracy.HIGH.value,
+           title="Detection accuracy", choices=tuple(DetectionAccuracy), flag="--detection-accuracy",
+           help="How lingua judges short lines fastText is unsure of: high reads every n-gram length "
+           "and holds about 350 MB of models in each process once such lines of many languages appear; "
+           "low reads trigrams only, about 30 MB, and misjudges more of them (a pair of words: one in ten "
+           "instead of one in sixteen)."),
     Option("write_removed", Group.OUTPUT, bool, default=True, title="Write removed lines",
            flag="--write-removed",
            help="Write the lines cleaning removed, with the rule and score that removed each, to the "
@@ -281,6 +294,7 @@ class RunSettings:
     body_threshold: float | None = None     # a line whose body score is lower is boilerplate
     site_repeats: int | None = None         # pages of a site in a batch that make a shared line boilerplate
     comments: CommentsPolicy = CommentsPolicy(OPTION["comments"].default)   # readers' comments kept or not
+    detection_accuracy: DetectionAccuracy = DetectionAccuracy(OPTION["detection_accuracy"].default)
     # Language codes are checked against the model registry's languages when settings are made from what
     # a user gave; settings decoded from to_dict() were checked then, and decoding reads no file.
     check_languages: InitVar[bool] = True
@@ -310,6 +324,8 @@ class RunSettings:
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be true or false, got {getattr(self, name)!r}")
         set_(self, "comments", _choice("comments", CommentsPolicy, self.comments))
+        set_(self, "detection_accuracy",
+             _choice("detection_accuracy", DetectionAccuracy, self.detection_accuracy))
         _positive_int("num_beams", self.num_beams, OPTION["num_beams"].maximum)
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("shard_size", self.shard_size)

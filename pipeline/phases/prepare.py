@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from pipeline.phases.plan import Shard, plural
 from pipeline.phases.results import PreparedShard, hub_state
 from pipeline.records import DetectedRecord, Reject, RejectReason
-from pipeline.settings import RunSettings
+from pipeline.settings import DetectionAccuracy, RunSettings
 from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
+from pipeline.store.files import allocate_arrow_with_malloc
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -41,8 +42,9 @@ def text_stages(settings: RunSettings, decisions: OutputDecisions) -> list[Stage
     from pipeline.stages.segment import SegmentStage
 
     languages = decisions.plan.translator.registry.detection_languages()
-    return [CleanStage(decisions.already_done, **cleaning_options(settings)), DetectStage(languages),
-            SegmentStage(), DecideStage(decisions)]
+    low_accuracy = settings.detection_accuracy is DetectionAccuracy.LOW
+    return [CleanStage(decisions.already_done, **cleaning_options(settings)),
+            DetectStage(languages, low_accuracy=low_accuracy), SegmentStage(), DecideStage(decisions)]
 
 
 def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | None = None,
@@ -55,6 +57,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     from pipeline.stages.ingest import IngestSource
     from pipeline.store.output import OutputStore
 
+    allocate_arrow_with_malloc()
     output = output if output is not None else OutputStore(settings.output)
     work = RunWorkArea(settings.output, settings.run_id)
     work.start_shard(shard.index)

@@ -195,7 +195,7 @@ _ASCII_LETTERS_DIGITS_SPACE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 _ASCII_DIGITS = b"0123456789"
 
 # Menus, teasers and footers recur on every page of a site: their features are looked up.
-_SHAPE_CACHE_LINES = 1 << 16
+_SHAPE_CACHE_LINES = 1 << 12
 
 
 @short_line_cache(_SHAPE_CACHE_LINES)

@@ -343,7 +343,7 @@ def _classify(line: str, found: _Metadata) -> str | None:
 
 
 # Menus, teasers and footers recur on every page of a site: lines already judged are looked up.
-_RULE_CACHE_LINES = 1 << 16
+_RULE_CACHE_LINES = 1 << 12
 
 
 @short_line_cache(_RULE_CACHE_LINES)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pipeline.store.output import OutputStore
 
 
-_ROWS_PER_BATCH = 50_000
+_ROWS_PER_BATCH = 8_192
 
 
 class WriteSink(Sink["AlignedDocument"]):

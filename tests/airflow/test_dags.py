@@ -170,11 +170,12 @@ def test_params_accept_a_complete_configuration(dagbag: DagBag) -> None:
         "models": {"ar": "Helsinki-NLP/opus-mt-ar-en", "zh": "/models/zh"},
         "include_langs": ["ar", "zh"], "skip_langs": ["fil"], "translator": "ctranslate2", "device": "cuda",
         "num_beams": 4, "force": True, "run_id": "nightly-2026.01_a", "body_threshold": 0.4,
-        "site_repeats": 2, "comments": "drop", "write_removed": False,
+        "site_repeats": 2, "comments": "drop", "write_removed": False, "detection_accuracy": "low",
     }
     assert _validated(dagbag, conf) == conf
     settings = config.manual_settings(_validated(dagbag, {**conf, "skip_langs": None}), "manual__1")
     assert (settings.body_threshold, settings.site_repeats) == (0.4, 2)
+    assert settings.detection_accuracy == "low"
     assert _validated(dagbag, {"body_threshold": 0})["body_threshold"] == 0
     assert _validated(dagbag, {"body_threshold": 1})["body_threshold"] == 1
 

