@@ -102,12 +102,12 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
-                     help="documents per batch (and files per shard); a Parquet part holds one batch, or "
-                          "several small ones up to 8 MB of input")
+                     help="documents per batch; a shard is this many files or fewer that hold 4 MB of "
+                          "input, or a 4 MB piece of a large JSONL file; a Parquet part holds one batch, "
+                          "or several small ones up to 8 MB of input")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
-                     help="processes that prepare shards at once; the inputs are cut into up to eight "
-                          "shards per worker (50 files or more each, or fewer that hold 4 MB of input), "
-                          "large JSONL files into pieces (default: the machine's cores, "
+                     help="processes that prepare shards at once; the shards and their batches are the "
+                          "same with any number, and so is the output (default: the machine's cores, "
                           f"{os.cpu_count() or 1} here)")
     run.add_argument("--max-loaded-models", type=int, default=None, metavar="N",
                      help="translation models kept in memory at once (default: sized to the machine's "

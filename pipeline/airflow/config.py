@@ -143,8 +143,9 @@ def _roots_settings() -> dict[str, list[str]]:
 
 
 def files_per_shard() -> int | None:
-    """Files per shard task: Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else the
-    runner's default (the settings' shard size). Smaller shards spread a run over more workers."""
+    """Files per shard task: Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else None (the
+    settings' shard size). Smaller shards spread a run over more workers (pipeline.phases.plan packs
+    whole slices of the inputs: a slice larger than this is a task alone)."""
     value = _variable_or_env("mlp_files_per_shard", "MLP_FILES_PER_SHARD", "")
     if not value:
         return None

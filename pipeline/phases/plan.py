@@ -24,17 +24,20 @@ Piece = tuple[str, int, int, int]   # a part of a JSONL file: path, first byte, 
 class Shard:
     """A group of input files processed together, and the rejects the plan decided for its share of
     the inputs: a pattern that matched nothing, a link out of an input directory, a loop (a shard given
-    the link's path alone could not tell that it came from a directory walk)."""
+    the link's path alone could not tell that it came from a directory walk). `slices` counts the files
+    of each slice it holds (none: its files are one slice); `pieces` are parts of large JSONL files, a
+    slice each."""
 
     index: int
     inputs: tuple[str, ...]
     rejects: tuple[tuple[str, str, str], ...] = ()     # (source_path, reason, detail)
     pieces: tuple[Piece, ...] = ()     # parts of large JSONL files
+    slices: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "inputs": list(self.inputs),
                 "rejects": [list(item) for item in self.rejects],
-                "pieces": [list(item) for item in self.pieces]}
+                "pieces": [list(item) for item in self.pieces], "slices": list(self.slices)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Shard:
@@ -42,28 +45,29 @@ class Shard:
                    rejects=tuple((str(path), str(reason), str(detail))
                                  for path, reason, detail in data.get("rejects", ())),
                    pieces=tuple((str(path), int(start), int(end), int(line))
-                                for path, start, end, line in data.get("pieces", ())))
+                                for path, start, end, line in data.get("pieces", ())),
+                   slices=tuple(int(count) for count in data.get("slices", ())))
 
 
-MIN_FILES_PER_WORKER = 50
-# Shards per worker when several share a run's files: files differ in size, so a worker that drew the
-# larger ones would finish last while the others wait; smaller shards even that out, and let the first
-# ones be written while later ones are still prepared.
-SHARDS_PER_WORKER = 8
-# With several workers, a shard holds this much input at most, unless one file is larger; a JSONL file
-# of twice this or more is cut at line breaks into pieces of this size or more, each a shard of its
-# own: a few large dumps of records are then shared by every worker.
-MIN_PIECE_BYTES = 4 * 2**20
+# The plan cuts the inputs into slices: consecutive whole files, up to the shard size of them and this
+# much input, or a piece of this much of a JSONL file of twice this or more, cut at line breaks. No
+# batch spans two slices, and slices depend on the inputs alone, so one worker, several, and the DAG's
+# tasks put the same documents in the same batches: what a batch decides across its documents (the
+# lines a site repeats, pipeline.stages.clean), and so the output, is the same. It also bounds a
+# batch's input, and so its memory, and lets workers share a large dump.
+SLICE_BYTES = 4 * 2**20
+# The DAG packs the pieces of a JSONL file into tasks of this many (Airflow maps 1,024 task instances
+# at most, by default).
+PIECES_PER_SHARD = 64
 
 
 def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
-                workers: int = 1, listed_from: str | None = None) -> list[Shard]:
-    """Expand files, directories and globs into shards of `files_per_shard` files (default: shard_size).
-
-    With `workers` processes to share the shards, the files are cut into SHARDS_PER_WORKER shards per
-    worker, each of MIN_FILES_PER_WORKER files or more (fewer files make one shard: a process of its
-    own would cost more than it saves) or of MIN_PIECE_BYTES of input, and a large JSONL file into
-    pieces at line breaks, a shard each (see _input_sizes_and_pieces).
+                listed_from: str | None = None) -> list[Shard]:
+    """Expand files, directories and globs into slices (see SLICE_BYTES), each a shard of its own; with
+    `files_per_shard` (the DAG's tasks), slices of that many files at most, packed into shards of that
+    many files or fewer, and consecutive pieces of a JSONL file into shards of PIECES_PER_SHARD. The
+    slices, and so the batches, are those of a plan without it for a shard size of `files_per_shard`
+    (when that is the smaller).
 
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
@@ -74,17 +78,14 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: i
     from pipeline.roots import INPUT_SETTING, check_path, check_run
     from pipeline.stages.ingest import expand_inputs
 
-    size = files_per_shard or settings.shard_size
-    if size < 1:
-        raise SettingsError(f"files_per_shard must be positive, got {size}")
+    if files_per_shard is not None and files_per_shard < 1:
+        raise SettingsError(f"files_per_shard must be positive, got {files_per_shard}")
     # A listing's links are rejected below, not a reason to stop: the directory itself is what is checked.
     check_run(inputs if listed_from is None else [listed_from], settings)
     expanded = list(expand_inputs(inputs, listed_from))
     missing = [item.source_path for item in expanded
                if isinstance(item, Reject) and item.reason is RejectReason.NOT_FOUND]
     files = [item for item in expanded if not isinstance(item, Reject)]
-    if workers > 1:
-        size = min(size, max(MIN_FILES_PER_WORKER, -(-len(files) // (workers * SHARDS_PER_WORKER))))
     if len(missing) == len(expanded):   # nothing at all to read or to record as a reject
         if missing and len(missing) == len(inputs):
             raise SettingsError(f"input: no file or directory matches {', '.join(missing)}")
@@ -96,62 +97,98 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: i
         log.warning("%s matched no file: %s", plural(len(missing), "input"), ", ".join(missing))
     for item in files:   # a file named or globbed may be a link that leads outside
         check_path(item, settings.allowed_input_roots, INPUT_SETTING, "input")
-    sizes, pieces = _input_sizes_and_pieces(files, workers) if workers > 1 else ({}, {})
-    shards: list[Shard] = []
-    for group in _groups(expanded, size, sizes, pieces):
-        if isinstance(group, tuple):
-            shards.append(Shard(len(shards), (), (), (group,)))
-            continue
-        shards.append(Shard(
-            len(shards),
-            tuple(str(item) for item in group if not isinstance(item, Reject)),
-            tuple((item.source_path, str(item.reason), item.detail) for item in group
-                  if isinstance(item, Reject))))
+    sizes, pieces = _input_sizes_and_pieces(files)
+    size = min(settings.shard_size, files_per_shard or settings.shard_size)
+    slices = _slices(expanded, size, sizes, pieces)
+    shards = [_shard(index, packed) for index, packed in enumerate(_packed(slices, files_per_shard))]
     cut = f", {plural(len(pieces), 'JSONL file')} cut into pieces" if pieces else ""
     log.info("planned %s in %s%s", plural(len(files), "file"), plural(len(shards), "shard"), cut)
     return shards
 
 
-def _groups(expanded: Sequence[Any], size: int, sizes: Mapping[str, int],
+def _slices(expanded: Sequence[Any], size: int, sizes: Mapping[str, int],
             pieces: Mapping[str, list[Piece]]) -> list[list[Any] | Piece]:
-    """The expanded inputs in order, in groups of `size`, or fewer that hold MIN_PIECE_BYTES of input
-    (`sizes`, with several workers); each piece of a cut file is a group of its own."""
-    groups: list[list[Any] | Piece] = []
+    """The expanded inputs in order, in slices of `size` files or fewer that hold SLICE_BYTES of input
+    (`sizes`); each piece of a cut file is a slice of its own."""
+    slices: list[list[Any] | Piece] = []
     current: list[Any] = []
-    held = 0
+    files = held = 0
     for item in expanded:
         if not isinstance(item, Reject) and str(item) in pieces:
             if current:
-                groups.append(current)
-                current, held = [], 0
-            groups.extend(pieces[str(item)])
+                slices.append(current)
+                current, files, held = [], 0, 0
+            slices.extend(pieces[str(item)])
             continue
+        if not isinstance(item, Reject):
+            # A slice closes when the next file comes, so that the rejects after its last file stay in it.
+            if files == size or held >= SLICE_BYTES:
+                slices.append(current)
+                current, files, held = [], 0, 0
+            files += 1
+            held += sizes[str(item)]
         current.append(item)
-        held += 0 if isinstance(item, Reject) else sizes.get(str(item), 0)
-        if len(current) == size or held >= MIN_PIECE_BYTES:
-            groups.append(current)
-            current, held = [], 0
     if current:
-        groups.append(current)
-    return groups
+        slices.append(current)
+    return slices
 
 
-def _input_sizes_and_pieces(files: Sequence[Any], workers: int
-                            ) -> tuple[dict[str, int], dict[str, list[Piece]]]:
-    """Each file's size, and the pieces of each JSONL file worth cutting so that every worker has
-    SHARDS_PER_WORKER shards of about equal input: files of twice the piece size or more
-    (MIN_PIECE_BYTES at least) that hold a record (a file of blank lines stays whole, to be reported)."""
-    import os
+def _packed(slices: Sequence[list[Any] | Piece], files_per_shard: int | None
+            ) -> list[list[list[Any]] | list[Piece]]:
+    """Consecutive slices in shards: each alone without `files_per_shard`; with it, slices of files
+    together up to that many files, and pieces of one file together up to PIECES_PER_SHARD."""
+    shards: list[Any] = []
+    for item in slices:
+        last = shards[-1] if shards and files_per_shard is not None else None
+        if last is None or isinstance(item, tuple) != isinstance(last[0], tuple):
+            shards.append([item])
+        elif isinstance(item, tuple) and last[0][0] == item[0] and len(last) < PIECES_PER_SHARD:
+            last.append(item)
+        elif isinstance(item, list) and _file_count([*last, item]) <= files_per_shard:
+            last.append(item)
+        else:
+            shards.append([item])
+    return shards
 
-    sizes = {str(item): os.stat(item).st_size for item in files}
-    piece_bytes = max(MIN_PIECE_BYTES, sum(sizes.values()) // (workers * SHARDS_PER_WORKER))
+
+def _file_count(slices: Sequence[list[Any]]) -> int:
+    return sum(not isinstance(entry, Reject) for group in slices for entry in group)
+
+
+def _shard(index: int, packed: list[list[Any]] | list[Piece]) -> Shard:
+    if isinstance(packed[0], tuple):
+        return Shard(index, (), (), tuple(packed))
+    files = [[str(entry) for entry in group if not isinstance(entry, Reject)] for group in packed]
+    return Shard(index, tuple(path for group in files for path in group),
+                 tuple((entry.source_path, str(entry.reason), entry.detail)
+                       for group in packed for entry in group if isinstance(entry, Reject)),
+                 slices=tuple(len(group) for group in files) if len(files) > 1 else ())
+
+
+def _input_sizes_and_pieces(files: Sequence[Any]) -> tuple[dict[str, int], dict[str, list[Piece]]]:
+    """Each file's size, and the pieces of SLICE_BYTES of each JSONL file of twice that or more that
+    holds a record (a file of blank lines stays whole, to be reported)."""
+    sizes = {str(item): _size(item) for item in files}
     cut = {}
     for path, size in sizes.items():
-        if path.lower().endswith(".jsonl") and size >= 2 * piece_bytes:
-            found = _line_pieces(path, piece_bytes)
+        if path.lower().endswith(".jsonl") and size >= 2 * SLICE_BYTES:
+            try:
+                found = _line_pieces(path, SLICE_BYTES)
+            except OSError:   # read whole, its shard reports why it cannot be
+                continue
             if len(found) > 1:
                 cut[path] = [(path, *piece) for piece in found]
     return sizes, cut
+
+
+def _size(path: Any) -> int:
+    """The size of the file at `path`; 0 when it cannot be read, which its shard reports."""
+    import os
+
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _line_pieces(path: str, piece_bytes: int) -> list[tuple[int, int, int]]:

@@ -66,7 +66,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     stages = text_stages(settings, OutputDecisions(settings, plan, output.committed_documents()))
     source = IngestSource(shard.inputs, max_bytes=settings.max_input_bytes, planned_rejects=(
         Reject(path, RejectReason(reason), detail) for path, reason, detail in shard.rejects),
-        pieces=shard.pieces)
+        pieces=shard.pieces, slices=shard.slices)
     sentences: dict[str, dict[str, None]] = {}
     documents = 0
     try:

@@ -49,7 +49,7 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     from pipeline.store.output import OutputStore
 
     started_at = datetime.now(timezone.utc)
-    shards = plan_shards(inputs, settings, workers=workers, listed_from=listed_from)
+    shards = plan_shards(inputs, settings, listed_from=listed_from)
     open_output(settings)
     translator = translator if translator is not None else open_translator(settings)
     # A --model that cannot be found stops the run before any document; one that is there but does not

@@ -186,22 +186,49 @@ class Source(Step, Generic[Out]):
     def read(self) -> Iterator[Out | Reject]:
         """Every record and reject, lazily, in input order."""
 
+    def sections(self) -> Iterable[Iterator[Out | Reject]]:
+        """What `read` gives, in parts that no batch spans: by default one."""
+        return (self.read(),)
+
     def batches(self, size: int) -> Iterator[tuple[list[Out], list[Reject]]]:
-        """The records in batches of up to `size` items (records and rejects together), each with its
-        rejects."""
+        """The records in batches of up to `size` records, each with the rejects read among them, a
+        batch ending with its section.
+
+        Rejects do not count (up to REJECTS_PER_RECORD times `size` of them), so that which records
+        share a batch depends on the records alone, as what a batch decides across its documents does
+        (the lines a site repeats, pipeline.stages.clean).
+        """
         self._ensure_ready()
-        items = self.read()
-        while True:
-            with self._timed(call=False):   # a call is a batch: the read that finds the end is none
-                chunk = list(islice(items, size))
-            if not chunk:
-                return
-            self.stats.calls += 1
-            rejects = [item for item in chunk if isinstance(item, Reject)]
-            records = [item for item in chunk if not isinstance(item, Reject)]
-            self.stats.items_out += len(records)
-            self.stats.rejected += len(rejects)
-            yield records, rejects
+        for section in self.sections():
+            items = iter(section)
+            while True:
+                with self._timed(call=False):   # a call is a batch: the read that finds the end is none
+                    records, rejects = _chunk(items, size, REJECTS_PER_RECORD * size)
+                if not records and not rejects:
+                    break
+                self.stats.calls += 1
+                self.stats.items_out += len(records)
+                self.stats.rejected += len(rejects)
+                yield records, rejects
+
+
+# Rejects a batch takes besides its records, per record it may hold: they are small, but a file of
+# nothing but broken lines must not gather them all at once.
+REJECTS_PER_RECORD = 16
+
+
+def _chunk(items: Iterator[Any], records: int, total: int) -> tuple[list[Any], list[Reject]]:
+    """The next `records` records of `items` and the rejects among them, `total` items at most."""
+    found: list[Any] = []
+    rejects: list[Reject] = []
+    for item in islice(items, total):
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            found.append(item)
+            if len(found) == records:
+                break
+    return found, rejects
 
 
 class Sink(Step, Generic[In]):

@@ -15,6 +15,7 @@ import re
 import stat
 import unicodedata
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
@@ -454,18 +455,36 @@ def _unless_unreadable(shown: str, documents: Iterator[RawDocument | Reject]
 
 class IngestSource(Source[RawDocument]):
     """The documents of files already found (by the plan), after the rejects the plan made: the source
-    stage of a shard."""
+    stage of a shard.
+
+    `slices` counts the files of each of the plan's slices, in order (none: the files are one); a
+    slice, and each piece, is a section of its own, which no batch spans (pipeline.phases.plan).
+    """
 
     name = "ingest"
 
     def __init__(self, files: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 planned_rejects: Iterable[Reject] = (), pieces: Iterable[tuple[str, int, int, int]] = ()):
+                 planned_rejects: Iterable[Reject] = (), pieces: Iterable[tuple[str, int, int, int]] = (),
+                 slices: Iterable[int] = ()):
         super().__init__()
         self.files = list(files)
         self.max_bytes = max_bytes
         self.planned_rejects = list(planned_rejects)
         self.pieces = list(pieces)
+        self.slices = list(slices) or [len(self.files)]
+        if sum(self.slices) != len(self.files):
+            raise ValueError(f"slices of {sum(self.slices)} files for {len(self.files)} files")
 
     def read(self) -> Iterator[RawDocument | Reject]:
-        yield from self.planned_rejects
-        yield from read_files(self.files, max_bytes=self.max_bytes, pieces=self.pieces)
+        for section in self.sections():
+            yield from section
+
+    def sections(self) -> Iterator[Iterator[RawDocument | Reject]]:
+        start = 0
+        for count in self.slices:
+            files = read_files(self.files[start:start + count], max_bytes=self.max_bytes)
+            # The plan's rejects come first, with the first batch: rejects take no room in a batch.
+            yield chain(self.planned_rejects, files) if start == 0 else files
+            start += count
+        for piece in self.pieces:
+            yield read_files((), max_bytes=self.max_bytes, pieces=(piece,))

@@ -113,14 +113,33 @@ class Listed(Source[RawDocument]):
             yield Reject(f"/in/{text}", RejectReason.UNREADABLE, "no") if text == "?" else _raw(text)
 
 
-def test_a_source_gives_batches_of_records_and_their_rejects_and_counts_them() -> None:
+def _texts(batches) -> list[tuple[list[str], list[str]]]:
+    return [([raw.text for raw in raws], [reject.source_path for reject in rejects])
+            for raws, rejects in batches]
+
+
+def test_a_source_gives_batches_of_records_with_the_rejects_among_them_and_counts_them() -> None:
     source = Listed(["a", "?", "b", "c", "?"])
-    batches = [([raw.text for raw in raws], [reject.source_path for reject in rejects])
-               for raws, rejects in source.batches(2)]
-    assert batches == [(["a"], ["/in/?"]), (["b", "c"], []), ([], ["/in/?"])]
+    # Rejects take no room: which records share a batch does not depend on them.
+    assert _texts(source.batches(2)) == [(["a", "b"], ["/in/?"]), (["c"], ["/in/?"])]
     stats = source.stats
-    assert (stats.calls, stats.items_out, stats.rejected, source.setups) == (3, 3, 2, 1)
+    assert (stats.calls, stats.items_out, stats.rejected, source.setups) == (2, 3, 2, 1)
     assert stats.seconds >= 0
+
+
+def test_rejects_alone_fill_a_batch_at_their_bound_and_no_batch_spans_two_sections(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.stages import base
+
+    monkeypatch.setattr(base, "REJECTS_PER_RECORD", 2)
+    batches = _texts(Listed(["?"] * 5 + ["a"]).batches(1))
+    assert batches == [([], ["/in/?"] * 2), ([], ["/in/?"] * 2), (["a"], ["/in/?"])]
+
+    class InSections(Listed):
+        def sections(self):
+            return (iter([_raw("a"), _raw("b"), _raw("c")]), iter([_raw("d")]))
+
+    assert _texts(InSections([]).batches(2)) == [(["a", "b"], []), (["c"], []), (["d"], [])]
 
 
 class Collecting(Sink[str]):

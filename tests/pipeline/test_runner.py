@@ -264,11 +264,13 @@ def test_a_missing_input_beside_real_files_is_a_reject_and_a_warning(
 
 
 def test_plan_is_deterministic_and_keeps_unmatched_patterns(tmp_path: Path, seeds_dir: Path):
-    settings = make_settings(tmp_path, "r")
+    settings = make_settings(tmp_path, "r", shard_size=1)   # slices of one file
     inputs = [str(seeds_dir / "*.txt"), str(tmp_path / "missing.txt")]
+    assert [len(shard.inputs) for shard in plan_shards(inputs, settings)] == [1, 1, 1, 1, 1]
     shards = plan_shards(inputs, settings, files_per_shard=2)
     assert shards == plan_shards(inputs, settings, files_per_shard=2)
     assert [len(shard.inputs) for shard in shards] == [2, 2, 1]
+    assert shards[0].slices == (1, 1)
     # The pattern is expanded once, here: its shard carries it as a reject, not as a file to read again.
     assert shards[-1].rejects == ((str(tmp_path / "missing.txt"), "not_found", shards[-1].rejects[0][2]),)
     assert [shard.index for shard in shards] == [0, 1, 2]
@@ -471,13 +473,13 @@ def _rows_without_run_columns(output: Path) -> dict[str, list[str]]:
 
 @pytest.fixture
 def fourteen_files(tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The seeds and the samples in one folder, planned in shards of three files or more."""
+    """The seeds and the samples in one folder, planned in shards of 20 kB of input or more."""
     from pipeline.phases import plan
 
     inputs = tmp_path / "in"
     shutil.copytree(seeds_dir, inputs)
     shutil.copytree(REPO_ROOT / "samples", inputs / "samples")
-    monkeypatch.setattr(plan, "MIN_FILES_PER_WORKER", 3)   # the planning is this process's
+    monkeypatch.setattr(plan, "SLICE_BYTES", 20_000)   # the planning is this process's
     return inputs
 
 
@@ -496,8 +498,8 @@ def test_workers_prepare_shards_in_processes_and_write_what_one_worker_writes(
     monkeypatch.setattr(PreparedBatches, "write_batch", noting)
     two = run([str(fourteen_files)], make_settings(tmp_path / "two", "two"), workers=2)
     manifests = [json.loads(Path(summary.manifest_path).read_text()) for summary in (one, two)]
-    # 14 files: four shards a worker, of three files or more.
-    assert [manifest["shards"] for manifest in manifests] == [1, 5]
+    # The same shards for any number of workers.
+    assert manifests[0]["shards"] == manifests[1]["shards"] > 2
     # This process prepared the first shard, the other process the next one at least.
     assert 0 in prepared_here and 1 not in prepared_here
     assert (one.documents, one.sentences) == (two.documents, two.sentences) and one.documents > 10
@@ -632,12 +634,45 @@ def test_workers_share_a_large_jsonl_file_cut_into_pieces_and_write_what_one_wor
     lines = [json.dumps({"id": number, "text": f"{texts[number % 4]} ({number})"}) for number in range(40)]
     lines[3] = lines[0]   # a copy: the first in input order is kept, the copy rejected
     dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    monkeypatch.setattr(plan, "MIN_PIECE_BYTES", 400)
-    shards = plan.plan_shards([str(dump)], make_settings(tmp_path / "plan", "plan"), workers=2)
+    monkeypatch.setattr(plan, "SLICE_BYTES", 400)
+    shards = plan.plan_shards([str(dump)], make_settings(tmp_path / "plan", "plan"))
     assert len(shards) > 2 and all(not shard.inputs and len(shard.pieces) == 1 for shard in shards)
     assert [plan.Shard.from_dict(json.loads(json.dumps(shard.to_dict()))) for shard in shards] == shards
     one = run([str(dump)], make_settings(tmp_path / "one", "one"), workers=1)
     two = run([str(dump)], make_settings(tmp_path / "two", "two"), workers=2)
     assert (one.documents, one.rejects) == (two.documents, two.rejects) == (39, {"duplicate": 1})
+    assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
+        tmp_path / "two" / "out")
+
+
+def test_every_plan_batches_a_sites_pages_alike_so_lines_it_repeats_are_judged_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines a site repeats are counted within a batch: one worker, two, and the DAG's packed shards
+    put the same pages in the same batches, so they remove the same lines."""
+    from pipeline.phases import plan
+    from pipeline.stages.ingest import IngestSource
+
+    dump = tmp_path / "in" / "site.jsonl"
+    dump.parent.mkdir()
+    bodies = ["The harbour authority approved a new ferry timetable after a long public hearing.",
+              "Residents asked for later evening crossings during the summer festival weeks.",
+              "Officials said the changes would take effect at the start of next month."]
+    records = [{"id": number, "url": f"https://news.example.org/story/{number}",
+                "text": f"Read next: ferry story {number // 3} of the week\n\n"
+                        f"Report {number}. {bodies[number % 3]} {bodies[(number + 1) % 3]}"}
+               for number in range(60)]
+    dump.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    monkeypatch.setattr(plan, "SLICE_BYTES", 2_000)
+    settings = make_settings(tmp_path / "plan", "plan", shard_size=7)
+
+    def batches(shards: list[Shard]) -> list[list[str]]:
+        return [[raw.record_id for raw in raws] for shard in shards for raws, _ in IngestSource(
+            shard.inputs, pieces=shard.pieces, slices=shard.slices).batches(settings.shard_size)]
+
+    own, packed = plan_shards([str(dump)], settings), plan_shards([str(dump)], settings, files_per_shard=9)
+    assert len(packed) < len(own) and batches(packed) == batches(own)
+    one = run([str(dump)], make_settings(tmp_path / "one", "one", shard_size=7), workers=1)
+    run([str(dump)], make_settings(tmp_path / "two", "two", shard_size=7), workers=2)
+    assert one.removed.get("repeated_in_site", 0) > 0
     assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
         tmp_path / "two" / "out")
