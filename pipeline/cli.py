@@ -102,8 +102,8 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--max-input-mb", type=float, default=50.0,
                      help="inputs larger than this are rejected as too_large")
     run.add_argument("--shard-size", type=int, default=1000,
-                     help="documents per batch; a shard is this many files or fewer that hold 4 MB of "
-                          "input, or a 4 MB piece of a large JSONL file; a Parquet part holds one batch, "
+                     help="documents per batch; a shard is this many files or fewer that hold 2 MB of "
+                          "input, or a 2 MB piece of a large JSONL file; a Parquet part holds one batch, "
                           "or several small ones up to 8 MB of input")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
                      help="processes that prepare shards at once; the shards and their batches are the "

@@ -55,7 +55,7 @@ class Shard:
 # tasks put the same documents in the same batches: what a batch decides across its documents (the
 # lines a site repeats, pipeline.stages.clean), and so the output, is the same. It also bounds a
 # batch's input, and so its memory, and lets workers share a large dump.
-SLICE_BYTES = 4 * 2**20
+SLICE_BYTES = 2 * 2**20
 # The DAG packs the pieces of a JSONL file into tasks of this many (Airflow maps 1,024 task instances
 # at most, by default).
 PIECES_PER_SHARD = 64
