@@ -176,6 +176,25 @@ class Stage(Step, Generic[In, Out]):
         return listed
 
 
+# Rejects a batch takes besides its records, per record it may hold: they are small, but a file of
+# nothing but broken lines must not gather them all at once.
+REJECTS_PER_RECORD = 16
+
+
+def _chunk(items: Iterator[Any], records: int, total: int) -> tuple[list[Any], list[Reject]]:
+    """The next `records` records of `items` and the rejects among them, `total` items at most."""
+    found: list[Any] = []
+    rejects: list[Reject] = []
+    for item in islice(items, total):
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            found.append(item)
+            if len(found) == records:
+                break
+    return found, rejects
+
+
 class Source(Step, Generic[Out]):
     """The first step of a flow: reads records, and rejects of what it cannot read, in batches.
 
@@ -210,25 +229,6 @@ class Source(Step, Generic[Out]):
                 self.stats.items_out += len(records)
                 self.stats.rejected += len(rejects)
                 yield records, rejects
-
-
-# Rejects a batch takes besides its records, per record it may hold: they are small, but a file of
-# nothing but broken lines must not gather them all at once.
-REJECTS_PER_RECORD = 16
-
-
-def _chunk(items: Iterator[Any], records: int, total: int) -> tuple[list[Any], list[Reject]]:
-    """The next `records` records of `items` and the rejects among them, `total` items at most."""
-    found: list[Any] = []
-    rejects: list[Reject] = []
-    for item in islice(items, total):
-        if isinstance(item, Reject):
-            rejects.append(item)
-        else:
-            found.append(item)
-            if len(found) == records:
-                break
-    return found, rejects
 
 
 class Sink(Step, Generic[In]):
