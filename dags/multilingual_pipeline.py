@@ -139,8 +139,7 @@ def plan(settings: dict[str, Any], inputs: list[str], listed_from: str | None) -
 
     run_settings = RunSettings.from_dict(settings)
     with _configuration_errors_fail_at_once():
-        shards = plan_shards(inputs, run_settings,
-                             files_per_shard=config.files_per_shard() or run_settings.shard_size,
+        shards = plan_shards(inputs, run_settings, files_per_shard=run_settings.shard_size,
                              listed_from=listed_from)
         open_output(run_settings)
         check_models(run_settings, load=False)   # weights load in the translation tasks

@@ -8,8 +8,8 @@ queue and one on the translation queue. Then:
 
 1. a run over the samples and seeds with the tiny test model: it must succeed, every task instance must
    have run on the worker of the queue its task is given by the DAG (read from the REST API), and the
-   output must equal, row for row, a `python -m pipeline run` over the same inputs (with the DAG's
-   files per shard as its shard size: the same batches);
+   output must equal, row for row, a `python -m pipeline run` over the same inputs with the same
+   shard size (`--files-per-shard`, which the DAG reads from MLP_FILES_PER_SHARD);
 2. a second run into a new directory while the translation worker is killed with SIGKILL as soon as it
    holds a translation task: the task must be retried on a restarted worker, the run must succeed, and
    its output must again equal the reference, with no duplicate rows.
@@ -570,7 +570,7 @@ def run_check(args: argparse.Namespace, services: Services, work: Path) -> dict[
     inputs = [str(REPO / "samples"), str(args.seeds)]
     reference = work / "reference"
     reference_started = time.monotonic()
-    # The DAG's shards are slices of the same size, so the two make the same batches.
+    # MLP_FILES_PER_SHARD is the DAG runs' shard size: the same slices and batches.
     result = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", *inputs, "--output",
                              str(reference), "--run-id", "reference", "--model", f"ar={model}",
                              "--shard-size", str(args.files_per_shard)],

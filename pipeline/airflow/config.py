@@ -143,9 +143,9 @@ def _roots_settings() -> dict[str, list[str]]:
 
 
 def files_per_shard() -> int | None:
-    """Files per shard task: Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else None (the
-    settings' shard size). Smaller shards spread a run over more workers (pipeline.phases.plan packs
-    whole slices of the inputs: a slice larger than this is a task alone)."""
+    """The shard size of the DAGs' runs (as `--shard-size`: files per shard task, documents per
+    batch): Variable `mlp_files_per_shard`, env `MLP_FILES_PER_SHARD`, else None (the settings'
+    default). Smaller shards spread a run over more workers."""
     value = _variable_or_env("mlp_files_per_shard", "MLP_FILES_PER_SHARD", "")
     if not value:
         return None
@@ -172,6 +172,7 @@ def manual_settings(params: Mapping[str, Any], airflow_run_id: str) -> RunSettin
         model_overrides=dict(params.get("models") or {}),
         **chosen,
         **_roots_settings(),
+        **_shard_settings(),
     )
 
 
@@ -184,7 +185,13 @@ def inbox_settings(airflow_run_id: str) -> RunSettings:
         translator=_variable_or_env("mlp_translator", "MLP_TRANSLATOR", TranslatorKind.MARIAN),
         device=_variable_or_env("mlp_device", "MLP_DEVICE", Device.AUTO),
         **_roots_settings(),
+        **_shard_settings(),
     )
+
+
+def _shard_settings() -> dict[str, int]:
+    size = files_per_shard()
+    return {} if size is None else {"shard_size": size}
 
 
 _CLI_MODEL_FLAG = re.compile(r"(?:pass )?--model ([A-Za-z0-9-]+)=DIR")

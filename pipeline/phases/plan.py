@@ -64,10 +64,9 @@ PIECES_PER_SHARD = 64
 def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: int | None = None, *,
                 listed_from: str | None = None) -> list[Shard]:
     """Expand files, directories and globs into slices (see SLICE_BYTES), each a shard of its own; with
-    `files_per_shard` (the DAG's tasks), slices of that many files at most, packed into shards of that
-    many files or fewer, and consecutive pieces of a JSONL file into shards of PIECES_PER_SHARD. The
-    slices, and so the batches, are those of a plan without it for a shard size of `files_per_shard`
-    (when that is the smaller).
+    `files_per_shard` (the DAG's tasks), consecutive slices of whole files are packed into shards of
+    that many files or fewer (a slice larger than that is a shard alone), and consecutive pieces of a
+    JSONL file into shards of PIECES_PER_SHARD: the slices, and so the batches, are the same.
 
     Deterministic for the same inputs, which are expanded here only: a shard carries its files, the
     patterns that matched nothing (its shard records them as `not_found` rejects; logged as a warning)
@@ -98,8 +97,7 @@ def plan_shards(inputs: Sequence[str], settings: RunSettings, files_per_shard: i
     for item in files:   # a file named or globbed may be a link that leads outside
         check_path(item, settings.allowed_input_roots, INPUT_SETTING, "input")
     sizes, pieces = _input_sizes_and_pieces(files)
-    size = min(settings.shard_size, files_per_shard or settings.shard_size)
-    slices = _slices(expanded, size, sizes, pieces)
+    slices = _slices(expanded, settings.shard_size, sizes, pieces)
     shards = [_shard(index, packed) for index, packed in enumerate(_packed(slices, files_per_shard))]
     cut = f", {plural(len(pieces), 'JSONL file')} cut into pieces" if pieces else ""
     log.info("planned %s in %s%s", plural(len(files), "file"), plural(len(shards), "shard"), cut)

@@ -18,7 +18,7 @@ from airflow.sdk.definitions.param import ParamValidationError
 from project_paths import REPO_ROOT
 
 from pipeline.airflow import config
-from pipeline.settings import SettingsError, sanitize_run_id
+from pipeline.settings import RunSettings, SettingsError, sanitize_run_id
 
 DAGS_DIR = REPO_ROOT / "dags"
 DAG_FILE = DAGS_DIR / "multilingual_pipeline.py"
@@ -162,6 +162,15 @@ def _validated(dagbag: DagBag, conf: dict) -> dict:
     for key, value in conf.items():
         params[key] = value
     return params.validate()
+
+
+def test_files_per_shard_sets_the_shard_size_of_dag_runs(
+        dagbag: DagBag, monkeypatch: pytest.MonkeyPatch) -> None:
+    params = _validated(dagbag, {"output": "/tmp/out"})
+    assert config.manual_settings(params, "manual__1").shard_size == RunSettings(Path("o"), "r").shard_size
+    monkeypatch.setenv("MLP_FILES_PER_SHARD", "3")
+    assert config.manual_settings(params, "manual__1").shard_size == 3
+    assert config.inbox_settings("scheduled__1").shard_size == 3
 
 
 def test_params_accept_a_complete_configuration(dagbag: DagBag) -> None:
