@@ -136,21 +136,24 @@ def _packed(slices: Sequence[list[Any] | Piece], files_per_shard: int | None
     """Consecutive slices in shards: each alone without `files_per_shard`; with it, slices of files
     together up to that many files, and pieces of one file together up to PIECES_PER_SHARD."""
     shards: list[Any] = []
+    files_in_last = 0
     for item in slices:
         last = shards[-1] if shards and files_per_shard is not None else None
-        if last is None or isinstance(item, tuple) != isinstance(last[0], tuple):
-            shards.append([item])
-        elif isinstance(item, tuple) and last[0][0] == item[0] and len(last) < PIECES_PER_SHARD:
+        if isinstance(item, tuple):
+            if (last is not None and isinstance(last[0], tuple) and last[0][0] == item[0]
+                    and len(last) < PIECES_PER_SHARD):
+                last.append(item)
+            else:
+                shards.append([item])
+            continue
+        files = sum(not isinstance(entry, Reject) for entry in item)
+        if last is not None and isinstance(last[0], list) and files_in_last + files <= files_per_shard:
             last.append(item)
-        elif isinstance(item, list) and _file_count([*last, item]) <= files_per_shard:
-            last.append(item)
+            files_in_last += files
         else:
             shards.append([item])
+            files_in_last = files
     return shards
-
-
-def _file_count(slices: Sequence[list[Any]]) -> int:
-    return sum(not isinstance(entry, Reject) for group in slices for entry in group)
 
 
 def _shard(index: int, packed: list[list[Any]] | list[Piece]) -> Shard:
