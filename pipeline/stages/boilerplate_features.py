@@ -194,11 +194,8 @@ _REMOVED_LOGIT = -6.0
 _ASCII_LETTERS_DIGITS_SPACE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 "
 _ASCII_DIGITS = b"0123456789"
 
-# Menus, teasers and footers recur on every page of a site: their features are looked up.
-_SHAPE_CACHE_LINES = 1 << 12
 
-
-@short_line_cache(_SHAPE_CACHE_LINES)
+@short_line_cache
 def _lower_words(line: str) -> tuple[str, ...]:
     """The word tokens of `line`, lower-cased. The interface-phrase rule, the language guess and the
     line's features all read them, most lines all three times."""
@@ -215,7 +212,7 @@ def _digits_and_symbols(line: str) -> tuple[int, int]:
     return len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))
 
 
-@short_line_cache(_SHAPE_CACHE_LINES)
+@short_line_cache
 def _line_shape(line: str, stopwords: frozenset[str]) -> tuple[float, ...]:
     """Features of one line read alone."""
     is_ascii = line.isascii()
@@ -343,7 +340,7 @@ def line_features(lines: Sequence[str], removed: Sequence[bool], comment_prompts
 _NO_STAMP, _DATE_STAMP, _TIME_STAMP = 0, 1, 2
 
 
-@short_line_cache(_SHAPE_CACHE_LINES)
+@short_line_cache
 def _stamp_kind(line: str) -> int:
     """_TIME_STAMP for a short line holding a clock time or a time ago, or a longer one that opens with
     one (a comment whose header shares its line: "Graham — July 11th, 2012, 4:30 am I'd say..."),
@@ -394,7 +391,7 @@ def _first_comment_header(lines: Sequence[str], shapes: Sequence[tuple[float, ..
     return len(lines)
 
 
-@short_line_cache(_SHAPE_CACHE_LINES)
+@short_line_cache
 def _is_comment_header(line: str) -> bool:
     """Whether _COMMENT_HEADER.search(line) finds a header, searching no more of the line than needed, or
     the line is a name before its date ("Kate on")."""

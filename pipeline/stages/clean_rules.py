@@ -342,11 +342,7 @@ def _classify(line: str, found: _Metadata) -> str | None:
     return None
 
 
-# Menus, teasers and footers recur on every page of a site: lines already judged are looked up.
-_RULE_CACHE_LINES = 1 << 12
-
-
-@short_line_cache(_RULE_CACHE_LINES)
+@short_line_cache
 def _rule_and_metadata(line: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
     """The rule that takes `line` and the metadata it offers, read on its own."""
     found = _Metadata()
