@@ -31,6 +31,7 @@ from pipeline.phases.prepare import prepare_shard
 from pipeline.phases.results import PreparedShard, ShardResult
 from pipeline.phases.translate import open_translator, plan_translation, translate_chunk
 from pipeline.settings import RunSettings
+from pipeline.stages.detectors import unload_detectors
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -63,6 +64,9 @@ def run(inputs: Sequence[str], settings: RunSettings, *, translator: Translator 
     started = time.perf_counter()
     prepared = _prepare(shards, settings, output, translator, workers, handoff, assembly)
     seconds["prepare"] = time.perf_counter() - started - assembly.seconds
+    # Every text is detected: the detectors' models (lingua's alone take a few hundred MB) make room for
+    # the translation models and the report.
+    unload_detectors()
 
     started = time.perf_counter()
     chunks = plan_translation(settings, prepared)

@@ -676,3 +676,38 @@ def test_every_plan_batches_a_sites_pages_alike_so_lines_it_repeats_are_judged_a
     assert one.removed.get("repeated_in_site", 0) > 0
     assert _rows_without_run_columns(tmp_path / "one" / "out") == _rows_without_run_columns(
         tmp_path / "two" / "out")
+
+
+def test_a_run_converts_its_rows_without_importing_pandas_and_pandas_still_reads_them(
+        tmp_path: Path, seeds_dir: Path):
+    output = tmp_path / "out"
+    code = (f"import sys; from pipeline.cli import main; "
+            f"main(['run', '--input', {str(seeds_dir)!r}, '--output', {str(output)!r}, '--workers', '1', "
+            f"'--models-dir', {str(tmp_path / 'models')!r}, '--include-lang', 'en']); "
+            "print('pandas' in sys.modules); from pipeline.store.reader import read_output; "
+            f"print(type(read_output({str(output)!r}, 'documents')).__name__)")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=300, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split()[-2:] == ["False", "DataFrame"]
+    assert counts(output)["documents"] == 5
+
+
+def test_the_detectors_are_released_once_every_shard_is_prepared(
+        tmp_path: Path, seeds_dir: Path, monkeypatch):
+    from pipeline.phases import runner
+    from pipeline.stages import detectors
+
+    loaded_when_released: list[int] = []
+
+    def release() -> None:
+        loaded_when_released.append(detectors.fasttext_model.cache_info().currsize
+                                    + detectors.lingua_languages.cache_info().currsize)
+        detectors.unload_detectors()
+
+    monkeypatch.setattr(runner, "unload_detectors", release)
+    summary = run([str(seeds_dir)], make_settings(tmp_path, "released", include_langs=frozenset({"en"})))
+    assert summary.documents == 5
+    assert loaded_when_released[0] > 0
+    assert detectors.fasttext_model.cache_info().currsize == 0
+    assert detectors.lingua_detector.cache_info().currsize == 0
