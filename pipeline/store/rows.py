@@ -2,7 +2,6 @@
 pipeline.store.schemas)."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -52,8 +51,9 @@ def paragraph_row(doc_id: str, pair: ParagraphPair, region: Region, body_score: 
 def document_row(document: PreparedDocument, paragraphs: Sequence[ParagraphPair],
                  sentences: Sequence[SentencePair], run_id: str, now: datetime) -> dict[str, Any]:
     raw, cleaned = document.raw, document.cleaned
-    statuses = Counter(pair.translation.status for pair in sentences)
-    paragraph_langs = Counter(pair.src_lang for pair in paragraphs)
+    # Lists counted, rather than Counters: building a Counter took a tenth of this function's time.
+    statuses = [pair.translation.status for pair in sentences]
+    paragraph_langs = [pair.src_lang for pair in paragraphs]
     models = sorted({pair.translation.model for pair in sentences
                      if pair.translation.model and pair.translation.status is TranslationStatus.TRANSLATED})
     return {
@@ -63,12 +63,13 @@ def document_row(document: PreparedDocument, paragraphs: Sequence[ParagraphPair]
         "url": raw.metadata.get("url"),
         "lang_score": float(document.document_language.score),
         "lang_method": document.document_language.method,
-        "paragraph_langs": [lang for lang, _ in paragraph_langs.most_common()],
+        # Most paragraphs first; between equals, the language met first.
+        "paragraph_langs": sorted(dict.fromkeys(paragraph_langs), key=paragraph_langs.count, reverse=True),
         "title": cleaned.title or raw.metadata.get("title"), "byline": cleaned.byline,
         "published": cleaned.published or raw.metadata.get("date"), "attribution": cleaned.attribution,
         "n_paragraphs": len(paragraphs), "n_sentences": len(sentences),
-        "n_sentences_translated": statuses[TranslationStatus.TRANSLATED],
-        "n_sentences_untranslated": statuses[TranslationStatus.UNTRANSLATED],
+        "n_sentences_translated": statuses.count(TranslationStatus.TRANSLATED),
+        "n_sentences_untranslated": statuses.count(TranslationStatus.UNTRANSLATED),
         "n_boilerplate_removed": cleaned.n_boilerplate_removed,
         "models": models, "models_fingerprint": document.fingerprint,
         "run_id": run_id, "processed_at": now, "src_lang": document.document_language.lang,

@@ -14,8 +14,8 @@ from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 from pipeline.stages.clean import MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, clean, removed_by_rule
 from pipeline.stages.clean_repair import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT,
                                           _ftfy_may_change, _looks_like_mojibake, _unify_line_breaks)
-from pipeline.stages.clean_rules import _by_first_character, _is_navigation
-from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _WHITE_SPACE
+from pipeline.stages.clean_rules import _by_first_character, _is_navigation, _without_site_suffix
+from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _SITE_SUFFIX, _WHITE_SPACE
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
 CHINA_DAILY_COPYRIGHT = "Copyright 1995 - . All rights reserved."   # the start of a longer footer line
@@ -838,3 +838,12 @@ def test_metadata_values_are_the_metadata_found_in_reading_order() -> None:
                                attribution="Reuters")
     assert document.metadata_values == ("Port sets a record", "2026-03-01", "Reuters")
     assert CleanedDocument(paragraphs=("Body.",)).metadata_values == ()
+
+
+@pytest.mark.parametrize("text", [
+    "Floods in the north - example.com", "Floods | news.bbc.co.uk  ", "Floods – site.org\n",
+    "Floods - site.org\u3000\u2029", "标题_新华网", "标题 | 新华网 \u3000", "Floods - EXAMPLE.COM",
+    "Floods - example.com.", "Floods - example.com and more", "The end.", "",
+])
+def test_a_site_suffix_is_removed_as_the_pattern_removes_it(text: str):
+    assert _without_site_suffix(text) == _SITE_SUFFIX.sub("", text)

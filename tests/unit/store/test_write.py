@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
@@ -16,7 +18,9 @@ import pytest
 
 from store_rows import commit, reject, shard_tables
 
+from pipeline.records import TranslationStatus
 from pipeline.store.output import OutputError, OutputStore, part_key, write_parquet_atomic
+from pipeline.store.rows import document_row
 from pipeline.store.schemas import DATASETS, SCHEMAS, describe, file_schema
 
 
@@ -269,3 +273,20 @@ def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environ
     printed = subprocess.run([sys.executable, "-c", code], env={**clean, **environment}, check=True,
                              capture_output=True, text=True).stdout.strip()
     assert printed == pools
+
+
+def test_a_documents_row_lists_its_paragraph_languages_most_frequent_first_and_counts_its_sentences():
+    raw = SimpleNamespace(doc_id="d", source_path="/in/d.txt", source_record=None, record_id=None,
+                          source_format="txt", encoding="utf-8", n_bytes=10, metadata={})
+    cleaned = SimpleNamespace(title=None, byline=None, published=None, attribution=None,
+                              n_boilerplate_removed=0)
+    document = SimpleNamespace(raw=raw, cleaned=cleaned, fingerprint="f",
+                               document_language=SimpleNamespace(lang="de", score=0.9, method="detected"))
+    paragraphs = [SimpleNamespace(src_lang=lang) for lang in ("fr", "de", "en", "de", "en", "it")]
+    sentences = [SimpleNamespace(translation=SimpleNamespace(status=status, model="m"))
+                 for status in (TranslationStatus.TRANSLATED, TranslationStatus.UNTRANSLATED,
+                                TranslationStatus.TRANSLATED, TranslationStatus.SOURCE_IS_ENGLISH)]
+    row = document_row(document, paragraphs, sentences, "run", datetime.now(timezone.utc))
+    assert row["paragraph_langs"] == ["de", "en", "fr", "it"]
+    assert (row["n_sentences_translated"], row["n_sentences_untranslated"]) == (2, 1)
+    assert row["models"] == ["m"] and row["n_paragraphs"] == 6
