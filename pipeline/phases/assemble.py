@@ -16,7 +16,7 @@ from pipeline.records import (PreparedDocument, Translation, TranslationFailure,
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stages.base import run_stages, seconds_by_step
 from pipeline.stages.decide import TranslationPlan, plan_translator
-from pipeline.store.files import set_up_arrow
+from pipeline.store.files import allocate_arrow_with_malloc
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: Ou
     from pipeline.stages.write import WriteSink
     from pipeline.store.output import OutputStore
 
-    set_up_arrow()
+    allocate_arrow_with_malloc()
     output = output if output is not None else OutputStore(settings.output)
     output.prepare()
     work = RunWorkArea(settings.output, settings.run_id)

@@ -16,7 +16,7 @@ from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import DetectionAccuracy, RunSettings
 from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
-from pipeline.store.files import set_up_arrow
+from pipeline.store.files import allocate_arrow_with_malloc
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
     from pipeline.stages.ingest import IngestSource
     from pipeline.store.output import OutputStore
 
-    set_up_arrow()
+    allocate_arrow_with_malloc()
     output = output if output is not None else OutputStore(settings.output)
     work = RunWorkArea(settings.output, settings.run_id)
     work.start_shard(shard.index)

@@ -145,7 +145,7 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger().getEffectiveLevel()
     others = min(workers, len(shards)) - 1
-    with ProcessPoolExecutor(others, mp_context=context, initializer=_log_like_the_parent,
+    with ProcessPoolExecutor(others, mp_context=context, initializer=_start_worker,
                              initargs=(level,)) as pool, ThreadPoolExecutor(others) as feeders:
         shard = shared.next()   # this process starts with the first shard, which it assembles first
         fed = [feeders.submit(shared.feed, pool, settings) for _ in range(others)]
@@ -207,6 +207,11 @@ class _SharedShards:
         return feeding
 
 
-def _log_like_the_parent(level: int) -> None:
+def _start_worker(level: int) -> None:
+    """A pool worker logs like the process that started it and, being the pipeline's own, converts its
+    rows without pandas (pipeline.store.files.convert_lists_without_pandas)."""
+    from pipeline.store.files import convert_lists_without_pandas
+
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(message)s",
                         datefmt="%H:%M:%S")
+    convert_lists_without_pandas()

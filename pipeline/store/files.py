@@ -25,13 +25,6 @@ ROW_GROUP_ROWS = 65_536
 TEXT_COLUMNS = frozenset({"src_text", "en_text", "paragraphs", "text", "removed"})
 
 
-def set_up_arrow() -> None:
-    """Arrow as the pipeline's processes want it: allocating with malloc, and converting Python lists
-    without importing pandas. Called where a process starts to prepare or assemble a shard."""
-    allocate_arrow_with_malloc()
-    convert_lists_without_pandas()
-
-
 def allocate_arrow_with_malloc() -> None:
     """Have pyarrow allocate with the C library's malloc, as Python does, rather than its bundled
     mimalloc, unless ARROW_DEFAULT_MEMORY_POOL names a pool.
@@ -61,7 +54,9 @@ def convert_lists_without_pandas() -> None:
     pyarrow's first conversion of a Python list imports pandas, only to ask whether the list is a pandas
     object, and remembers the answer. The pipeline never gives it one: importing pandas costs a process
     45 MB and 0.14 CPU-s. So pyarrow is made to look once while pandas cannot be imported. Asked for
-    pandas later (`Table.to_pandas`), pyarrow imports it then, as usual.
+    pandas later (`Table.to_pandas`, `Table.from_pandas`), pyarrow imports it then. Until then it reads a
+    pandas object given to `pa.array` as a plain sequence (NaN stays NaN), so this is for the processes
+    the pipeline owns (`python -m pipeline run` and its workers), not for a caller's.
     """
     if "pandas" in sys.modules:
         return

@@ -693,6 +693,30 @@ def test_a_run_converts_its_rows_without_importing_pandas_and_pandas_still_reads
     assert counts(output)["documents"] == 5
 
 
+def test_a_pool_worker_converts_rows_without_importing_pandas():
+    code = ("import logging, sys; import pyarrow; from pipeline.phases.runner import _start_worker; "
+            "_start_worker(logging.INFO); pyarrow.array(['a row']); print('pandas' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=120, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split()[-1] == "False"
+
+
+def test_a_run_called_as_a_library_leaves_pyarrows_reading_of_pandas_objects_as_it_was(
+        tmp_path: Path, seeds_dir: Path):
+    # pandas is imported after the run, as a notebook would: a pandas object's NaN is then read as null.
+    settings = (f"RunSettings(output=Path({str(tmp_path / 'out')!r}), run_id='library', "
+                f"models_dir=Path({str(tmp_path / 'models')!r}), include_langs=frozenset({{'en'}}))")
+    code = ("from pathlib import Path; from pipeline.phases.runner import run; "
+            f"from pipeline.settings import RunSettings; run([{str(seeds_dir)!r}], {settings}); "
+            "import numpy, pandas, pyarrow; print(pyarrow.array(pandas.Series([1.0, numpy.nan])).null_count)")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=300, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split()[-1] == "1"
+    assert counts(tmp_path / "out")["documents"] == 5
+
+
 def test_the_detectors_are_released_once_every_shard_is_prepared(
         tmp_path: Path, seeds_dir: Path, monkeypatch):
     from pipeline.phases import runner
