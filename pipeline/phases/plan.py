@@ -197,18 +197,21 @@ def _line_pieces(path: str, piece_bytes: int) -> list[tuple[int, int, int]]:
     `piece_bytes`, each ending after a line break; [] when the file holds nothing but whitespace."""
     pieces: list[tuple[int, int, int]] = []
     start, first_line, target = 0, 1, piece_bytes
-    position, breaks, content = 0, 0, False
+    position, breaks, content = 0, 0, False   # breaks: the line breaks read before the chunk's `counted`
     with open(path, "rb") as stream:
         while chunk := stream.read(1 << 23):
             content = content or bool(chunk.strip())
             search = max(target - position, 0)
+            counted = 0
             while (cut := chunk.find(b"\n", search)) >= 0:
                 end = position + cut + 1
                 pieces.append((start, end, first_line))
-                start, first_line = end, breaks + chunk.count(b"\n", 0, cut + 1) + 1
+                breaks += chunk.count(b"\n", counted, cut + 1)
+                counted = cut + 1
+                start, first_line = end, breaks + 1
                 target = end + piece_bytes
                 search = max(target - position, cut + 1)
-            breaks += chunk.count(b"\n")
+            breaks += chunk.count(b"\n", counted)
             position += len(chunk)
     if start < position:
         pieces.append((start, position, first_line))
