@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -184,8 +185,6 @@ def _input_sizes_and_pieces(files: Sequence[Any]) -> tuple[dict[str, int], dict[
 
 def _size(path: Any) -> int:
     """The size of the file at `path`; 0 when it cannot be read, which its shard reports."""
-    import os
-
     try:
         return os.stat(path).st_size
     except OSError:
