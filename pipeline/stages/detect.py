@@ -209,9 +209,10 @@ def _cascade(text: str, flat: str, languages: frozenset[str], letters: int, low_
 def _lingua_candidates(fasttext_votes: dict[str, float], languages: frozenset[str], letters: int
                        ) -> frozenset[str]:
     """The languages lingua weighs for a text fastText is unsure of: on a sentence or more, the
-    `LINGUA_SHORTLIST` of `languages` fastText ranks best (lingua's cost grows with its languages, and
-    on that much text the right one is among fastText's first few); on shorter text, all of them."""
-    if letters < LINGUA_SHORTLIST_MIN_LETTERS or len(fasttext_votes) < LINGUA_SHORTLIST:
+    `LINGUA_SHORTLIST` of `languages` fastText ranks best, or the fewer it ranks among its ten (lingua's
+    cost grows with its languages, and on that much text the right one is among fastText's first few);
+    on shorter text, or when fastText names one of `languages` alone, all of them."""
+    if letters < LINGUA_SHORTLIST_MIN_LETTERS or len(fasttext_votes) < 2:
         return languages
     ranked = sorted(fasttext_votes, key=fasttext_votes.__getitem__, reverse=True)
     return frozenset(ranked[:LINGUA_SHORTLIST])

@@ -251,14 +251,17 @@ def test_one_call_and_a_batch_give_the_same_answers() -> None:
     assert one_by_one[-1] == ("und", 0.0)
 
 
-def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_text() -> None:
+def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_text_or_a_lone_vote() -> None:
     votes = {"pt": 0.4, "es": 0.3, "gl": 0.0, "it": 0.1, "fr": 0.05, "ro": 0.01}
     languages = frozenset(votes) | {"en", "de"}
     long_text, short_text = detect.LINGUA_SHORTLIST_MIN_LETTERS, detect.LINGUA_SHORTLIST_MIN_LETTERS - 1
     shortlist = detect._lingua_candidates(votes, languages, long_text)
     assert shortlist == frozenset(["pt", "es", "it", "fr"][:detect.LINGUA_SHORTLIST])
     assert detect._lingua_candidates(votes, languages, short_text) == languages
-    assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == languages
+    # fastText ranks fewer than the shortlist among `languages`: lingua weighs those it ranks.
+    assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == {"pt", "es"}
+    # One alone would leave lingua nothing to weigh: all of them.
+    assert detect._lingua_candidates({"pt": 1.0}, languages, long_text) == languages
 
 
 def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() -> None:
