@@ -16,7 +16,7 @@ from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import DetectionAccuracy, RunSettings
 from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
-from pipeline.store.files import allocate_arrow_with_malloc
+from pipeline.store.memory import allocate_arrow_with_malloc, return_freed_memory
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
                         sentences.setdefault(lang, {})[text] = None
             staged.write_batch(shard.index, number, batch, rejects)
             gc.freeze()
+            return_freed_memory()
     finally:
         gc.unfreeze()
     result = PreparedShard(

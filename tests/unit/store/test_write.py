@@ -1,9 +1,6 @@
 """Parquet writing: schemas stored in the files, atomic and idempotent parts, crash leftovers removed."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -259,20 +256,6 @@ def test_parquet_footers_read_per_flush_do_not_grow_with_the_output(
     assert flush(12) == 2
     assert flush(13) == 0
     assert set(store.committed_documents()) == {f"d{number}" for number in range(14)} | {"other"}
-
-
-@pytest.mark.parametrize("environment, pools", [
-    ({}, "mimalloc system"),
-    ({"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}, "jemalloc jemalloc"),
-])
-def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environment: dict, pools: str):
-    code = ("import pyarrow as pa; from pipeline.store.files import allocate_arrow_with_malloc; "
-            "before = pa.default_memory_pool().backend_name; allocate_arrow_with_malloc(); "
-            "print(before, pa.default_memory_pool().backend_name)")
-    clean = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
-    printed = subprocess.run([sys.executable, "-c", code], env={**clean, **environment}, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    assert printed == pools
 
 
 def test_a_documents_row_lists_its_paragraph_languages_most_frequent_first_and_counts_its_sentences():

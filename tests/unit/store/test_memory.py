@@ -1,0 +1,50 @@
+"""How the pipeline's processes hold memory (pipeline.store.memory), each checked in a new interpreter."""
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fresh_interpreter import printed_by_a_fresh_interpreter
+
+
+@pytest.mark.parametrize("environment, pools", [
+    ({}, "mimalloc system"),
+    ({"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}, "jemalloc jemalloc"),
+])
+def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environment: dict, pools: str):
+    code = ("import pyarrow as pa; from pipeline.store.memory import allocate_arrow_with_malloc; "
+            "before = pa.default_memory_pool().backend_name; allocate_arrow_with_malloc(); "
+            "print(before, pa.default_memory_pool().backend_name)")
+    clean = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
+    printed = subprocess.run([sys.executable, "-c", code], env={**clean, **environment}, check=True,
+                             capture_output=True, text=True).stdout.strip()
+    assert printed == pools
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="the C library has no malloc_trim")
+def test_memory_malloc_holds_free_in_the_middle_of_its_heap_goes_back_to_the_system():
+    code = """
+import ctypes
+from pipeline.store.memory import return_freed_memory
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss_mb():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
+start = rss_mb()
+blocks = [libc.malloc(65536) for _ in range(1600)]   # 100 MB under malloc's mmap threshold: its heap
+for block in blocks:
+    ctypes.memset(block, 1, 65536)
+for block in blocks[:-1]:   # the last keeps the top of the heap in use: malloc cannot shrink it itself
+    libc.free(block)
+held = rss_mb() - start
+return_freed_memory()
+print(held, rss_mb() - start)
+"""
+    held, after = map(int, printed_by_a_fresh_interpreter(code)[-1].split())
+    assert held >= 90
+    assert after <= 10
