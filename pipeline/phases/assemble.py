@@ -16,7 +16,7 @@ from pipeline.records import (PreparedDocument, Translation, TranslationFailure,
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stages.base import run_stages, seconds_by_step
 from pipeline.stages.decide import TranslationPlan, plan_translator
-from pipeline.store.memory import allocate_arrow_with_malloc
+from pipeline.store.memory import allocate_arrow_with_malloc, fewer_cycle_collections
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -168,11 +168,12 @@ def assemble_shard(prepared: PreparedShard, settings: RunSettings, *, output: Ou
     writer = WriteSink(settings, output)
     staged = work if handoff is None else handoff
     part = _Part(prepared.index, writer)
-    for number, (documents, rejects) in enumerate(staged.batches(prepared.index), start=1):
-        translations.load(documents)
-        aligned = run_stages([aligner], documents, rejects, f"shard {prepared.index}, batch {number}")
-        part.add(number, aligned, rejects, sum(document.raw.n_bytes for document in documents))
-    part.write()
+    with fewer_cycle_collections():
+        for number, (documents, rejects) in enumerate(staged.batches(prepared.index), start=1):
+            translations.load(documents)
+            aligned = run_stages([aligner], documents, rejects, f"shard {prepared.index}, batch {number}")
+            part.add(number, aligned, rejects, sum(document.raw.n_bytes for document in documents))
+        part.write()
     return ShardResult(
         shard_index=prepared.index,
         run_id=settings.run_id,

@@ -278,6 +278,28 @@ def test_a_run_that_holds_part_of_its_batches_writes_what_one_that_holds_all_wri
     assert not (held_part.output / ".work").exists()
 
 
+def test_shards_are_prepared_and_assembled_with_fewer_cycle_collections_and_the_caller_keeps_its_own(
+        tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from pipeline.phases import assemble, prepare
+    from pipeline.store.memory import CYCLE_COLLECTION_ALLOCATIONS
+
+    thresholds: dict[str, set[int]] = {"prepare": set(), "assemble": set()}
+    for phase, module in (("prepare", prepare), ("assemble", assemble)):
+        def watched(*args, _phase=phase, _run_stages=module.run_stages, **kwargs):
+            thresholds[_phase].add(gc.get_threshold()[0])
+            return _run_stages(*args, **kwargs)
+        monkeypatch.setattr(module, "run_stages", watched)
+    before = gc.get_threshold()
+
+    summary = run([str(SAMPLES)], _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir))
+
+    assert summary.documents > 0
+    assert thresholds == {phase: {CYCLE_COLLECTION_ALLOCATIONS} for phase in ("prepare", "assemble")}
+    assert gc.get_threshold() == before
+
+
 def test_a_rerun_of_the_translation_tasks_reads_the_store_and_assembles_the_same(
         tmp_path: Path, tiny_model_dir: Path, arabic_seed: Path) -> None:
     settings = _settings(tmp_path / "out", tmp_path / "models", tiny_model_dir, translation_chunk_size=5)

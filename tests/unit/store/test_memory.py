@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import sys
 import pytest
 
 from fresh_interpreter import printed_by_a_fresh_interpreter
+
+from pipeline.store.memory import CYCLE_COLLECTION_ALLOCATIONS, fewer_cycle_collections
 
 
 @pytest.mark.parametrize("environment, pools", [
@@ -48,3 +51,12 @@ print(held, rss_mb() - start)
     held, after = map(int, printed_by_a_fresh_interpreter(code)[-1].split())
     assert held >= 90
     assert after <= 10
+
+
+def test_the_cycle_collector_runs_less_often_in_the_block_and_as_before_once_it_ends_even_by_an_error():
+    before = gc.get_threshold()
+    with pytest.raises(ValueError), fewer_cycle_collections():
+        inside = gc.get_threshold()
+        raise ValueError("a stage failed")
+    assert inside == (CYCLE_COLLECTION_ALLOCATIONS, *before[1:]) != before
+    assert gc.get_threshold() == before
