@@ -57,6 +57,10 @@ MIN_PARAGRAPH_CONFIDENCE = 0.50
 
 _NON_LETTERS_BUT_SPACE = regex.compile(r"[^\p{L} ]+")
 _UPPERCASE_LETTER = regex.compile(r"\p{Lu}")
+# In ASCII (most scraped text), \p{L} and \p{Lu} are A-Z a-z and A-Z: such a text is counted by deleting
+# bytes, three times faster than the patterns.
+_ASCII_NON_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())
+_ASCII_UPPERCASE = bytes(range(ord("A"), ord("Z") + 1))
 _SCORE_DECIMALS = 6
 _FASTTEXT_CANDIDATES = 10
 
@@ -75,9 +79,18 @@ class DocumentLanguages:
 
 
 def count_letters(text: str) -> int:
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
     # Deleting runs in C and builds one string. Spaces are counted instead of deleted: a deletion per
     # word gap costs twice as much as the whole count.
     return len(_NON_LETTERS_BUT_SPACE.sub("", text)) - text.count(" ")
+
+
+def _count_uppercase(text: str) -> int:
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data) - len(data.translate(None, _ASCII_UPPERCASE))
+    return len(_UPPERCASE_LETTER.findall(text))
 
 
 def _fasttext_input(text: str, letters: int | None = None) -> str:
@@ -88,7 +101,7 @@ def _fasttext_input(text: str, letters: int | None = None) -> str:
     if letters is None or len(text) > FASTTEXT_MAX_CHARACTERS:
         letters = count_letters(flat)
     # lid.176 reads all-capital Latin text as unrelated languages; headlines are often capitals.
-    if len(_UPPERCASE_LETTER.findall(flat)) > 0.8 * letters:
+    if _count_uppercase(flat) > 0.8 * letters:
         flat = flat.lower()
     return flat
 

@@ -289,3 +289,18 @@ def test_without_own_guesses_short_paragraphs_are_not_detected_and_the_decisions
     assert cascaded and not short & set(cascaded)
     # A document with no paragraph long enough is still detected on all its text.
     assert "Merci\nCiao" in cascaded and without[2].document == with_own[2].document
+
+
+@pytest.mark.parametrize("text", [
+    "".join(map(chr, range(128))),              # every ASCII character: letters are A-Z and a-z alone
+    "BREAKING NEWS: 3 Killed, 12 Hurt_in Crash",
+    "Ærø, ÉCOLE and Straße",                     # letters beyond ASCII take the patterns' way
+    "الحكومة أعلنت الميزانية 2026",
+    "政府昨天公布了预算。 ABC",
+    "",
+])
+def test_letters_and_capitals_are_counted_as_the_unicode_classes_count_them(text: str) -> None:
+    import regex
+
+    assert detect.count_letters(text) == len(regex.findall(r"\p{L}", text))
+    assert detect._count_uppercase(text) == len(regex.findall(r"\p{Lu}", text))
