@@ -77,7 +77,7 @@ def return_freed_memory() -> None:
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
         return ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):   # TypeError: Windows has no process-wide library
         return None
 
 
