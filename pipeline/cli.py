@@ -158,7 +158,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
     cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
     from pipeline.errors import ConfigurationError
     from pipeline.phases.runner import run
-    from pipeline.store.memory import convert_lists_without_pandas
+    from pipeline.phases.memory import convert_lists_without_pandas
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")

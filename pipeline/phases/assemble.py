@@ -16,7 +16,7 @@ from pipeline.records import (PreparedDocument, Translation, TranslationFailure,
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stages.base import run_stages, seconds_by_step
 from pipeline.stages.decide import TranslationPlan, plan_translator
-from pipeline.store.memory import allocate_arrow_with_malloc, fewer_cycle_collections
+from pipeline.phases.memory import allocate_arrow_with_malloc, fewer_cycle_collections
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:

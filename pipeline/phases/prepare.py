@@ -16,7 +16,7 @@ from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import DetectionAccuracy, RunSettings
 from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
-from pipeline.store.memory import allocate_arrow_with_malloc, fewer_cycle_collections, return_freed_memory
+from pipeline.phases.memory import allocate_arrow_with_malloc, fewer_cycle_collections, return_freed_memory
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:

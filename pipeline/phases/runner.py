@@ -209,8 +209,8 @@ class _SharedShards:
 
 def _start_worker(level: int) -> None:
     """A pool worker logs like the process that started it and, being the pipeline's own, converts its
-    rows without pandas (pipeline.store.memory.convert_lists_without_pandas)."""
-    from pipeline.store.memory import convert_lists_without_pandas
+    rows without pandas (pipeline.phases.memory.convert_lists_without_pandas)."""
+    from pipeline.phases.memory import convert_lists_without_pandas
 
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(message)s",
                         datefmt="%H:%M:%S")

@@ -283,7 +283,7 @@ def test_shards_are_prepared_and_assembled_with_fewer_cycle_collections_and_the_
     import gc
 
     from pipeline.phases import assemble, prepare
-    from pipeline.store.memory import CYCLE_COLLECTION_ALLOCATIONS
+    from pipeline.phases.memory import CYCLE_COLLECTION_ALLOCATIONS
 
     thresholds: dict[str, set[int]] = {"prepare": set(), "assemble": set()}
     for phase, module in (("prepare", prepare), ("assemble", assemble)):

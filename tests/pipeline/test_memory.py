@@ -1,4 +1,5 @@
-"""How the pipeline's processes hold memory (pipeline.store.memory), each checked in a new interpreter."""
+"""How the pipeline's processes hold memory (pipeline.phases.memory); what needs a clean start is
+checked in a new interpreter."""
 from __future__ import annotations
 
 import ctypes
@@ -11,7 +12,7 @@ import pytest
 
 from fresh_interpreter import printed_by_a_fresh_interpreter
 
-from pipeline.store.memory import CYCLE_COLLECTION_ALLOCATIONS, fewer_cycle_collections
+from pipeline.phases.memory import CYCLE_COLLECTION_ALLOCATIONS, fewer_cycle_collections
 
 
 @pytest.mark.parametrize("environment, pools", [
@@ -19,7 +20,7 @@ from pipeline.store.memory import CYCLE_COLLECTION_ALLOCATIONS, fewer_cycle_coll
     ({"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}, "jemalloc jemalloc"),
 ])
 def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environment: dict, pools: str):
-    code = ("import pyarrow as pa; from pipeline.store.memory import allocate_arrow_with_malloc; "
+    code = ("import pyarrow as pa; from pipeline.phases.memory import allocate_arrow_with_malloc; "
             "before = pa.default_memory_pool().backend_name; allocate_arrow_with_malloc(); "
             "print(before, pa.default_memory_pool().backend_name)")
     clean = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
@@ -32,7 +33,7 @@ def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environ
 def test_memory_malloc_holds_free_in_the_middle_of_its_heap_goes_back_to_the_system():
     code = """
 import ctypes
-from pipeline.store.memory import return_freed_memory
+from pipeline.phases.memory import return_freed_memory
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
