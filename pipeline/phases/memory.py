@@ -84,14 +84,16 @@ def _malloc_trim() -> Callable[[int], int] | None:
 @contextmanager
 def fewer_cycle_collections() -> Iterator[None]:
     """The cycle collector runs every CYCLE_COLLECTION_ALLOCATIONS allocations instead of every 700,
-    until the block ends (the previous thresholds are then restored).
+    until the block ends (the previous thresholds are then restored). A process that set a higher
+    threshold keeps it, and one that turned automatic collection off (threshold 0) keeps it off.
 
     The stages make millions of short-lived objects that reference counting frees and few cycles; at
     Python's default the collector ran 3,400 times over the real-text pages of the benchmarks, 15 of
     them over every object, and took 1.6 of the run's 30 CPU-s. The older generations keep their
     thresholds, so a full collection still comes after a bounded number of allocations."""
     previous = gc.get_threshold()
-    gc.set_threshold(CYCLE_COLLECTION_ALLOCATIONS, *previous[1:])
+    youngest = previous[0] and max(previous[0], CYCLE_COLLECTION_ALLOCATIONS)
+    gc.set_threshold(youngest, *previous[1:])
     try:
         yield
     finally:

@@ -54,10 +54,21 @@ print(held, rss_mb() - start)
     assert after <= 10
 
 
-def test_the_cycle_collector_runs_less_often_in_the_block_and_as_before_once_it_ends_even_by_an_error():
-    before = gc.get_threshold()
-    with pytest.raises(ValueError), fewer_cycle_collections():
-        inside = gc.get_threshold()
-        raise ValueError("a stage failed")
-    assert inside == (CYCLE_COLLECTION_ALLOCATIONS, *before[1:]) != before
-    assert gc.get_threshold() == before
+@pytest.mark.parametrize("youngest, in_the_block", [
+    (700, CYCLE_COLLECTION_ALLOCATIONS),            # Python's default
+    (4 * CYCLE_COLLECTION_ALLOCATIONS, 4 * CYCLE_COLLECTION_ALLOCATIONS),   # the caller's, higher
+    (0, 0),                                         # automatic collection turned off by the caller
+])
+def test_the_cycle_collector_runs_less_often_in_the_block_and_as_before_once_it_ends_even_by_an_error(
+        youngest: int, in_the_block: int):
+    default = gc.get_threshold()
+    gc.set_threshold(youngest, 7, 9)
+    try:
+        with pytest.raises(ValueError), fewer_cycle_collections():
+            inside = gc.get_threshold()
+            raise ValueError("a stage failed")
+        after = gc.get_threshold()
+    finally:
+        gc.set_threshold(*default)
+    assert inside == (in_the_block, 7, 9)
+    assert after == (youngest, 7, 9)
