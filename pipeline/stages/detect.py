@@ -37,7 +37,8 @@ import regex
 from pipeline.records import CleanedRecord, DetectedRecord, LanguageGuess, LanguageMethod
 from pipeline.stages.base import Stage
 from pipeline.stages.detectors import (DEFAULT_LANGUAGES, UNDETERMINED, fasttext_best, fasttext_candidates,
-                                       fasttext_model, langdetect_probabilities, lingua_probabilities)
+                                       fasttext_model, langdetect_probabilities, lingua_languages,
+                                       lingua_probabilities)
 
 # Cascade: fastText's answer stands alone at or above this probability, for text of this many letters.
 FASTTEXT_ACCEPT_PROBABILITY = 0.80
@@ -222,13 +223,16 @@ def _cascade(text: str, flat: str, languages: frozenset[str], letters: int, low_
 def _lingua_candidates(fasttext_votes: dict[str, float], languages: frozenset[str], letters: int
                        ) -> frozenset[str]:
     """The languages lingua weighs for a text fastText is unsure of: on a sentence or more, the
-    `LINGUA_SHORTLIST` of `languages` fastText ranks best, or the fewer it ranks among its ten (lingua's
-    cost grows with its languages, and on that much text the right one is among fastText's first few);
-    on shorter text, or when fastText names one of `languages` alone, all of them."""
-    if letters < LINGUA_SHORTLIST_MIN_LETTERS or len(fasttext_votes) < 2:
+    `LINGUA_SHORTLIST` of `languages` lingua knows that fastText ranks best, or the fewer it ranks among
+    its ten (lingua's cost grows with its languages, and on that much text the right one is among
+    fastText's first few); on shorter text, or when fastText ranks one of them alone (lingua would give
+    it a certainty of 1), all of them."""
+    if letters < LINGUA_SHORTLIST_MIN_LETTERS:
         return languages
-    ranked = sorted(fasttext_votes, key=fasttext_votes.__getitem__, reverse=True)
-    return frozenset(ranked[:LINGUA_SHORTLIST])
+    known = lingua_languages(languages)
+    ranked = sorted((code for code in fasttext_votes if code in known), key=fasttext_votes.__getitem__,
+                    reverse=True)
+    return frozenset(ranked[:LINGUA_SHORTLIST]) if len(ranked) >= 2 else languages
 
 
 def _top(probabilities: dict[str, float]) -> str:

@@ -262,6 +262,10 @@ def test_lingua_weighs_fasttexts_best_languages_on_a_sentence_and_all_on_short_t
     assert detect._lingua_candidates({"pt": 0.6, "es": 0.4}, languages, long_text) == {"pt", "es"}
     # One alone would leave lingua nothing to weigh: all of them.
     assert detect._lingua_candidates({"pt": 1.0}, languages, long_text) == languages
+    # Only the languages lingua knows count (it has no Galician): one of them alone, so all of them.
+    assert "gl" not in detectors.lingua_languages(languages)
+    assert detect._lingua_candidates({"pt": 0.6, "gl": 0.4}, languages, long_text) == languages
+    assert detect._lingua_candidates({"gl": 0.5, "pt": 0.3, "es": 0.2}, languages, long_text) == {"pt", "es"}
 
 
 def test_models_loaded_on_demand_give_the_answers_of_models_loaded_beforehand() -> None:
