@@ -157,8 +157,8 @@ def run_from_cli(args: argparse.Namespace) -> int:
     """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
     cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
     from pipeline.errors import ConfigurationError
-    from pipeline.phases.runner import run
     from pipeline.phases.memory import convert_lists_without_pandas
+    from pipeline.phases.runner import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")

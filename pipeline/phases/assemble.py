@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pipeline.phases.memory import allocate_arrow_with_malloc, fewer_cycle_collections
 from pipeline.phases.plan import plural
 from pipeline.phases.results import ChunkOutcome, PreparedShard, ShardResult, hub_state
 from pipeline.records import (PreparedDocument, Translation, TranslationFailure, TranslationStatus,
@@ -16,7 +17,6 @@ from pipeline.records import (PreparedDocument, Translation, TranslationFailure,
 from pipeline.settings import ENGLISH, RunSettings
 from pipeline.stages.base import run_stages, seconds_by_step
 from pipeline.stages.decide import TranslationPlan, plan_translator
-from pipeline.phases.memory import allocate_arrow_with_malloc, fewer_cycle_collections
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:

@@ -10,13 +10,14 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pipeline.phases.memory import (allocate_arrow_with_malloc, fewer_cycle_collections,
+                                    frozen_between_batches, return_freed_memory)
 from pipeline.phases.plan import Shard, plural
 from pipeline.phases.results import PreparedShard, hub_state
 from pipeline.records import DetectedRecord, Reject, RejectReason
 from pipeline.settings import DetectionAccuracy, RunSettings
 from pipeline.stages.base import Stage, run_stages, seconds_by_step
 from pipeline.stages.decide import DecideStage, OutputDecisions, TranslationPlan, plan_translator
-from pipeline.phases.memory import allocate_arrow_with_malloc, fewer_cycle_collections, return_freed_memory
 from pipeline.store.work_area import RunWorkArea
 
 if TYPE_CHECKING:
@@ -69,27 +70,21 @@ def prepare_shard(shard: Shard, settings: RunSettings, *, output: OutputStore | 
         pieces=shard.pieces, slices=shard.slices)
     sentences: dict[str, dict[str, None]] = {}
     documents = 0
-    with fewer_cycle_collections():
-        try:
-            # What lives between batches (modules, loaded detectors, the shard's state) lives as long as the
-            # shard: frozen, the cycle collector stops walking it at every full collection.
+    with fewer_cycle_collections(), frozen_between_batches():
+        read_before = 0.0
+        for number, (raws, rejects) in enumerate(source.batches(settings.shard_size), start=1):
+            log.info("shard %d, batch %d, ingest: %s read, %d rejected in %.2f s", shard.index, number,
+                     plural(len(raws), "document"), len(rejects), source.stats.seconds - read_before)
+            read_before = source.stats.seconds
+            batch = run_stages(stages, raws, rejects, f"shard {shard.index}, batch {number}")
+            for document in batch:
+                documents += 1
+                for lang, text in document.sentences():
+                    if plan.needs_translation(lang):
+                        sentences.setdefault(lang, {})[text] = None
+            staged.write_batch(shard.index, number, batch, rejects)
             gc.freeze()
-            read_before = 0.0
-            for number, (raws, rejects) in enumerate(source.batches(settings.shard_size), start=1):
-                log.info("shard %d, batch %d, ingest: %s read, %d rejected in %.2f s", shard.index, number,
-                         plural(len(raws), "document"), len(rejects), source.stats.seconds - read_before)
-                read_before = source.stats.seconds
-                batch = run_stages(stages, raws, rejects, f"shard {shard.index}, batch {number}")
-                for document in batch:
-                    documents += 1
-                    for lang, text in document.sentences():
-                        if plan.needs_translation(lang):
-                            sentences.setdefault(lang, {})[text] = None
-                staged.write_batch(shard.index, number, batch, rejects)
-                gc.freeze()
-                return_freed_memory()
-        finally:
-            gc.unfreeze()
+            return_freed_memory()
     result = PreparedShard(
         shard.index, settings.run_id, documents,
         {lang: len(texts) for lang, texts in sorted(sentences.items())},
