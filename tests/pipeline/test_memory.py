@@ -5,8 +5,6 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -24,9 +22,7 @@ def test_arrow_allocates_with_malloc_unless_the_environment_names_a_pool(environ
             "before = pa.default_memory_pool().backend_name; allocate_arrow_with_malloc(); "
             "print(before, pa.default_memory_pool().backend_name)")
     clean = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
-    printed = subprocess.run([sys.executable, "-c", code], env={**clean, **environment}, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    assert printed == pools
+    assert printed_by_a_fresh_interpreter(code, environment={**clean, **environment}) == [pools]
 
 
 @pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="the C library has no malloc_trim")
