@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.records import Region  # noqa: E402
 from pipeline.stages.boilerplate_features import (  # noqa: E402
-    _is_comment_header, _line_shape, _lower_words, _stamp_kind)
+    _is_comment_header, _line_shape, _stamp_kind)
 from pipeline.stages.clean import BODY_THRESHOLD, MIN_SITE_REPEATS, clean, clean_batch  # noqa: E402
 from pipeline.stages.clean_rules import _rule_and_metadata  # noqa: E402
 
@@ -72,7 +72,6 @@ def _timed_cleaning(texts: list[str], threshold: float, repeats: int) -> tuple[l
         # Every pass starts cold: lines judged in an earlier pass would otherwise come from the caches.
         _rule_and_metadata.cache_clear()
         _line_shape.cache_clear()
-        _lower_words.cache_clear()
         _stamp_kind.cache_clear()
         _is_comment_header.cache_clear()
         started = time.process_time()
