@@ -14,8 +14,10 @@ from pipeline.records import CleanedDocument, RawDocument, RemovedLine
 from pipeline.stages.clean import MIN_SITE_REPEATS, REPEATED_RULE, CleanStage, clean, removed_by_rule
 from pipeline.stages.clean_repair import (_BADNESS_MAX_WIDTH, _FTFY_CONFIG, _MOJIBAKE_SUSPECT,
                                           _ftfy_may_change, _looks_like_mojibake, _unify_line_breaks)
-from pipeline.stages.clean_rules import _by_first_character, _is_navigation, _without_site_suffix
-from pipeline.stages.clean_vocabulary import _HEADER_TRAILER, _SITE_SUFFIX, _WHITE_SPACE
+from pipeline.stages.clean_rules import (_by_first_character, _is_navigation, _is_share_prompt,
+                                         _without_site_suffix)
+from pipeline.stages.clean_vocabulary import (_HEADER_TRAILER, _SHARE_CORE, _SHARE_WORDS, _SITE_SUFFIX,
+                                              _WHITE_SPACE)
 
 ARABIC_SOURCE = '(المصدر: الحساب الرسمي الخاص بـ"شي تشنغ (识政)" على تطبيق الويتشات)'
 CHINA_DAILY_COPYRIGHT = "Copyright 1995 - . All rights reserved."   # the start of a longer footer line
@@ -503,6 +505,24 @@ def test_share_prompts_in_several_languages() -> None:
     cleaned = clean(text)
     assert cleaned.paragraphs == ("The council approved the budget on Monday evening.",)
     assert _rules(text) == [(prompt, "share_prompt") for prompt in prompts]
+
+
+def test_a_line_of_ascii_share_words_is_a_share_prompt_when_one_is_a_core_word() -> None:
+    """The core-word search that passes over most ASCII lines never passes over a prompt: lines made of
+    share words, in any case and between any separators, are taken exactly when one word is a core word."""
+    share_words = sorted(word for word in _SHARE_WORDS if word.isascii())
+    other_words = ["council", "sharp", "printer", "facebooked", "weather", "the"]
+    generator = random.Random(5)
+    for _ in range(3000):
+        words = [generator.choice(share_words + other_words * (generator.random() < 0.2))
+                 for _ in range(generator.randrange(1, 6))]
+        separators = [generator.choice([" ", " | ", ": ", " / ", ", ", " - ", " · "]) for _ in words[1:]]
+        line = "".join(word + separator for word, separator in zip(words, separators + [""]))
+        line = generator.choice([str.lower, str.title, str.upper])(line)
+        if len(line) > 80 or not line.isascii():
+            continue
+        expected = all(word in _SHARE_WORDS for word in words) and any(word in _SHARE_CORE for word in words)
+        assert _is_share_prompt(line) == expected, line
 
 
 def test_comment_counts_over_a_thread_are_prompts_and_a_sentence_like_them_is_not() -> None:
