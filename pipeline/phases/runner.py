@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import threading
 import time
@@ -208,10 +210,31 @@ class _SharedShards:
 
 
 def _start_worker(level: int) -> None:
-    """A pool worker logs like the process that started it and, being the pipeline's own, converts its
-    rows without pandas (pipeline.phases.memory.convert_lists_without_pandas)."""
+    """A pool worker logs like the process that started it, ends with it (`_end_with_parent`) and, being
+    the pipeline's own, converts its rows without pandas
+    (pipeline.phases.memory.convert_lists_without_pandas)."""
     from pipeline.phases.memory import convert_lists_without_pandas
 
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(message)s",
                         datefmt="%H:%M:%S")
+    _end_with_parent()
     convert_lists_without_pandas()
+
+
+def _end_with_parent() -> None:
+    """Exit as soon as the process that started this one is gone.
+
+    A pool worker waits for its next shard on a queue whose write end it holds itself (the queue is
+    handed over whole), so a run killed outright (SIGKILL, the out-of-memory killer) would leave it
+    waiting for ever, with its detectors' hundreds of MB. The parent's sentinel becomes ready when the
+    parent ends; nothing the worker was doing can be delivered after that.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_for_parent() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_parent, name="end-with-parent", daemon=True).start()

@@ -1,5 +1,6 @@
 """A run killed in the middle of writing a shard is completed by the next run, without duplicates; until
-then no reader sees a row of the shard it was writing, and a killed --force run loses no document.
+then no reader sees a row of the shard it was writing, the processes it started end with it, and a
+killed --force run loses no document.
 Readers of the snapshot see only complete states while a run rewrites the output in other shards."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import polars as pl
+import psutil
 import pyarrow.dataset as ds
 import pytest
 from project_paths import HELPERS_DIR, REPO_ROOT
@@ -101,7 +103,8 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
     return inputs, output
 
 
-def _kill_when_half_written(command: list[str], store: OutputStore) -> None:
+def _kill_when_half_written(command: list[str], store: OutputStore) -> list[psutil.Process]:
+    """Run `command` and kill it outright once a shard is half written; the processes it had started."""
     crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
     try:
@@ -110,10 +113,12 @@ def _kill_when_half_written(command: list[str], store: OutputStore) -> None:
             assert crashing.poll() is None, "the run ended before it could be interrupted"
             assert time.monotonic() < deadline, "no shard was ever half written"
             time.sleep(0.05)
+        started = psutil.Process(crashing.pid).children(recursive=True)
         crashing.send_signal(signal.SIGKILL)
     finally:
         crashing.kill()
         crashing.wait()
+    return started
 
 
 def _run_to_end(command: list[str]) -> subprocess.CompletedProcess:
@@ -126,7 +131,12 @@ def test_killed_run_is_completed_by_the_next_one(corpus: tuple[Path, Path]):
     inputs, output = corpus
     store = OutputStore(output)
 
-    _kill_when_half_written(_command(inputs, output, "crashed", pause_before_commit=2), store)
+    # Two workers: the pool's process must end with the run that started it.
+    started = _kill_when_half_written(
+        _command(inputs, output, "crashed", pause_before_commit=2) + ["--workers", "2"], store)
+    assert started, "the run had started no pool process"
+    _, left_running = psutil.wait_procs(started, timeout=60)
+    assert left_running == []
     committed_before = len(read_output(output, "documents"))
     assert 0 < committed_before < N_DOCUMENTS
     assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
