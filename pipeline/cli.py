@@ -155,17 +155,18 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
 
 def run_from_cli(args: argparse.Namespace) -> int:
     """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
-    cannot complete (bad settings, unusable output directory, a configured model that cannot load)."""
+    cannot complete (bad settings, unusable output directory, a configured model that cannot load, a
+    worker process killed)."""
     from pipeline.errors import ConfigurationError
     from pipeline.phases.memory import convert_lists_without_pandas
-    from pipeline.phases.runner import run
+    from pipeline.phases.runner import WorkerLost, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     convert_lists_without_pandas()
     try:
         summary = run(args.input, settings_from_args(args), workers=args.workers)
-    except (ConfigurationError, OSError) as error:
+    except (ConfigurationError, OSError, WorkerLost) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     print(summary.format())

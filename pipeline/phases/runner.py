@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -166,6 +167,18 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
     return sorted(prepared, key=lambda result: result.index)
 
 
+class WorkerLost(RuntimeError):
+    """A process of the pool ended abruptly while it prepared a shard: killed, most often by the system
+    for lack of memory. Nothing of that shard was committed: the output holds the shards written before
+    it, and the same command run again skips those and completes the run."""
+
+    def __init__(self, shard_index: int):
+        super().__init__(
+            f"the process preparing shard {shard_index + 1} ended abruptly (killed, or out of memory); the "
+            "shards written so far stay in the output, and running the same command again completes the "
+            "run (with fewer --workers, each holding its own detectors, if memory is short)")
+
+
 class _SharedShards:
     """The shards still to prepare, which this process and the pool's feeders take in order, and the
     shards the pool has prepared, on their way back to this process."""
@@ -187,7 +200,11 @@ class _SharedShards:
         """A feeder thread: the pool prepares shards one after another until none is left."""
         try:
             while (shard := self.next()) is not None:
-                self._finished.put(pool.submit(prepare_shard, shard, settings=settings).result())
+                try:
+                    prepared = pool.submit(prepare_shard, shard, settings=settings).result()
+                except BrokenProcessPool as error:
+                    raise WorkerLost(shard.index) from error
+                self._finished.put(prepared)
         except BaseException:
             self.stop()
             raise

@@ -167,6 +167,36 @@ def test_killed_run_is_completed_by_the_next_one(corpus: tuple[Path, Path]):
 
 
 @pytest.mark.slow
+def test_a_killed_pool_worker_ends_the_run_with_one_error_line_and_the_next_run_completes_it(
+        corpus: tuple[Path, Path]):
+    inputs, output = corpus
+    running = subprocess.Popen(_command(inputs, output, "lost") + ["--workers", "2"], cwd=REPO_ROOT,
+                               env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (workers := [child for child in psutil.Process(running.pid).children()
+                               if "spawn_main" in " ".join(child.cmdline())]):
+            assert running.poll() is None, "the run ended before its pool started"
+            assert time.monotonic() < deadline, "no pool process started"
+            time.sleep(0.02)
+        workers[0].kill()   # as the out-of-memory killer would, while its first shard is pending
+        _, errors = running.communicate(timeout=300)
+    finally:
+        running.kill()
+        running.wait()
+    assert running.returncode == 1
+    assert "Traceback" not in errors
+    last_line = errors.strip().splitlines()[-1]
+    assert last_line.startswith("error: the process preparing shard ") and "ended abruptly" in last_line
+
+    completed = _run_to_end(_command(inputs, output, "completed"))
+    assert completed.returncode == 0, completed.stderr
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+
+@pytest.mark.slow
 def test_killed_force_run_never_leaves_a_document_absent(corpus: tuple[Path, Path]):
     inputs, output = corpus
     store = OutputStore(output)
