@@ -55,6 +55,8 @@ def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
                         help=f"{help_text} (default: {shown})")
 
 
+# The shell's status for a command ended by Ctrl-C (128 + SIGINT), so that scripts tell it from an error.
+INTERRUPTED_STATUS = 130
 DASH_PATH_HINT = "a path that starts with '-' is given as ./-x.txt or after two dashes: --input -- -x.txt"
 
 
@@ -156,7 +158,7 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
 def run_from_cli(args: argparse.Namespace) -> int:
     """`python -m pipeline run`: print the summary, or one `error: ...` line and exit 1 when the run
     cannot complete (bad settings, unusable output directory, a configured model that cannot load, a
-    worker process killed)."""
+    worker process killed); one `interrupted: ...` line and INTERRUPTED_STATUS on Ctrl-C."""
     from pipeline.errors import ConfigurationError
     from pipeline.phases.memory import convert_lists_without_pandas
     from pipeline.phases.runner import WorkerLost, run
@@ -169,6 +171,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
     except (ConfigurationError, OSError, WorkerLost) as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: the shards committed so far stay in the output, and the same command run "
+              "again completes the run", file=sys.stderr)
+        return INTERRUPTED_STATUS
     print(summary.format())
     return 0
 

@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -227,13 +228,16 @@ class _SharedShards:
 
 
 def _start_worker(level: int) -> None:
-    """A pool worker logs like the process that started it, ends with it (`_end_with_parent`) and, being
-    the pipeline's own, converts its rows without pandas
+    """A pool worker logs like the process that started it, ends with it (`_end_with_parent`) or on
+    Ctrl-C and, being the pipeline's own, converts its rows without pandas
     (pipeline.phases.memory.convert_lists_without_pandas)."""
     from pipeline.phases.memory import convert_lists_without_pandas
 
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(message)s",
                         datefmt="%H:%M:%S")
+    # Ctrl-C reaches the whole process group: the command's process says so in one line, and a worker
+    # ends without a traceback of its own.
+    signal.signal(signal.SIGINT, lambda number, _: os._exit(128 + number))
     _end_with_parent()
     convert_lists_without_pandas()
 

@@ -1,6 +1,6 @@
 """A run killed in the middle of writing a shard is completed by the next run, without duplicates; until
 then no reader sees a row of the shard it was writing, the processes it started end with it, and a
-killed --force run loses no document.
+killed --force run loses no document. A killed pool process or Ctrl-C ends a run with one line.
 Readers of the snapshot see only complete states while a run rewrites the output in other shards."""
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pyarrow.dataset as ds
 import pytest
 from project_paths import HELPERS_DIR, REPO_ROOT
 
+from pipeline.cli import INTERRUPTED_STATUS
 from pipeline.phases.plan import plural
 from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
 from pipeline.store.reader import read_output
@@ -188,6 +189,41 @@ def test_a_killed_pool_worker_ends_the_run_with_one_error_line_and_the_next_run_
     assert "Traceback" not in errors
     last_line = errors.strip().splitlines()[-1]
     assert last_line.startswith("error: the process preparing shard ") and "ended abruptly" in last_line
+
+    completed = _run_to_end(_command(inputs, output, "completed"))
+    assert completed.returncode == 0, completed.stderr
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    _assert_no_reader_sees_uncommitted_rows(output)
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_ctrl_c_says_so_in_one_line_and_the_next_run_completes_it(
+        corpus: tuple[Path, Path]):
+    inputs, output = corpus
+    store = OutputStore(output)
+    # Its own process group, which the terminal's Ctrl-C reaches as a whole: the pool's process too.
+    command = _command(inputs, output, "stopped", pause_before_commit=2) + ["--workers", "2"]
+    running = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not _half_written(store):
+            assert running.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no shard was ever half written"
+            time.sleep(0.05)
+        started = psutil.Process(running.pid).children(recursive=True)
+        os.killpg(running.pid, signal.SIGINT)
+        _, errors = running.communicate(timeout=300)
+    finally:
+        running.kill()
+        running.wait()
+    assert running.returncode == INTERRUPTED_STATUS
+    assert "Traceback" not in errors
+    assert errors.strip().splitlines()[-1].startswith("interrupted: the shards committed so far stay")
+    _, left_running = psutil.wait_procs(started, timeout=60)
+    assert left_running == []
+    _assert_no_reader_sees_uncommitted_rows(output)
 
     completed = _run_to_end(_command(inputs, output, "completed"))
     assert completed.returncode == 0, completed.stderr
