@@ -574,6 +574,40 @@ def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -
     assert "--workers: expected a positive integer, got '0'" in capsys.readouterr().err
 
 
+def test_the_default_workers_are_the_cores_the_available_memory_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import types
+
+    import psutil
+
+    from pipeline import cli
+    from pipeline.errors import ConfigurationError
+    from pipeline.phases import runner
+
+    gigabytes = 2**30
+    assert cli.default_workers(cores=8, available_memory=64 * gigabytes) == 8
+    assert cli.default_workers(cores=8, available_memory=2 * gigabytes) == (
+        2 * gigabytes // cli.WORKER_MEMORY_BYTES)
+    assert cli.default_workers(cores=8, available_memory=100 * 2**20) == 1
+
+    workers_asked: list[int] = []
+
+    def recording_run(inputs, settings, *, workers):
+        workers_asked.append(workers)
+        raise ConfigurationError("stopped before the run")
+
+    monkeypatch.setattr(runner, "run", recording_run)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: types.SimpleNamespace(available=gigabytes))
+    arguments = ["run", "--input", str(tmp_path), "--output", str(tmp_path / "out")]
+    with caplog.at_level("INFO"):
+        main(arguments)
+        main(arguments + ["--workers", "3"])
+    assert workers_asked == [1, 3]   # what the memory holds without --workers; what --workers says with it
+    assert sum("1 worker for 4 cores: the available memory holds no more" in message
+               for message in caplog.messages) == 1
+
+
 def test_shards_before_the_first_to_translate_are_written_early_and_the_rest_after_translation(
         tmp_path: Path, seeds_dir: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inputs = tmp_path / "in"
