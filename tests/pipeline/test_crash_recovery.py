@@ -104,17 +104,22 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
     return inputs, output
 
 
+def _wait_until_half_written(running: subprocess.Popen, store: OutputStore) -> list[psutil.Process]:
+    """Wait until the run `running` has a shard half written; the processes it has started by then."""
+    deadline = time.monotonic() + 300
+    while not _half_written(store):
+        assert running.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no shard was ever half written"
+        time.sleep(0.05)
+    return psutil.Process(running.pid).children(recursive=True)
+
+
 def _kill_when_half_written(command: list[str], store: OutputStore) -> list[psutil.Process]:
     """Run `command` and kill it outright once a shard is half written; the processes it had started."""
     crashing = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 300
-        while not _half_written(store):
-            assert crashing.poll() is None, "the run ended before it could be interrupted"
-            assert time.monotonic() < deadline, "no shard was ever half written"
-            time.sleep(0.05)
-        started = psutil.Process(crashing.pid).children(recursive=True)
+        started = _wait_until_half_written(crashing, store)
         crashing.send_signal(signal.SIGKILL)
     finally:
         crashing.kill()
@@ -125,6 +130,14 @@ def _kill_when_half_written(command: list[str], store: OutputStore) -> list[psut
 def _run_to_end(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO_ROOT, env=_environment(), capture_output=True, text=True,
                           timeout=600)
+
+
+def _assert_the_next_run_completes_the_output(inputs: Path, output: Path) -> None:
+    completed = _run_to_end(_command(inputs, output, "completed"))
+    assert completed.returncode == 0, completed.stderr
+    documents = read_output(output, "documents")
+    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
+    _assert_no_reader_sees_uncommitted_rows(output)
 
 
 @pytest.mark.slow
@@ -189,12 +202,7 @@ def test_a_killed_pool_worker_ends_the_run_with_one_error_line_and_the_next_run_
     assert "Traceback" not in errors
     last_line = errors.strip().splitlines()[-1]
     assert last_line.startswith("error: the process preparing shard ") and "ended abruptly" in last_line
-
-    completed = _run_to_end(_command(inputs, output, "completed"))
-    assert completed.returncode == 0, completed.stderr
-    documents = read_output(output, "documents")
-    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
-    _assert_no_reader_sees_uncommitted_rows(output)
+    _assert_the_next_run_completes_the_output(inputs, output)
 
 
 @pytest.mark.slow
@@ -207,12 +215,7 @@ def test_a_run_stopped_by_ctrl_c_says_so_in_one_line_and_the_next_run_completes_
     running = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 300
-        while not _half_written(store):
-            assert running.poll() is None, "the run ended before it could be interrupted"
-            assert time.monotonic() < deadline, "no shard was ever half written"
-            time.sleep(0.05)
-        started = psutil.Process(running.pid).children(recursive=True)
+        started = _wait_until_half_written(running, store)
         os.killpg(running.pid, signal.SIGINT)
         _, errors = running.communicate(timeout=300)
     finally:
@@ -224,12 +227,7 @@ def test_a_run_stopped_by_ctrl_c_says_so_in_one_line_and_the_next_run_completes_
     _, left_running = psutil.wait_procs(started, timeout=60)
     assert left_running == []
     _assert_no_reader_sees_uncommitted_rows(output)
-
-    completed = _run_to_end(_command(inputs, output, "completed"))
-    assert completed.returncode == 0, completed.stderr
-    documents = read_output(output, "documents")
-    assert len(documents) == N_DOCUMENTS and documents["doc_id"].is_unique
-    _assert_no_reader_sees_uncommitted_rows(output)
+    _assert_the_next_run_completes_the_output(inputs, output)
 
 
 @pytest.mark.slow
