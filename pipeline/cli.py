@@ -181,13 +181,14 @@ def run_from_cli(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     convert_lists_without_pandas()
-    workers = args.workers or default_workers()
-    if args.workers is None and workers < (os.cpu_count() or 1):
+    cores = os.cpu_count() or 1
+    workers = args.workers or default_workers(cores)
+    if args.workers is None and workers < cores:
         from pipeline.phases.plan import plural
 
         logging.getLogger(__name__).info(
             "%s for %s: the available memory holds no more at %.1f GB each (--workers sets the number)",
-            plural(workers, "worker"), plural(os.cpu_count() or 1, "core"), WORKER_MEMORY_BYTES / 2**30)
+            plural(workers, "worker"), plural(cores, "core"), WORKER_MEMORY_BYTES / 2**30)
     try:
         summary = run(args.input, settings_from_args(args), workers=workers)
     except (ConfigurationError, OSError, WorkerLost) as error:
