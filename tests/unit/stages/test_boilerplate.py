@@ -14,9 +14,10 @@ from pipeline.stages.boilerplate import BodyModel, TreeEnsemble, body_scores, de
 from pipeline.stages.boilerplate_blocks import BLOCK_NAMES, block_features
 from pipeline.stages.boilerplate_features import (_COMMENT_HEADER, _COMMENT_HEADER_WORD_CHARS,
                                                   _COMMENT_HEADER_WORD_ENDS, _DATE_STAMP, _DIGIT,
-                                                  _NAME_BEFORE_DATE, _SYMBOL, _TIME, _TIME_STAMP,
+                                                  _NAME_BEFORE_DATE, _SYMBOL, _TIME, _TIME_STAMP, _WORD,
                                                   CONTEXT_NAMES, FEATURE_NAMES, _digits_and_symbols,
-                                                  _is_comment_header, _stamp_kind, context_features,
+                                                  _is_comment_header, _lower_words, _stamp_kind,
+                                                  context_features,
                                                   guess_stopwords, line_features)
 from pipeline.stages.clean import (BODY_THRESHOLD, LOW_SCORE_RULE, REPEATED_RULE, SHORT_LINE_WORDS, clean,
                                    clean_batch, judge_lines, repeated_lines, site_of)
@@ -526,6 +527,14 @@ def test_digits_and_symbols_are_counted_as_their_patterns_count() -> None:
     for line in ("Home | News 2024 — “quoted” text_with_underscore!", "12:30 pm, 3/4", "plain words",
                  "Цена ١٢٣ рубля: 5 % — «скидка»", "价格：１２３元（含税）", "a\tb", ""):
         assert _digits_and_symbols(line) == (len(_DIGIT.findall(line)), len(_SYMBOL.findall(line))), line
+
+
+def test_a_lines_lower_cased_words_are_what_the_word_pattern_finds_in_ascii_and_in_other_text() -> None:
+    every_ascii_character = "".join(map(chr, range(128)))
+    for line in (every_ascii_character, f"Ab{every_ascii_character}Cd", "L'ÉTAT de l'Union_2 (AB-cd)",
+                 "Hello, World! it's 3:45 PM_x\x1c\x1fend", "Straße ÜBER 12ème", "价格：１２３元", ""):
+        assert _lower_words(line) == tuple(_WORD.findall(line.lower())), line
+    assert _lower_words("Read MORE_now, 2x!") == ("read", "more_now", "2x")
 
 
 def test_tree_ensemble_rejects_rows_without_the_features_its_trees_read() -> None:
