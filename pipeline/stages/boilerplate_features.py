@@ -201,8 +201,8 @@ _ASCII_DIGITS = b"0123456789"
 # What _WORD reads in a lower-cased line of ASCII: its word bytes (letters, digits, "_") lowered, and a
 # space for every other byte.
 _ASCII_LOWER_WORDS = bytes(
-    code + 32 if 65 <= code <= 90 else code if chr(code).isalnum() and code < 128 or code == 95 else 32
-    for code in range(256))
+    ord(character.lower()) if character.isascii() and (character.isalnum() or character == "_") else 32
+    for character in map(chr, range(256)))
 
 
 def _lower_words(line: str) -> tuple[str, ...]:
