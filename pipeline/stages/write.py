@@ -156,9 +156,9 @@ class _CountedTables(Mapping[str, "pa.Table"]):
 
 
 def _chunked(items: Iterable[Item], columns: Callable[[list[Item]], Columns]) -> Iterator[Columns]:
-    """The `columns` of `items`, _ROWS_PER_BATCH items at a time, each turned into Arrow before the next
-    is built: a long document's sentence rows as Python lists take ten times the memory of their Arrow
-    columns."""
+    """The `columns` of `items`, _ROWS_PER_BATCH items at a time, each chunk turned into Arrow before the
+    next is built: a long document's sentences are never all held as Python objects, which take several
+    times the memory of their Arrow columns."""
     items = iter(items)
     while chunk := list(islice(items, _ROWS_PER_BATCH)):
         yield columns(chunk)

@@ -1,5 +1,7 @@
-"""Rows of the five datasets, built from aligned documents and rejects (their schemas:
-pipeline.store.schemas)."""
+"""The five datasets' content, built from aligned documents, removed lines and rejects (their schemas:
+pipeline.store.schemas): sentences, paragraphs and removed lines, by far the most numerous, as columns;
+a document's and a reject's row, one each, as a dictionary (`row_columns` turns such rows into columns).
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
