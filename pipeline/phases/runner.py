@@ -149,6 +149,7 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger().getEffectiveLevel()
     others = min(workers, len(shards)) - 1
+    started_before = set(multiprocessing.active_children())
     with ProcessPoolExecutor(others, mp_context=context, initializer=_start_worker,
                              initargs=(level,)) as pool, ThreadPoolExecutor(others) as feeders:
         shard = shared.next()   # this process starts with the first shard, which it assembles first
@@ -162,6 +163,11 @@ def _prepare(shards: Sequence[Shard], settings: RunSettings, output: OutputStore
             shared.take(feeding, offer, wait=True)
         except BaseException:
             shared.stop()
+            # The run has failed or was interrupted: what the pool prepares now would never be
+            # committed, so its processes are stopped rather than waited for through their current
+            # shards (minutes, for a large file, after a Ctrl-C sent to this process alone).
+            for process in set(multiprocessing.active_children()) - started_before:
+                process.terminate()
             raise
         for feeder in fed:
             feeder.result()

@@ -5,6 +5,7 @@ Readers of the snapshot see only complete states while a run rewrites the output
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,8 +27,10 @@ from pipeline.store.output import COMMIT_MARKER, STAGING_DIR, OutputStore
 from pipeline.store.reader import read_output
 from pipeline.store.schemas import DATASETS
 from pipeline.store.snapshots import current_snapshot
+from pipeline.store.work_area import RunWorkArea
 
 PAUSING_RUN = HELPERS_DIR / "pausing_run.py"
+SLOW_POOL_RUN = HELPERS_DIR / "slow_pool_run.py"
 N_DOCUMENTS = 240
 SHARD_SIZE = 20
 
@@ -53,7 +56,11 @@ def _command(inputs: Path, output: Path, run_id: str, pause_before_commit: float
     its staged parts and its commit marker."""
     start = [sys.executable, "-m", "pipeline"] if pause_before_commit is None else [
         sys.executable, str(PAUSING_RUN), str(pause_before_commit)]
-    return [*start, "run", "--input", str(inputs), "--output", str(output), "--run-id", run_id,
+    return [*start, *_run_arguments(inputs, output, run_id)]
+
+
+def _run_arguments(inputs: Path, output: Path, run_id: str) -> list[str]:
+    return ["run", "--input", str(inputs), "--output", str(output), "--run-id", run_id,
             "--shard-size", str(SHARD_SIZE), "--models-dir", str(output.parent / "models")]
 
 
@@ -227,6 +234,33 @@ def test_a_run_stopped_by_ctrl_c_says_so_in_one_line_and_the_next_run_completes_
     _, left_running = psutil.wait_procs(started, timeout=60)
     assert left_running == []
     _assert_no_reader_sees_uncommitted_rows(output)
+    _assert_the_next_run_completes_the_output(inputs, output)
+
+
+@pytest.mark.slow
+def test_ctrl_c_sent_to_the_command_alone_stops_the_pool_without_waiting_for_its_shard(
+        corpus: tuple[Path, Path]):
+    inputs, output = corpus
+    pool_delay = 120   # each batch the pool cleans waits this long: no run ends before it unless stopped
+    command = [sys.executable, str(SLOW_POOL_RUN), str(pool_delay),
+               *_run_arguments(inputs, output, "stopped"), "--workers", "2"]
+    running = subprocess.Popen(command, cwd=REPO_ROOT, env=_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert running.stderr is not None
+        pool_starts = (line for line in running.stderr if "SpawnProcess" in line and ", ingest:" in line)
+        pool_shard = int(re.search(r"shard (\d+)", next(pool_starts))[1])
+        started = psutil.Process(running.pid).children(recursive=True)
+        running.send_signal(signal.SIGINT)   # to the command's process alone, as `kill -INT` sends it
+        _, errors = running.communicate(timeout=pool_delay / 2)
+    finally:
+        running.kill()
+        running.wait()
+    assert running.returncode == INTERRUPTED_STATUS
+    assert errors.strip().splitlines()[-1].startswith("interrupted: the shards committed so far stay")
+    assert not RunWorkArea(output, "stopped").is_prepared(pool_shard)
+    _, left_running = psutil.wait_procs(started, timeout=60)
+    assert left_running == []
     _assert_the_next_run_completes_the_output(inputs, output)
 
 
