@@ -198,7 +198,8 @@ class ParagraphPair:
     quality: Quality
 
 
-def _english_of(translation: Translation, src_text: str) -> str | None:
+def english_of(translation: Translation, src_text: str) -> str | None:
+    """The English of a source text: itself when it is English, its translation, or None."""
     if translation.status is TranslationStatus.SOURCE_IS_ENGLISH:
         return src_text
     if translation.status is TranslationStatus.TRANSLATED:
@@ -248,7 +249,7 @@ def align_paragraph(para_id: int, paragraph: str, language: LanguageGuess,
         return ParagraphPair(para_id, language.lang, language, paragraph, None,
                              TranslationStatus.UNTRANSLATED, detail, None, len(sentences), n_translated,
                              _flag_source(Quality(), paragraph))
-    en_text = " ".join(_english_of(pair.translation, pair.src_text) or "" for pair in sentences)
+    en_text = " ".join(english_of(pair.translation, pair.src_text) or "" for pair in sentences)
     models = list(dict.fromkeys(pair.translation.model for pair in sentences if pair.translation.model))
     return ParagraphPair(para_id, language.lang, language, paragraph, en_text,
                          TranslationStatus.TRANSLATED, None, ",".join(models) or None, len(sentences),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.records import PreparedDocument, Region, Reject, RemovedLine, TranslationStatus
-from pipeline.stages.align import ParagraphPair, SentencePair
+from pipeline.stages.align import ParagraphPair, SentencePair, english_of
 
 
 Columns = dict[str, list[Any]]
@@ -36,9 +36,7 @@ def sentence_columns(sentences: Sequence[tuple[str, SentencePair, Region]], run_
         "para_id": [pair.para_id for pair in pairs], "sent_id": [pair.sent_id for pair in pairs],
         "char_start": [pair.char_start for pair in pairs], "char_end": [pair.char_end for pair in pairs],
         "src_text": [pair.src_text for pair in pairs],
-        "en_text": [pair.src_text if translation.status is TranslationStatus.SOURCE_IS_ENGLISH
-                    else translation.en_text if translation.status is TranslationStatus.TRANSLATED else None
-                    for pair, translation in zip(pairs, translations)],
+        "en_text": [english_of(translation, pair.src_text) for pair, translation in zip(pairs, translations)],
         "status": [translation.status.value for translation in translations],
         "status_detail": [translation.detail if translation.status is TranslationStatus.UNTRANSLATED
                           else None for translation in translations],
@@ -112,8 +110,8 @@ def removed_columns(lines: Sequence[tuple[PreparedDocument, RemovedLine]], run_i
 
 
 def row_columns(rows: Sequence[dict[str, Any]]) -> Columns:
-    """Rows built as dictionaries (all with the same keys), as columns."""
-    return {name: [row[name] for row in rows] for name in rows[0]} if rows else {}
+    """Rows built as dictionaries (one or more, all with the keys of the first), as columns."""
+    return {name: [row[name] for row in rows] for name in rows[0]}
 
 
 def reject_row(reject: Reject, run_id: str, now: datetime) -> dict[str, Any]:
