@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +32,8 @@ REPO_ROOT = BENCHMARKS_DIR.parent
 sys.path.insert(0, str(BENCHMARKS_DIR))  # pysbd's `benchmarks` package shadows this folder
 sys.path.insert(1, str(REPO_ROOT / "scripts"))
 
-from bench_real import RESULTS, WORK, corpus_at, load_average, measure  # noqa: E402
+from bench_real import (RESULTS, WORK, corpus_at, load_average, pipeline_run, run_environment,  # noqa: E402
+                        summarise)
 from output_fingerprint import DATASETS, fingerprint  # noqa: E402
 
 CORPUS_PARTS = {"text": ("pages", "documents"), "records": ("records",)}
@@ -65,7 +64,7 @@ def remove_checkout(tree: Path) -> None:
 def version_environment(tree: Path) -> dict[str, str]:
     """The environment in which a run started from `tree` imports the `pipeline` of `tree`, checked: an
     installed copy found first would make both versions the same code."""
-    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    environment = run_environment(tree)
     found = subprocess.run([sys.executable, "-c", "import pipeline; print(pipeline.__file__)"], cwd=tree,
                            env=environment, capture_output=True, text=True)
     if found.returncode:
@@ -75,26 +74,6 @@ def version_environment(tree: Path) -> dict[str, str]:
     if not Path(imported).resolve().is_relative_to(tree.resolve()):
         raise SystemExit(f"bench_ab: a run started from {tree} imports pipeline from {imported}")
     return environment
-
-
-def pipeline_run(tree: Path, environment: dict[str, str], inputs: list[Path], workers: int,
-                 output: Path) -> dict:
-    shutil.rmtree(output, ignore_errors=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    models = WORK / "real-empty-models"
-    models.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pipeline", "run", "--input", *map(str, inputs), "--output", str(output),
-               "--run-id", "ab", "--models-dir", str(models), "--include-lang", "en",
-               "--workers", str(workers)]
-    return measure(command, output.with_suffix(".log"), environment, cwd=tree)
-
-
-def summary(runs: list[dict]) -> dict:
-    return {"cpu_s": statistics.median(run["cpu_s"] for run in runs),
-            "cpu_s_all": [round(run["cpu_s"], 2) for run in runs],
-            "wall_s": statistics.median(run["wall_s"] for run in runs),
-            "wall_s_all": [round(run["wall_s"], 2) for run in runs],
-            "peak_rss_largest_mb": max(run["peak_rss_largest_mb"] for run in runs)}
 
 
 def compare_outputs(earlier: Path, this: Path) -> dict[str, str]:
@@ -131,17 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     inputs = [corpus / part for part in CORPUS_PARTS[args.corpus]]
     commit, earlier_tree = check_out(args.revision)
     trees = {EARLIER: earlier_tree, THIS: REPO_ROOT}
-    outputs = {label: WORK / "ab-out" / label for label in trees}
+    outputs = {label: WORK / "real-out" / f"ab-{label}" for label in trees}
     runs: dict[str, list[dict]] = {label: [] for label in trees}
     try:
-        environments = {label: version_environment(tree) for label, tree in trees.items()}
+        for tree in trees.values():
+            version_environment(tree)   # refuses a tree whose runs would import another `pipeline`
         print(f"# {args.revision} ({commit[:12]}) against this working tree, {args.corpus}, "
               f"{args.workers} worker(s), load {load_average()}", flush=True)
         for number in range(args.rounds):
             order = [EARLIER, THIS] if number % 2 == 0 else [THIS, EARLIER]
             for label in order:
-                figures = pipeline_run(trees[label], environments[label], inputs, args.workers,
-                                       outputs[label])
+                figures = pipeline_run(inputs, args.workers, outputs[label].name, tree=trees[label])
                 runs[label].append(figures)
                 print(f"  round {number + 1} {label:<8} CPU {figures['cpu_s']:6.2f} s  wall "
                       f"{figures['wall_s']:6.2f} s  peak RSS {figures['peak_rss_largest_mb']:5.0f} MB  "
@@ -150,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove_checkout(earlier_tree)
 
-    figures = {label: summary(label_runs) for label, label_runs in runs.items()}
+    megabytes = sum(corpus_summary[part]["bytes"] for part in CORPUS_PARTS[args.corpus]) / 1e6
+    items = sum(corpus_summary[part]["items"] for part in CORPUS_PARTS[args.corpus])
+    figures = {label: summarise(label_runs, megabytes, items) for label, label_runs in runs.items()}
     change = figures[THIS]["cpu_s"] / figures[EARLIER]["cpu_s"] - 1
     for label in trees:
         print(f"{label:<8} CPU median {figures[label]['cpu_s']:6.2f} s {figures[label]['cpu_s_all']}, "

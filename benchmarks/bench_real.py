@@ -76,17 +76,23 @@ def input_bytes(paths: list[Path]) -> int:
     return sum(file.stat().st_size for path in paths for file in path.rglob("*") if file.is_file())
 
 
-def pipeline_run(inputs: list[Path], workers: int, name: str) -> dict:
-    """One `python -m pipeline run` into a fresh output; its measures and its manifest's timings."""
+def run_environment(tree: Path = REPO_ROOT) -> dict[str, str]:
+    """The environment of a run started from `tree`: it imports the `pipeline` of `tree`."""
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def pipeline_run(inputs: list[Path], workers: int, name: str, tree: Path = REPO_ROOT) -> dict:
+    """One `python -m pipeline run` of the code in `tree` into a fresh output (`real-out/<name>`); its
+    measures and its manifest's timings."""
     output = WORK / "real-out" / name
     shutil.rmtree(output, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
     models = WORK / "real-empty-models"
     models.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pipeline", "run", "--input", *map(str, inputs), "--output", str(output),
                "--run-id", name, "--models-dir", str(models), "--include-lang", "en",
                "--workers", str(workers)]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    figures = measure(command, WORK / "real-out" / f"{name}.log", env)
+    figures = measure(command, WORK / "real-out" / f"{name}.log", run_environment(tree), cwd=tree)
     manifest = json.loads((output / "runs" / f"{name}.json").read_text(encoding="utf-8"))
     figures["stage_seconds"] = manifest.get("stage_seconds", {})
     figures["phase_seconds"] = manifest.get("phase_seconds", {})
