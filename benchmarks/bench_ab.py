@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import shutil
 import subprocess
@@ -32,8 +31,8 @@ REPO_ROOT = BENCHMARKS_DIR.parent
 sys.path.insert(0, str(BENCHMARKS_DIR))  # pysbd's `benchmarks` package shadows this folder
 sys.path.insert(1, str(REPO_ROOT / "scripts"))
 
-from bench_real import (RESULTS, WORK, corpus_at, load_average, pipeline_run, run_environment,  # noqa: E402
-                        summarise)
+from bench_real import (WORK, corpus_at, load_average, pipeline_run, run_environment,  # noqa: E402
+                        save_report, summarise)
 from output_fingerprint import DATASETS, fingerprint  # noqa: E402
 
 CORPUS_PARTS = {"text": ("pages", "documents"), "records": ("records",)}
@@ -144,10 +143,7 @@ def main(argv: list[str] | None = None) -> int:
               "corpus_summary": {part: corpus_summary[part] for part in CORPUS_PARTS[args.corpus]},
               "workers": args.workers, "runs": runs, "figures": figures, "cpu_change": change,
               "outputs": verdicts}
-    RESULTS.mkdir(exist_ok=True)
-    result_path = RESULTS / f"{datetime.datetime.now():%Y-%m-%d-%H%M}-ab-{platform.node()}.json"
-    result_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"figures: {result_path}")
+    save_report(report, "ab")
     return 0 if all(verdict in ("equal", "absent from both") for verdict in verdicts.values()) else 1
 
 

@@ -167,6 +167,14 @@ def startup_file(corpus: Path) -> Path:
     return folder
 
 
+def save_report(report: dict, kind: str) -> None:
+    """Write `report` to `results/<date>-<HHMM>-<kind>-<machine>.json` and say where."""
+    RESULTS.mkdir(exist_ok=True)
+    result_path = RESULTS / f"{datetime.datetime.now():%Y-%m-%d-%H%M}-{kind}-{platform.node()}.json"
+    result_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"figures: {result_path}")
+
+
 def print_table(title: str, summaries: dict, unit: str) -> None:
     print(f"\n{title}")
     for name, figures in summaries.items():
@@ -225,10 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.records:
         print_table(f"short records: {args.records} records", report["records"], "record")
     print(f"load before {report['load_before']}, after {report['load_after']}")
-    RESULTS.mkdir(exist_ok=True)
-    result_path = RESULTS / f"{datetime.datetime.now():%Y-%m-%d-%H%M}-real-{platform.node()}.json"
-    result_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"figures: {result_path}")
+    save_report(report, "real")
     return 0
 
 
