@@ -81,22 +81,30 @@ def run_environment(tree: Path = REPO_ROOT) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree)}
 
 
-def pipeline_run(inputs: list[Path], workers: int, name: str, tree: Path = REPO_ROOT) -> dict:
-    """One `python -m pipeline run` of the code in `tree` into a fresh output (`real-out/<name>`); its
-    measures and its manifest's timings."""
-    output = WORK / "real-out" / name
+def run_arguments(inputs: list[Path], output: Path, workers: int) -> list[str]:
+    """The `pipeline` arguments of a benchmark run into `output`, emptied first (its name is the run's id):
+    translation off, as in bench_pipeline.py (English only, an empty model store)."""
     shutil.rmtree(output, ignore_errors=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     models = WORK / "real-empty-models"
     models.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pipeline", "run", "--input", *map(str, inputs), "--output", str(output),
-               "--run-id", name, "--models-dir", str(models), "--include-lang", "en",
-               "--workers", str(workers)]
+    return ["run", "--input", *map(str, inputs), "--output", str(output), "--run-id", output.name,
+            "--models-dir", str(models), "--include-lang", "en", "--workers", str(workers)]
+
+
+def pipeline_run(inputs: list[Path], workers: int, name: str, tree: Path = REPO_ROOT) -> dict:
+    """One `python -m pipeline run` of the code in `tree` into a fresh output (`real-out/<name>`); its
+    measures and its manifest's timings."""
+    output = WORK / "real-out" / name
+    command = [sys.executable, "-m", "pipeline", *run_arguments(inputs, output, workers)]
     figures = measure(command, WORK / "real-out" / f"{name}.log", run_environment(tree), cwd=tree)
-    manifest = json.loads((output / "runs" / f"{name}.json").read_text(encoding="utf-8"))
-    figures["stage_seconds"] = manifest.get("stage_seconds", {})
-    figures["phase_seconds"] = manifest.get("phase_seconds", {})
-    return figures
+    return {**figures, **manifest_timings(output)}
+
+
+def manifest_timings(output: Path) -> dict:
+    """The stage and phase seconds of the manifest of the run written to `output` (named as its run id)."""
+    manifest = json.loads((output / "runs" / f"{output.name}.json").read_text(encoding="utf-8"))
+    return {timings: manifest.get(timings, {}) for timings in ("stage_seconds", "phase_seconds")}
 
 
 def datatrove_run(python: str, corpus_input: Path, kind: str, name: str) -> dict:
