@@ -31,11 +31,11 @@ REPO_ROOT = BENCHMARKS_DIR.parent
 sys.path.insert(0, str(BENCHMARKS_DIR))  # pysbd's `benchmarks` package shadows this folder
 sys.path.insert(1, str(REPO_ROOT / "scripts"))
 
-from bench_real import (WORK, corpus_at, load_average, pipeline_run, run_environment,  # noqa: E402
-                        save_report, summarise)
+from bench_real import (RECORD_PARTS, TEXT_PARTS, WORK, corpus_at, load_average, part_totals,  # noqa: E402
+                        pipeline_run, run_environment, save_report, summarise)
 from output_fingerprint import DATASETS, fingerprint  # noqa: E402
 
-CORPUS_PARTS = {"text": ("pages", "documents"), "records": ("records",)}
+CORPUS_PARTS = {"text": TEXT_PARTS, "records": RECORD_PARTS}
 EARLIER, THIS = "earlier", "this"
 
 
@@ -92,6 +92,11 @@ def compare_outputs(earlier: Path, this: Path) -> dict[str, str]:
     return verdicts
 
 
+def outputs_match(verdicts: dict[str, str]) -> bool:
+    """Whether compare_outputs found the two outputs alike in every dataset."""
+    return all(verdict in ("equal", "absent from both") for verdict in verdicts.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -128,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove_checkout(earlier_tree)
 
-    megabytes = sum(corpus_summary[part]["bytes"] for part in CORPUS_PARTS[args.corpus]) / 1e6
-    items = sum(corpus_summary[part]["items"] for part in CORPUS_PARTS[args.corpus])
+    megabytes, items = part_totals(corpus_summary, CORPUS_PARTS[args.corpus])
     figures = {label: summarise(label_runs, megabytes, items) for label, label_runs in runs.items()}
     change = figures[THIS]["cpu_s"] / figures[EARLIER]["cpu_s"] - 1
     for label in trees:
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               "workers": args.workers, "runs": runs, "figures": figures, "cpu_change": change,
               "outputs": verdicts}
     save_report(report, "ab")
-    return 0 if all(verdict in ("equal", "absent from both") for verdict in verdicts.values()) else 1
+    return 0 if outputs_match(verdicts) else 1
 
 
 if __name__ == "__main__":

