@@ -147,6 +147,18 @@ def _assert_the_next_run_completes_the_output(inputs: Path, output: Path) -> Non
     _assert_no_reader_sees_uncommitted_rows(output)
 
 
+def _assert_every_process_ended(started: list[psutil.Process]) -> None:
+    _, left_running = psutil.wait_procs(started, timeout=60)
+    assert left_running == []
+
+
+def _assert_interrupted_in_one_line(running: subprocess.Popen, errors: str) -> None:
+    """The run ended by Ctrl-C with its status and one line, without a traceback."""
+    assert running.returncode == INTERRUPTED_STATUS
+    assert "Traceback" not in errors
+    assert errors.strip().splitlines()[-1].startswith("interrupted: the shards committed so far stay")
+
+
 @pytest.mark.slow
 def test_killed_run_is_completed_by_the_next_one(corpus: tuple[Path, Path]):
     inputs, output = corpus
@@ -156,8 +168,7 @@ def test_killed_run_is_completed_by_the_next_one(corpus: tuple[Path, Path]):
     started = _kill_when_half_written(
         _command(inputs, output, "crashed", pause_before_commit=2) + ["--workers", "2"], store)
     assert started, "the run had started no pool process"
-    _, left_running = psutil.wait_procs(started, timeout=60)
-    assert left_running == []
+    _assert_every_process_ended(started)
     committed_before = len(read_output(output, "documents"))
     assert 0 < committed_before < N_DOCUMENTS
     assert _half_written(store)  # the interrupted shard's rows are on disk, uncommitted ...
@@ -228,11 +239,8 @@ def test_a_run_stopped_by_ctrl_c_says_so_in_one_line_and_the_next_run_completes_
     finally:
         running.kill()
         running.wait()
-    assert running.returncode == INTERRUPTED_STATUS
-    assert "Traceback" not in errors
-    assert errors.strip().splitlines()[-1].startswith("interrupted: the shards committed so far stay")
-    _, left_running = psutil.wait_procs(started, timeout=60)
-    assert left_running == []
+    _assert_interrupted_in_one_line(running, errors)
+    _assert_every_process_ended(started)
     _assert_no_reader_sees_uncommitted_rows(output)
     _assert_the_next_run_completes_the_output(inputs, output)
 
@@ -256,11 +264,9 @@ def test_ctrl_c_sent_to_the_command_alone_stops_the_pool_without_waiting_for_its
     finally:
         running.kill()
         running.wait()
-    assert running.returncode == INTERRUPTED_STATUS
-    assert errors.strip().splitlines()[-1].startswith("interrupted: the shards committed so far stay")
+    _assert_interrupted_in_one_line(running, errors)
     assert not RunWorkArea(output, "stopped").is_prepared(pool_shard)
-    _, left_running = psutil.wait_procs(started, timeout=60)
-    assert left_running == []
+    _assert_every_process_ended(started)
     _assert_the_next_run_completes_the_output(inputs, output)
 
 
